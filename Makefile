@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything they need is installed here.
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+NODE    := node_modules/.package-lock.json
+# PostgreSQL used by the tests when reachable (skipped with a reason otherwise).
+export BAOJING_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test deps chromium bench clean
+
+run: deps
+	$(BIN)/baojing migrate
+	$(BIN)/baojing demo
+	$(BIN)/baojing serve
+
+test: deps chromium
+	$(BIN)/pytest -q -ra
+
+bench: deps
+	$(BIN)/python -m bench.intake
+
+deps: $(STAMP) $(NODE)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+$(NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Debian's Chromium for the browser tests, and CJK fonts so Chinese pages render in screenshots.
+chromium:
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh | grep -q .; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
+
+clean:
+	rm -rf $(VENV) node_modules var

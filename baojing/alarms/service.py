@@ -1,0 +1,163 @@
+"""Citizen alarm intake and the caller's live position."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .. import events, geo
+from ..auth import service as auth
+from ..auth.models import Device
+from ..auth.service import Principal
+from ..db import utcnow
+from ..errors import Conflict, Invalid, NotFound
+from ..incidents import service as incidents
+from ..incidents.catalog import DEFAULT_PRIORITY
+from . import repository
+from .models import AUTOMATIC, GPS, NETWORK, OPERATOR, PICKED, Alarm, AlarmPosition
+from .schemas import AlarmIn, LocationIn, PositionIn
+
+# A phone fix this tight is satellite positioning; looser ones are cell or Wi-Fi estimates.
+GPS_ACCURACY_M = 100
+# Faster than this between two fixes is a bad fix, not a caller in a car.
+MAX_SPEED_MPS = 200 / 3.6
+# Fixes stamped further in the future than this are clock errors; stamp them on arrival.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def _source(loc: LocationIn) -> str:
+    if loc.source == "picked":
+        return PICKED
+    return GPS if loc.accuracy_m is not None and loc.accuracy_m <= GPS_ACCURACY_M else NETWORK
+
+
+async def raise_alarm(session: AsyncSession, data: AlarmIn, device: Device | None) -> tuple[dict, bool]:
+    """Store an alarm and open its incident. A repeated idempotency key returns the first alarm."""
+    await events.lock_sequence(session)
+    existing = await repository.by_key(session, data.idempotency_key)
+    if existing is not None:
+        token = None
+        if device is None or device.id != existing.device_id:
+            # The first answer never reached this phone: give it a way back to its own alarm.
+            token = await auth.issue_token(session, existing.device_id)
+        incident = await incidents.get(session, existing.incident_id)
+        return {**repository.caller_view(existing, incident), "device_token": token}, False
+
+    token = None
+    if device is None:
+        device, token = await auth.issue_device(session)
+    incident = await incidents.open_incident(session, DEFAULT_PRIORITY)
+    now = utcnow()
+    alarm = Alarm(idempotency_key=data.idempotency_key, device_id=device.id, incident_id=incident.id,
+                  channel=data.channel, phone=data.phone, name=data.name, place_text=data.place_text,
+                  received_at=now, updated_at=now)
+    session.add(alarm)
+    await session.flush()
+    if data.location is not None:
+        _record(session, alarm, data.location, _source(data.location), now)
+    await incidents.announce(session, incident, "received", None)
+    return {**repository.caller_view(alarm, incident), "device_token": token}, True
+
+
+def _record(session: AsyncSession, alarm: Alarm, loc: LocationIn, source: str, at: datetime,
+            flag: str | None = None, set_by: int | None = None) -> AlarmPosition:
+    lat, lon = geo.to_wgs84(loc.lat, loc.lon, loc.crs)
+    point = AlarmPosition(alarm_id=alarm.id, lat=lat, lon=lon, accuracy_m=loc.accuracy_m, source=source,
+                          crs=loc.crs, recorded_at=at, flag=flag, set_by=set_by)
+    session.add(point)
+    if flag is None and _may_replace(alarm.position_source, source):
+        alarm.lat, alarm.lon, alarm.accuracy_m = lat, lon, loc.accuracy_m
+        alarm.position_source, alarm.position_at = source, at
+    alarm.updated_at = utcnow()
+    return point
+
+
+def _may_replace(current: str | None, new: str) -> bool:
+    """A position a person chose (the operator, or the caller on a map) is never overwritten by a
+    later automatic fix; the operator's word outranks the caller's pick."""
+    if new in AUTOMATIC:
+        return current is None or current in AUTOMATIC
+    if new == PICKED:
+        return current != OPERATOR
+    return True
+
+
+def _flag(alarm: Alarm, lat: float, lon: float, accuracy_m: float | None, at: datetime) -> str | None:
+    if alarm.position_at is None or alarm.position_source not in AUTOMATIC:
+        return None
+    if at <= alarm.position_at:
+        return "out_of_order"
+    # Two fuzzy fixes may differ by their radii without anyone moving.
+    moved = geo.distance_m(alarm.lat, alarm.lon, lat, lon) - (alarm.accuracy_m or 0) - (accuracy_m or 0)
+    dt = max((at - alarm.position_at).total_seconds(), 1.0)
+    return "implausible_jump" if moved / dt > MAX_SPEED_MPS else None
+
+
+async def _emit_position(session: AsyncSession, alarm: Alarm, point: AlarmPosition, who: Principal | None) -> None:
+    await session.flush()
+    await events.emit(session, "alarm.position", {
+        "incident_id": alarm.incident_id, "alarm_id": alarm.id, "point": repository.point_view(point),
+        "location": repository.location_view(alarm)}, incident_id=alarm.incident_id,
+        actor=who.label if who else None)
+
+
+async def _own_alarm(session: AsyncSession, alarm_id: int, device: Device) -> tuple[Alarm, object]:
+    alarm = await session.get(Alarm, alarm_id)
+    if alarm is None or alarm.device_id != device.id:
+        raise NotFound("没有找到这条报警", f"No alarm {alarm_id} for this phone")
+    return alarm, await incidents.get(session, alarm.incident_id)
+
+
+async def add_position(session: AsyncSession, alarm_id: int, data: PositionIn, device: Device) -> dict:
+    await events.lock_sequence(session)
+    alarm, incident = await _own_alarm(session, alarm_id, device)
+    if incident.status == "closed":
+        return {"accepted": False, "flagged": False, "reason": "alarm_closed"}
+    now = utcnow()
+    at = data.recorded_at if data.recorded_at and data.recorded_at <= now + CLOCK_SKEW else now
+    source = _source(data)
+    lat, lon = geo.to_wgs84(data.lat, data.lon, data.crs)
+    flag = _flag(alarm, lat, lon, data.accuracy_m, at) if source in AUTOMATIC else None
+    point = _record(session, alarm, data, source, at, flag)
+    await _emit_position(session, alarm, point, None)
+    if source == PICKED:
+        await incidents.announce(session, incident, "caller_picked_position", None)
+    return {"accepted": True, "flagged": flag is not None, "reason": flag}
+
+
+async def set_place(session: AsyncSession, alarm_id: int, text: str, device: Device) -> dict:
+    await events.lock_sequence(session)
+    alarm, incident = await _own_alarm(session, alarm_id, device)
+    alarm.place_text, alarm.updated_at = text, utcnow()
+    await incidents.announce(session, incident, "caller_typed_place", None)
+    return repository.caller_view(alarm, incident)
+
+
+async def rate(session: AsyncSession, alarm_id: int, score: int, comment: str | None, device: Device) -> dict:
+    await events.lock_sequence(session)
+    alarm, incident = await _own_alarm(session, alarm_id, device)
+    if incident.status != "closed":
+        raise Invalid("警情结束后才能评价", "You can rate the handling once the alarm is closed", code="not_closed")
+    if alarm.rating_score is not None:
+        raise Conflict("您已评价过", "This alarm has already been rated", code="already_rated")
+    alarm.rating_score, alarm.rating_comment, alarm.rated_at = score, comment or None, utcnow()
+    await incidents.announce(session, incident, "rated", None)
+    return repository.caller_view(alarm, incident)
+
+
+async def of_device(session: AsyncSession, device: Device) -> dict:
+    seq = await events.last_seq(session)
+    return {"seq": seq, "alarms": [repository.caller_view(a, i) for a, i in await repository.of_device(session, device.id)]}
+
+
+async def operator_position(session: AsyncSession, alarm_id: int, loc: LocationIn, who: Principal) -> dict:
+    await events.lock_sequence(session)
+    alarm = await session.get(Alarm, alarm_id)
+    if alarm is None:
+        raise NotFound("没有这条报警", f"No alarm {alarm_id}")
+    incident = await incidents.get(session, alarm.incident_id)
+    point = _record(session, alarm, loc, OPERATOR, utcnow(), set_by=who.user_id)
+    await _emit_position(session, alarm, point, who)
+    await auth.audit(session, who, "alarm.set_position", "alarm", alarm.id,
+                     {"lat": alarm.lat, "lon": alarm.lon})
+    return await incidents.announce(session, incident, "operator_position", who)

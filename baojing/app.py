@@ -1,0 +1,90 @@
+"""create_app(settings): routers, static pages, the live hub, and their lifetimes."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from . import errors, events, live, siteconfig
+from .alarms import api as alarms_api
+from .auth import api as auth_api
+from .auth.service import AuditBuffer
+from .bodylimit import BodyLimit
+from .config import Settings, get_settings
+from .db import make_engine, make_sessionmaker
+from .incidents import api as incidents_api
+
+CSP = ("default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; "
+       "connect-src 'self' ws: wss:; media-src 'self' blob:; frame-ancestors 'none'")
+
+INDEX = """<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>报警 Baojing</title><style>body{font:18px system-ui,sans-serif;margin:2em;line-height:1.8}</style>
+<h1>报警 Baojing</h1><ul><li><a href="/m/">/m/ 报警人 · Caller</a></li>
+<li><a href="/console/">/console/ 指挥中心 · Command console</a></li>
+<li><a href="/docs">/docs API</a></li></ul>"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = make_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.sessions = make_sessionmaker(engine)
+        app.state.bus = events.InProcessBus()
+        app.state.audit = AuditBuffer(app.state.sessions)
+        app.state.hub = live.Hub(app.state.sessions, app.state.bus, settings, app.state.audit)
+        await app.state.hub.start()
+        app.state.audit.start()
+        try:
+            yield
+        finally:
+            await app.state.hub.close()
+            await app.state.audit.close()
+            await app.state.bus.close()
+            await engine.dispose()
+
+    app = FastAPI(title="Baojing 报警", version="0.1.0", lifespan=lifespan,
+                  description="Internet alarm platform for a 110 police command centre. See docs/api.md.")
+    app.state.settings = settings
+    errors.install(app)
+    for module in (auth_api, alarms_api, incidents_api, siteconfig):
+        app.include_router(module.router)
+    app.include_router(live.router)
+
+    @app.get("/healthz", tags=["ops"], summary="200 when the database answers, 503 when not")
+    async def healthz(request: Request):
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "unavailable", "database": False}, status_code=503)
+        return {"status": "ok", "database": True}
+
+    @app.get("/", include_in_schema=False)
+    async def index():
+        return HTMLResponse(INDEX)
+
+    for page in ("m", "console"):
+        app.add_api_route(f"/{page}", (lambda p=page: RedirectResponse(f"/{p}/")), include_in_schema=False)
+        app.mount(f"/{page}/", StaticFiles(directory=settings.static_dir / page, html=True), name=page)
+    app.mount("/shared/", StaticFiles(directory=settings.static_dir / "shared"), name="shared")
+    app.mount("/vendor/leaflet/", StaticFiles(directory=settings.vendor_dir / "leaflet" / "dist", check_dir=False),
+              name="leaflet")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.url.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,22 @@
+"""Who may do what. Every route and every live subscription asks here."""
+CALLER = "caller"
+CALL_TAKER = "call_taker"
+DISPATCHER = "dispatcher"
+OFFICER = "officer"
+TRAFFIC_OFFICER = "traffic_officer"
+KEYUNIT_MEMBER = "keyunit_member"
+ADMIN = "admin"
+
+ACCOUNT_ROLES = (CALL_TAKER, DISPATCHER, OFFICER, TRAFFIC_OFFICER, KEYUNIT_MEMBER, ADMIN)
+# Roles that work the command console: see every alarm with the caller's number and position.
+CONSOLE = frozenset({CALL_TAKER, DISPATCHER, ADMIN})
+
+LABELS = {
+    CALLER: ("报警人", "Caller"),
+    CALL_TAKER: ("接警员", "Call-taker"),
+    DISPATCHER: ("指挥调度", "Dispatcher"),
+    OFFICER: ("出警民警", "Field officer"),
+    TRAFFIC_OFFICER: ("交警", "Traffic officer"),
+    KEYUNIT_MEMBER: ("重点单位人员", "Key-unit member"),
+    ADMIN: ("管理员", "Administrator"),
+}

@@ -1,0 +1,183 @@
+"""Staff accounts and sessions, caller devices, and the audit log."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..db import utcnow
+from ..errors import Conflict, Invalid, Unauthorized
+from . import roles
+from .models import AuditEntry, Device, DeviceToken, LoginSession, User
+
+log = logging.getLogger(__name__)
+_hasher = PasswordHasher()
+# Verifying against a real hash for unknown users keeps the answer time the same: no username probing.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "staff" (any login account) or "caller"
+    role: str
+    user_id: int | None = None
+    device_id: int | None = None
+    display_name: str = ""
+    station_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.role}:{self.user_id}" if self.user_id else f"device:{self.device_id}"
+
+    @property
+    def console(self) -> bool:
+        return self.kind == "staff" and self.role in roles.CONSOLE
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_out(u: User) -> dict:
+    return {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
+            "station_id": u.station_id}
+
+
+async def create_user(session: AsyncSession, username: str, password: str, role: str,
+                      display_name: str, station_id: int | None = None) -> User:
+    if role not in roles.ACCOUNT_ROLES:
+        raise Invalid("未知的角色", f"Unknown role {role!r}")
+    if len(password) < 8:
+        raise Invalid("密码至少 8 个字符", "The password needs at least 8 characters")
+    if await session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict("用户名已存在", f"User {username!r} already exists")
+    user = User(username=username, password_hash=_hasher.hash(password), role=role,
+                display_name=display_name, station_id=station_id)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def login(session: AsyncSession, username: str, password: str, hours: int) -> tuple[User, str]:
+    user = await session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerifyMismatchError, InvalidHashError):
+        user = None
+    if user is None:
+        raise Unauthorized("用户名或密码错误", "Wrong username or password", code="bad_credentials")
+    token = secrets.token_urlsafe(32)
+    session.add(LoginSession(token_hash=_token_hash(token), user_id=user.id,
+                             expires_at=utcnow() + timedelta(hours=hours)))
+    await audit(session, Principal("staff", user.role, user.id, display_name=user.display_name),
+                "login", "user", user.id)
+    return user, token
+
+
+async def logout(session: AsyncSession, token: str) -> None:
+    await session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+
+
+async def principal_for_session(session: AsyncSession, token: str | None) -> Principal | None:
+    if not token:
+        return None
+    row = (await session.execute(
+        select(User, LoginSession.expires_at)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.token_hash == _token_hash(token), User.active.is_(True))
+    )).first()
+    if row is None or row.expires_at <= utcnow():
+        return None
+    u = row.User
+    return Principal("staff", u.role, u.id, display_name=u.display_name, station_id=u.station_id)
+
+
+async def user_by_id(session: AsyncSession, user_id: int) -> User:
+    return await session.get_one(User, user_id)
+
+
+async def issue_device(session: AsyncSession) -> tuple[Device, str]:
+    device = Device()
+    session.add(device)
+    await session.flush()
+    return device, await issue_token(session, device.id)
+
+
+async def issue_token(session: AsyncSession, device_id: int) -> str:
+    token = secrets.token_urlsafe(24)
+    session.add(DeviceToken(token_hash=_token_hash(token), device_id=device_id))
+    await session.flush()
+    return token
+
+
+async def device_by_token(session: AsyncSession, token: str | None) -> Device | None:
+    if not token:
+        return None
+    return await session.scalar(
+        select(Device).join(DeviceToken, DeviceToken.device_id == Device.id)
+        .where(DeviceToken.token_hash == _token_hash(token)))
+
+
+async def accept_terms(session: AsyncSession, device: Device, version: str) -> None:
+    device.terms_version = version
+    device.terms_accepted_at = utcnow()
+
+
+def caller_principal(device: Device) -> Principal:
+    return Principal("caller", roles.CALLER, device_id=device.id)
+
+
+async def audit(session: AsyncSession, who: Principal, action: str, subject_type: str,
+                subject_id: int | None, detail: dict | None = None) -> None:
+    session.add(AuditEntry(user_id=who.user_id, actor=who.label, action=action,
+                           subject_type=subject_type, subject_id=subject_id, detail=detail))
+
+
+class AuditBuffer:
+    """Audit rows for live pushes, written in batches: one row per staff member per alarm view,
+    not one transaction per WebSocket frame. Flushed every second and on shutdown."""
+
+    def __init__(self, sessions: async_sessionmaker, interval: float = 1.0) -> None:
+        self._sessions = sessions
+        self._interval = interval
+        self._rows: list[dict] = []
+        self._task: asyncio.Task | None = None
+
+    def add(self, who: Principal, action: str, subject_type: str, subject_id: int, detail: dict | None = None):
+        self._rows.append({"at": utcnow(), "user_id": who.user_id, "actor": who.label, "action": action,
+                           "subject_type": subject_type, "subject_id": subject_id, "detail": detail})
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.flush()
+            except Exception:  # keep the rows and try again; the buffer must not die
+                log.exception("audit flush failed")
+
+    async def flush(self) -> None:
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, []
+        try:
+            async with self._sessions() as s, s.begin():
+                await s.execute(insert(AuditEntry), rows)
+        except Exception:
+            self._rows[:0] = rows
+            raise
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+        await self.flush()

@@ -1,0 +1,37 @@
+"""One Settings object; nothing else in the project reads os.environ."""
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BAOJING_", extra="ignore")
+
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'baojing.db'}"
+    host: str = "127.0.0.1"
+    port: int = 8110
+    # Cookies marked Secure are dropped by browsers on plain http; a TLS deployment turns this on.
+    secure_cookies: bool = False
+    session_hours: int = 12
+    # osm | tianditu | amap | none. "none" draws no tiles: tests, and machines with no internet.
+    map_tiles: str = "osm"
+    tianditu_key: str = ""
+    map_center: tuple[float, float] = (41.571, 120.435)
+    map_zoom: int = 13
+    terms_version: str = "2026-11"
+    max_body_bytes: int = 64 * 1024
+    # A reconnecting client further behind than this reloads its snapshot instead of a replay.
+    replay_limit: int = 5000
+    ws_queue_limit: int = 2000
+    ws_ping_seconds: float = 15.0
+    static_dir: Path = ROOT / "baojing" / "web"
+    vendor_dir: Path = ROOT / "node_modules"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

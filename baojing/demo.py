@@ -1,0 +1,61 @@
+"""Demo data: Chaoyang City (Liaoning), its two pilot districts, a few stations, one account per
+role. Outlines are rough sketches for the demo map, marked approximate; station names are
+invented. Running it twice changes nothing."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .auth import roles
+from .auth import service as auth
+from .auth.models import User
+from .dispatch.models import District, Station
+
+DEMO_PASSWORD = "baojing110"
+
+DISTRICTS = [
+    ("longcheng", "龙城区", "Longcheng District",
+     [(41.66, 120.22), (41.665, 120.36), (41.63, 120.437), (41.57, 120.437), (41.52, 120.43),
+      (41.46, 120.38), (41.47, 120.25)]),
+    ("shuangta", "双塔区", "Shuangta District",
+     [(41.63, 120.437), (41.70, 120.47), (41.72, 120.58), (41.64, 120.63), (41.54, 120.57),
+      (41.52, 120.43), (41.57, 120.437)]),
+]
+STATIONS = [
+    ("lc-center", "龙城区城区派出所（演示）", "Longcheng Central Station (demo)", "longcheng", 41.5772, 120.4035),
+    ("lc-west", "龙城区西郊派出所（演示）", "Longcheng West Station (demo)", "longcheng", 41.5650, 120.3300),
+    ("st-station", "双塔区站前派出所（演示）", "Shuangta Station Square Station (demo)", "shuangta", 41.5705, 120.4508),
+    ("st-north", "双塔区凌河派出所（演示）", "Shuangta Linghe Station (demo)", "shuangta", 41.6000, 120.4800),
+]
+USERS = [
+    ("calltaker", "接警员 王丽", roles.CALL_TAKER, "st-station"),
+    ("calltaker2", "接警员 刘洋", roles.CALL_TAKER, "lc-center"),
+    ("dispatcher", "指挥长 赵强", roles.DISPATCHER, None),
+    ("officer", "民警 李明", roles.OFFICER, "st-station"),
+    ("traffic", "交警 陈刚", roles.TRAFFIC_OFFICER, None),
+    ("keyunit", "朝阳一中 保卫处 张老师", roles.KEYUNIT_MEMBER, None),
+    ("admin", "系统管理员", roles.ADMIN, None),
+]
+
+
+async def seed(session: AsyncSession) -> list[tuple[str, str, str]]:
+    districts = {d.code: d for d in await session.scalars(select(District))}
+    for code, zh, en, outline in DISTRICTS:
+        if code not in districts:
+            districts[code] = District(code=code, name_zh=zh, name_en=en, outline=[list(p) for p in outline],
+                                       approximate=True)
+            session.add(districts[code])
+    await session.flush()
+    stations = {s.code: s for s in await session.scalars(select(Station))}
+    for code, zh, en, district, lat, lon in STATIONS:
+        if code not in stations:
+            stations[code] = Station(code=code, name_zh=zh, name_en=en, district_id=districts[district].id,
+                                     lat=lat, lon=lon)
+            session.add(stations[code])
+    await session.flush()
+    existing = set(await session.scalars(select(User.username)))
+    for username, name, role, station in USERS:
+        if username not in existing:
+            await auth.create_user(session, username, DEMO_PASSWORD, role, name,
+                                   stations[station].id if station else None)
+    return [(u, DEMO_PASSWORD, r) for u, _, r, _ in USERS]

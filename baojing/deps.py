@@ -1,0 +1,69 @@
+"""Request-scoped dependencies: the one place that commits, and who is asking."""
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from . import events
+from .auth import service as auth
+from .auth.models import Device
+from .errors import Forbidden, Unauthorized
+
+SESSION_COOKIE = "bj_session"
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Commits when the route returns, then publishes the transaction's events.
+
+    Services never commit; a route that raises rolls back and its events vanish with it. The
+    response is sent only after this commit, so an acknowledged alarm is a stored alarm."""
+    state = request.app.state
+    async with state.sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            events.take_pending(session)
+            raise
+    published = events.take_pending(session)
+    if published:
+        await state.bus.publish(published)
+
+
+async def optional_staff(request: Request, session: AsyncSession = Depends(get_session)) -> auth.Principal | None:
+    return await auth.principal_for_session(session, request.cookies.get(SESSION_COOKIE))
+
+
+async def current_staff(who: auth.Principal | None = Depends(optional_staff)) -> auth.Principal:
+    if who is None:
+        raise Unauthorized("请先登录", "Please log in")
+    return who
+
+
+def require(allowed: frozenset[str]):
+    async def _check(who: auth.Principal = Depends(current_staff)) -> auth.Principal:
+        if who.role not in allowed:
+            raise Forbidden("您的角色无权进行此操作", "Your role may not do this")
+        return who
+
+    return _check
+
+
+async def optional_device(
+    session: AsyncSession = Depends(get_session),
+    x_device_token: str | None = Header(default=None, max_length=100),
+) -> Device | None:
+    device = await auth.device_by_token(session, x_device_token)
+    if x_device_token and device is None:
+        raise Unauthorized("设备标识无效，请刷新页面", "Unknown device token; reload the page",
+                           code="bad_device_token")
+    return device
+
+
+async def current_device(device: Device | None = Depends(optional_device)) -> Device:
+    if device is None:
+        raise Unauthorized("缺少设备标识", "The X-Device-Token header is missing", code="no_device_token")
+    return device

@@ -1,0 +1,146 @@
+"""The event log and the bus.
+
+Every state change writes an Event row in the same transaction as the change; its `seq` is
+allocated in commit order, so a reader that has seen `seq` N has seen everything before it.
+SQLite gets that from BEGIN IMMEDIATE (one writer at a time); PostgreSQL from a transaction-level
+advisory lock taken before the row is inserted and held until commit. After commit the session
+owner publishes the events on the bus; the bus only wakes listeners up, the table is the truth.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Awaitable, Callable, Protocol
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import Base, UTCDateTime, utcnow
+
+SEQ_LOCK_KEY = 110_110
+STAFF = "staff"
+DEVICE = "device"
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    name: Mapped[str] = mapped_column(String(64))
+    # Who may receive it: STAFF (console roles) or DEVICE (the caller owning device_id).
+    scope: Mapped[str] = mapped_column(String(16))
+    device_id: Mapped[int | None] = mapped_column(Integer)
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str | None] = mapped_column(String(80))
+    # The step in an incident's life this records (received, claimed, ...), for its timeline.
+    action: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[dict] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index("ix_events_scope_seq", "scope", "seq"),
+        Index("ix_events_device_seq", "device_id", "seq"),
+        Index("ix_events_incident_seq", "incident_id", "seq"),
+        # Never reuse a sequence number, even after the newest row is deleted.
+        {"sqlite_autoincrement": True},
+    )
+
+
+@dataclass(frozen=True)
+class Published:
+    seq: int
+    name: str
+    scope: str
+    device_id: int | None
+    incident_id: int | None
+    data: dict
+
+    @classmethod
+    def of(cls, e: Event) -> "Published":
+        return cls(e.seq, e.name, e.scope, e.device_id, e.incident_id, e.data)
+
+
+async def emit(
+    session: AsyncSession,
+    name: str,
+    data: dict,
+    *,
+    scope: str = STAFF,
+    device_id: int | None = None,
+    incident_id: int | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+) -> Event:
+    await lock_sequence(session)
+    # Serialised as the HTTP responses are, so an event's data is exactly what the API returns.
+    ev = Event(name=name, scope=scope, device_id=device_id, incident_id=incident_id, actor=actor,
+               action=action, data=to_jsonable_python(data))
+    session.add(ev)
+    await session.flush()
+    session.info.setdefault("pending_events", []).append(Published.of(ev))
+    return ev
+
+
+async def lock_sequence(session: AsyncSession) -> None:
+    """Serialise writers that emit events (a no-op wait on SQLite, which is serial already).
+
+    Taken before any read that decides a write, it also settles races such as two retries of the
+    same alarm arriving at once."""
+    if not session.info.get("seq_locked"):
+        if session.bind.dialect.name == "postgresql":
+            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQ_LOCK_KEY})
+        session.info["seq_locked"] = True
+
+
+def take_pending(session: AsyncSession) -> list[Published]:
+    """Hand over the events of a committed transaction (and forget those of a rolled back one)."""
+    session.info.pop("seq_locked", None)
+    return session.info.pop("pending_events", [])
+
+
+async def last_seq(session: AsyncSession) -> int:
+    return (await session.scalar(select(Event.seq).order_by(Event.seq.desc()).limit(1))) or 0
+
+
+async def events_after(session: AsyncSession, since: int, *, limit: int, scope: str | None = None,
+                       device_id: int | None = None) -> list[Published]:
+    q = select(Event).where(Event.seq > since).order_by(Event.seq).limit(limit)
+    if scope == DEVICE:
+        q = q.where(Event.scope == DEVICE, Event.device_id == device_id)
+    elif scope == STAFF:
+        q = q.where(Event.scope == STAFF)
+    return [Published.of(e) for e in (await session.scalars(q)).all()]
+
+
+Listener = Callable[[Published], Awaitable[None]]
+
+
+class Bus(Protocol):
+    async def publish(self, events: list[Published]) -> None: ...
+    def subscribe(self, listener: Listener) -> None: ...
+    async def close(self) -> None: ...
+
+
+class InProcessBus:
+    """One process, no broker: listeners are called in publish order."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self._lock = asyncio.Lock()
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    async def publish(self, events: list[Published]) -> None:
+        async with self._lock:
+            for ev in events:
+                for listener in self._listeners:
+                    await listener(ev)
+
+    async def close(self) -> None:
+        self._listeners.clear()

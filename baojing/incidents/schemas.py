@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from ..alarms.schemas import LocationOut, PointIn, Strict
+from ..errors import bilingual
+from .catalog import DISPOSITION_CODES, TYPE_CODES
+
+
+class ClassifyIn(Strict):
+    type: str
+    priority: int = Field(ge=1, le=4)
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, v: str) -> str:
+        if v not in TYPE_CODES:
+            raise bilingual("未知的警情类型", "Unknown incident type")
+        return v
+
+
+class NoteIn(Strict):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class MergeIn(Strict):
+    incident_ids: list[int] = Field(min_length=1, max_length=50)
+
+
+class CloseIn(Strict):
+    disposition: str
+    note: str | None = Field(None, max_length=2000)
+
+    @field_validator("disposition")
+    @classmethod
+    def _disp(cls, v: str) -> str:
+        if v not in DISPOSITION_CODES:
+            raise bilingual("未知的处置结果", "Unknown disposition")
+        return v
+
+
+class OperatorPositionIn(PointIn):
+    accuracy_m: float | None = Field(None, ge=0, le=100_000)
+
+
+class Person(BaseModel):
+    id: int
+    display_name: str
+
+
+class AlarmBrief(BaseModel):
+    id: int
+    phone: str
+    phone_verified: bool
+    name: str | None
+    channel: str
+    status: str
+    received_at: datetime
+    place_text: str | None
+    location: LocationOut | None
+    rating: dict | None = None
+
+
+class IncidentOut(BaseModel):
+    id: int
+    status: Literal["new", "claimed", "closed", "merged"]
+    priority: int
+    type: str | None
+    received_at: datetime
+    updated_at: datetime
+    claimed_at: datetime | None
+    claimed_by: Person | None
+    closed_at: datetime | None
+    disposition: str | None
+    merged_into: int | None
+    notes_count: int
+    alarms: list[AlarmBrief]
+
+
+class NoteOut(BaseModel):
+    id: int
+    text: str
+    author: Person
+    at: datetime
+
+
+class PointOut(BaseModel):
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    source: str
+    at: datetime
+    flag: str | None = None
+
+
+class TimelineEntry(BaseModel):
+    seq: int
+    name: str
+    at: datetime
+    actor: str | None
+
+
+class IncidentDetail(IncidentOut):
+    notes: list[NoteOut]
+    trails: dict[str, list[PointOut]]
+    timeline: list[TimelineEntry]
+
+
+class Snapshot(BaseModel):
+    seq: int
+    incidents: list[IncidentOut]

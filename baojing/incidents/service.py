@@ -1,0 +1,190 @@
+"""The incident lifecycle: open, claim, classify, note, merge, close. Each step is one action that
+changes the rows, writes its events and returns the new view; the caller's session commits."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .. import events
+from ..alarms import repository as alarms
+from ..auth.models import User
+from ..auth.service import Principal, audit
+from ..db import utcnow
+from ..errors import Conflict, Invalid, NotFound
+from .models import CLAIMED, CLOSED, MERGED, NEW, OPEN_STATUSES, Incident, IncidentNote
+
+RECENTLY_CLOSED = timedelta(hours=2)
+
+
+async def open_incident(session: AsyncSession, priority: int) -> Incident:
+    incident = Incident(status=NEW, priority=priority)
+    session.add(incident)
+    await session.flush()
+    return incident
+
+
+async def get(session: AsyncSession, incident_id: int) -> Incident:
+    incident = await session.get(Incident, incident_id, populate_existing=True)
+    if incident is None:
+        raise NotFound("没有这个警情", f"No incident {incident_id}")
+    return incident
+
+
+async def views(session: AsyncSession, incidents: list[Incident]) -> list[dict]:
+    ids = [i.id for i in incidents]
+    by_incident = await alarms.of_incidents(session, ids)
+    people_ids = {i.claimed_by for i in incidents if i.claimed_by}
+    people = {}
+    if people_ids:
+        rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(people_ids)))
+        people = {r.id: {"id": r.id, "display_name": r.display_name} for r in rows}
+    counts = {}
+    if ids:
+        rows = await session.execute(select(IncidentNote.incident_id, func.count())
+                                     .where(IncidentNote.incident_id.in_(ids)).group_by(IncidentNote.incident_id))
+        counts = dict(rows.all())
+    return [{
+        "id": i.id, "status": i.status, "priority": i.priority, "type": i.type,
+        "received_at": i.received_at, "updated_at": i.updated_at, "claimed_at": i.claimed_at,
+        "claimed_by": people.get(i.claimed_by), "closed_at": i.closed_at, "disposition": i.disposition,
+        "merged_into": i.merged_into, "notes_count": counts.get(i.id, 0),
+        "alarms": [alarms.staff_view(a, i) for a in by_incident[i.id]],
+    } for i in incidents]
+
+
+async def announce(session: AsyncSession, incident: Incident, action: str, who: Principal | None) -> dict:
+    """Tell every console and every caller of this incident what it looks like now."""
+    incident.updated_at = utcnow()
+    await session.flush()
+    (view,) = await views(session, [incident])
+    actor = who.label if who else None
+    await events.emit(session, "incident.upserted", view, incident_id=incident.id, actor=actor, action=action)
+    for a in (await alarms.of_incidents(session, [incident.id]))[incident.id]:
+        await events.emit(session, "alarm.updated", alarms.caller_view(a, incident), scope=events.DEVICE,
+                          device_id=a.device_id, incident_id=incident.id)
+    return view
+
+
+def _require_open(incident: Incident) -> None:
+    if incident.status not in OPEN_STATUSES:
+        raise Conflict("该警情已结束或已合并", f"Incident {incident.id} is already {incident.status}",
+                       code="incident_not_open")
+
+
+async def claim(session: AsyncSession, incident_id: int, who: Principal) -> dict:
+    await events.lock_sequence(session)
+    # The conditional update settles two operators claiming at once: one row changes, once.
+    done = await session.execute(
+        update(Incident).where(Incident.id == incident_id, Incident.status == NEW)
+        .values(status=CLAIMED, claimed_by=who.user_id, claimed_at=utcnow()))
+    incident = await get(session, incident_id)
+    if done.rowcount == 0:
+        if incident.status == CLAIMED and incident.claimed_by == who.user_id:
+            return (await views(session, [incident]))[0]
+        if incident.status == CLAIMED:
+            holder = await session.get(User, incident.claimed_by)
+            raise Conflict(f"已由 {holder.display_name} 接警", f"Already claimed by {holder.display_name}",
+                           code="already_claimed")
+        _require_open(incident)
+    await audit(session, who, "incident.claim", "incident", incident.id)
+    return await announce(session, incident, "claimed", who)
+
+
+async def classify(session: AsyncSession, incident_id: int, type_: str, priority: int, who: Principal) -> dict:
+    await events.lock_sequence(session)
+    incident = await get(session, incident_id)
+    _require_open(incident)
+    incident.type, incident.priority = type_, priority
+    await audit(session, who, "incident.classify", "incident", incident.id, {"type": type_, "priority": priority})
+    return await announce(session, incident, "classified", who)
+
+
+async def add_note(session: AsyncSession, incident_id: int, text: str, who: Principal) -> dict:
+    await events.lock_sequence(session)
+    incident = await get(session, incident_id)
+    if incident.status == MERGED:
+        raise Conflict("该警情已合并，请在合并后的警情中记录", "This incident was merged; add notes to the one it was merged into",
+                       code="incident_merged")
+    note = IncidentNote(incident_id=incident.id, author_id=who.user_id, text=text)
+    session.add(note)
+    await session.flush()
+    note_view = {"id": note.id, "text": note.text, "at": note.at,
+                 "author": {"id": who.user_id, "display_name": who.display_name}}
+    await events.emit(session, "incident.note", {"incident_id": incident.id, "note": note_view},
+                      incident_id=incident.id, actor=who.label, action="note")
+    await audit(session, who, "incident.note", "incident", incident.id)
+    return await announce(session, incident, None, who)
+
+
+async def merge(session: AsyncSession, target_id: int, source_ids: list[int], who: Principal) -> dict:
+    await events.lock_sequence(session)
+    source_ids = sorted(set(source_ids))
+    if target_id in source_ids:
+        raise Invalid("不能把警情合并到它自己", "An incident cannot be merged into itself")
+    target = await get(session, target_id)
+    _require_open(target)
+    sources = [await get(session, i) for i in source_ids]
+    for s in sources:
+        _require_open(s)
+    await alarms.move_to_incident(session, source_ids, target.id)
+    now = utcnow()
+    for s in sources:
+        s.status, s.merged_into, s.closed_at, s.closed_by = MERGED, target.id, now, who.user_id
+        target.priority = min(target.priority, s.priority)
+        target.received_at = min(target.received_at, s.received_at)
+        await announce(session, s, "merged_away", who)
+    await audit(session, who, "incident.merge", "incident", target.id, {"merged": source_ids})
+    return await announce(session, target, "merged", who)
+
+
+async def close(session: AsyncSession, incident_id: int, disposition: str, note: str | None, who: Principal) -> dict:
+    await events.lock_sequence(session)
+    incident = await get(session, incident_id)
+    _require_open(incident)
+    incident.status, incident.disposition = CLOSED, disposition
+    incident.closed_at, incident.closed_by = utcnow(), who.user_id
+    if note:
+        session.add(IncidentNote(incident_id=incident.id, author_id=who.user_id, text=note))
+    await audit(session, who, "incident.close", "incident", incident.id, {"disposition": disposition})
+    return await announce(session, incident, "closed", who)
+
+
+async def snapshot(session: AsyncSession, who: Principal) -> dict:
+    # Read the sequence first: anything committed after it reaches the client as an event, and
+    # applying an event to state that already has it is harmless (events carry whole views).
+    seq = await events.last_seq(session)
+    rows = await session.scalars(
+        select(Incident).where(or_(Incident.status.in_(OPEN_STATUSES),
+                                   (Incident.status == CLOSED) & (Incident.closed_at > utcnow() - RECENTLY_CLOSED)))
+        .order_by(Incident.priority, Incident.received_at))
+    incidents = list(rows)
+    out = await views(session, incidents)
+    alarm_ids = [a["id"] for v in out for a in v["alarms"]]
+    if alarm_ids:
+        await audit(session, who, "view.snapshot", "alarm", None, {"alarm_ids": alarm_ids})
+    return {"seq": seq, "incidents": out}
+
+
+async def detail(session: AsyncSession, incident_id: int, who: Principal) -> dict:
+    incident = await get(session, incident_id)
+    (view,) = await views(session, [incident])
+    alarm_ids = [a["id"] for a in view["alarms"]]
+    trails = await alarms.trails(session, alarm_ids)
+    notes = await session.execute(
+        select(IncidentNote, User.display_name).join(User, User.id == IncidentNote.author_id)
+        .where(IncidentNote.incident_id == incident.id).order_by(IncidentNote.id))
+    merged = list(await session.scalars(select(Incident.id).where(Incident.merged_into == incident.id)))
+    timeline = await session.scalars(
+        select(events.Event).where(events.Event.incident_id.in_([incident.id, *merged]),
+                                   events.Event.scope == events.STAFF, events.Event.action.is_not(None))
+        .order_by(events.Event.seq))
+    await audit(session, who, "view.incident", "incident", incident.id, {"alarm_ids": alarm_ids})
+    return {
+        **view,
+        "notes": [{"id": n.id, "text": n.text, "at": n.at, "author": {"id": n.author_id, "display_name": name}}
+                  for n, name in notes.all()],
+        "trails": {str(k): v for k, v in trails.items()},
+        "timeline": [{"seq": e.seq, "name": e.action, "at": e.at, "actor": e.actor} for e in timeline],
+    }

@@ -1,0 +1,242 @@
+"""Live events over WebSocket: every event a client may see, in order, exactly once, across
+reconnects. Protocol in docs/api.md.
+
+One Hub per process listens on the bus and fans events out to connections. Each connection
+registers with the hub *before* it reads its replay from the database, and then skips anything at
+or below the last sequence it sent: nothing falls between replay and live, nothing comes twice."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from . import events
+from .auth import service as auth
+from .auth.service import AuditBuffer, Principal
+from .config import Settings
+from .deps import SESSION_COOKIE
+from .events import Published
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_SLOW, CLOSE_BAD_HELLO = 4401, 4403, 4008, 4400
+
+
+def may_see(who: Principal, ev: Published) -> bool:
+    if ev.scope == events.STAFF:
+        return who.console
+    return who.kind == "caller" and ev.device_id == who.device_id
+
+
+def frame(ev: Published) -> str:
+    return json.dumps({"type": "event", "seq": ev.seq, "name": ev.name, "data": ev.data}, ensure_ascii=False)
+
+
+def alarm_ids(ev: Published) -> list[int]:
+    if ev.name == "incident.upserted":
+        return [a["id"] for a in ev.data.get("alarms", ())]
+    if ev.name == "alarm.position":
+        return [ev.data["alarm_id"]]
+    return []
+
+
+@dataclass(eq=False)
+class Connection:
+    who: Principal
+    limit: int
+    queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+    overflowed: bool = False
+
+    def offer(self, ev: Published, text: str) -> None:
+        if self.overflowed:
+            return
+        if self.queue.qsize() >= self.limit:
+            # A client this far behind is dropped; it reconnects and catches up from the table.
+            self.overflowed = True
+            self.queue.put_nowait(None)
+            return
+        self.queue.put_nowait((ev, text))
+
+
+class Hub:
+    def __init__(self, sessions: async_sessionmaker, bus: events.Bus, settings: Settings, audit: AuditBuffer):
+        self.sessions, self.bus, self.settings, self.audit = sessions, bus, settings, audit
+        self.last = 0
+        self.connections: set[Connection] = set()
+        self._inbox: asyncio.Queue[Published] = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        async with self.sessions() as s:
+            self.last = await events.last_seq(s)
+        self.bus.subscribe(self._receive)
+        self._task = asyncio.create_task(self._pump())
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+
+    async def _receive(self, ev: Published) -> None:
+        self._inbox.put_nowait(ev)
+
+    async def _pump(self) -> None:
+        while True:
+            ev = await self._inbox.get()
+            try:
+                if ev.seq <= self.last:
+                    continue
+                if ev.seq == self.last + 1:
+                    self._deliver(ev)
+                    continue
+                # A gap: another transaction's events are not here yet (or were rolled back). The
+                # table has everything committed, in order.
+                async with self.sessions() as s:
+                    missing = await events.events_after(s, self.last, limit=100_000)
+                for m in missing:
+                    self._deliver(m)
+            except Exception:
+                log.exception("event pump failed on seq %s", ev.seq)
+
+    def _deliver(self, ev: Published) -> None:
+        self.last = ev.seq
+        text = None
+        for conn in self.connections:
+            if may_see(conn.who, ev):
+                text = text or frame(ev)
+                conn.offer(ev, text)
+
+    def register(self, who: Principal) -> Connection:
+        conn = Connection(who, self.settings.ws_queue_limit)
+        self.connections.add(conn)
+        return conn
+
+    def unregister(self, conn: Connection) -> None:
+        self.connections.discard(conn)
+
+
+async def _principal(ws: WebSocket, hello: dict, sessions) -> Principal | None:
+    async with sessions() as s:
+        who = await auth.principal_for_session(s, ws.cookies.get(SESSION_COOKIE))
+        if who is None and isinstance(hello.get("device_token"), str):
+            device = await auth.device_by_token(s, hello["device_token"])
+            who = auth.caller_principal(device) if device else None
+    return who
+
+
+def _same_origin(ws: WebSocket) -> bool:
+    origin = ws.headers.get("origin")
+    if origin is None:  # not a browser: the cookie or token still has to be right
+        return True
+    return origin.split("://", 1)[-1] == ws.headers.get("host")
+
+
+async def _error(ws: WebSocket, code: str, zh: str, en: str, close_code: int) -> None:
+    await ws.send_json({"type": "error", "code": code, "message_zh": zh, "message_en": en})
+    await ws.close(close_code)
+
+
+@router.websocket("/ws")
+async def live(ws: WebSocket):
+    app = ws.app
+    hub: Hub = app.state.hub
+    settings: Settings = app.state.settings
+    if not _same_origin(ws):
+        await ws.close(CLOSE_FORBIDDEN)
+        return
+    await ws.accept()
+    try:
+        hello = await asyncio.wait_for(ws.receive_json(), timeout=10)
+    except (asyncio.TimeoutError, ValueError, WebSocketDisconnect):
+        await ws.close(CLOSE_BAD_HELLO)
+        return
+    since = hello.get("since") if isinstance(hello, dict) else "bad"
+    if not isinstance(hello, dict) or hello.get("type") != "hello" or not (since is None or (isinstance(since, int) and since >= 0)):
+        await _error(ws, "bad_hello", "连接请求格式错误", "The first message must be a valid hello", CLOSE_BAD_HELLO)
+        return
+    who = await _principal(ws, hello, app.state.sessions)
+    if who is None:
+        await _error(ws, "unauthorized", "请先登录", "Log in or send a valid device token", CLOSE_UNAUTHORIZED)
+        return
+    if not (who.console or who.kind == "caller"):
+        await _error(ws, "forbidden", "您的角色没有可订阅的实时信息", "Your role has no live feed", CLOSE_FORBIDDEN)
+        return
+    conn = hub.register(who)
+    try:
+        await _serve(ws, conn, since, hub, settings)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.unregister(conn)
+
+
+async def _serve(ws: WebSocket, conn: Connection, since: int | None, hub: Hub, settings: Settings) -> None:
+    who = conn.who
+    scope = events.STAFF if who.console else events.DEVICE
+    async with hub.sessions() as s:
+        head = await events.last_seq(s)
+        replay: list[Published] = []
+        if since is not None and since <= head:
+            replay = await events.events_after(s, since, limit=settings.replay_limit + 1, scope=scope,
+                                               device_id=who.device_id)
+    await ws.send_json({"type": "ready", "seq": head, "principal": {"kind": who.kind, "role": who.role}})
+    cursor = head if since is None else since
+    if since is not None and (since > head or len(replay) > settings.replay_limit):
+        await ws.send_json({"type": "resync", "seq": head})
+        cursor, replay = head, []
+    seen: set[int] = set()
+
+    async def send(ev: Published, text: str) -> None:
+        nonlocal cursor
+        await ws.send_text(text)
+        cursor = ev.seq
+        if who.kind == "staff":
+            for aid in alarm_ids(ev):
+                if aid not in seen:
+                    seen.add(aid)
+                    hub.audit.add(who, "view.live", "alarm", aid)
+
+    for ev in replay:
+        await send(ev, frame(ev))
+    receiver = asyncio.create_task(_drain_incoming(ws))
+    try:
+        while True:
+            getter = asyncio.ensure_future(conn.queue.get())
+            done, _ = await asyncio.wait({getter, receiver}, timeout=settings.ws_ping_seconds,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                if receiver in done:
+                    return
+                if who.kind == "staff" and not await _still_logged_in(ws, hub):
+                    await _error(ws, "unauthorized", "登录已过期", "Your session has ended", CLOSE_UNAUTHORIZED)
+                    return
+                await ws.send_json({"type": "ping", "seq": cursor})
+                continue
+            item = getter.result()
+            if item is None:
+                await ws.close(CLOSE_SLOW)
+                return
+            ev, text = item
+            if ev.seq > cursor and may_see(who, ev):
+                await send(ev, text)
+    finally:
+        receiver.cancel()
+
+
+async def _drain_incoming(ws: WebSocket) -> None:
+    """Read (and ignore) what the client sends, so a closed socket is noticed at once."""
+    try:
+        while True:
+            await ws.receive_text()
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+async def _still_logged_in(ws: WebSocket, hub: Hub) -> bool:
+    async with hub.sessions() as s:
+        return await auth.principal_for_session(s, ws.cookies.get(SESSION_COOKIE)) is not None

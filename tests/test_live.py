@@ -1,0 +1,144 @@
+"""/ws against a real uvicorn: scoped delivery, and exactly-once replay across a dropped connection."""
+import asyncio
+import json
+
+import httpx
+import pytest
+import websockets
+from sqlalchemy import select
+
+from baojing.auth.models import AuditEntry
+from baojing.demo import DEMO_PASSWORD
+from baojing.events import Event
+from conftest import alarm_body
+
+
+async def login_cookie(base: str, username: str = "calltaker") -> str:
+    async with httpx.AsyncClient(base_url=base) as c:
+        r = await c.post("/api/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+        assert r.status_code == 200
+        return f"bj_session={r.cookies['bj_session']}"
+
+
+async def connect(base: str, since=None, cookie=None, device_token=None):
+    ws = await websockets.connect(base.replace("http", "ws") + "/ws",
+                                  additional_headers={"Cookie": cookie} if cookie else None)
+    await ws.send(json.dumps({"type": "hello", "since": since, "device_token": device_token}))
+    ready = json.loads(await ws.recv())
+    return ws, ready
+
+
+async def next_event(ws, timeout=5.0) -> dict:
+    while True:
+        m = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if m["type"] == "event":
+            return m
+
+
+async def test_a_console_hears_a_new_alarm_live(live_server):
+    base, _ = live_server
+    ws, ready = await connect(base, cookie=await login_cookie(base))
+    assert ready["type"] == "ready" and ready["principal"]["role"] == "call_taker"
+    async with httpx.AsyncClient(base_url=base) as c:
+        a = (await c.post("/api/alarms", json=alarm_body())).json()
+    m = await next_event(ws)
+    assert m["name"] == "incident.upserted" and m["data"]["alarms"][0]["id"] == a["id"]
+    assert m["data"]["alarms"][0]["phone"] == "13800138000"
+    await ws.close()
+
+
+async def test_a_reconnecting_console_gets_every_missed_event_in_order_exactly_once(live_server):
+    base, app = live_server
+    cookie = await login_cookie(base)
+    ws, ready = await connect(base, since=None, cookie=cookie)
+    start = ready["seq"]
+    seen: list[int] = []
+
+    async with httpx.AsyncClient(base_url=base) as c:
+        async def burst(n, phone_base):
+            rs = await asyncio.gather(*[c.post("/api/alarms", json=alarm_body(phone=f"1390000{phone_base + i:04d}"))
+                                        for i in range(n)])
+            assert all(r.status_code == 201 for r in rs)
+
+        sender = asyncio.create_task(burst(40, 0))
+        # Drop the connection in the middle of the burst.
+        for _ in range(10):
+            seen.append((await next_event(ws))["seq"])
+        await ws.close()
+        await sender
+        await burst(10, 100)
+
+    ws, ready = await connect(base, since=seen[-1], cookie=cookie)
+    async with app.state.sessions() as s:
+        expected = list(await s.scalars(select(Event.seq).where(Event.seq > start, Event.scope == "staff")
+                                        .order_by(Event.seq)))
+    while len(seen) < len(expected):
+        seen.append((await next_event(ws))["seq"])
+    assert seen == expected, "every staff event, in order, once"
+    with pytest.raises(asyncio.TimeoutError):
+        await next_event(ws, timeout=0.5)
+    await ws.close()
+
+
+async def test_a_caller_hears_only_their_own_alarm(live_server):
+    base, _ = live_server
+    async with httpx.AsyncClient(base_url=base) as c:
+        mine = (await c.post("/api/alarms", json=alarm_body())).json()
+        ws, ready = await connect(base, since=0, device_token=mine["device_token"])
+        assert ready["principal"]["kind"] == "caller"
+        first = await next_event(ws)
+        assert first["name"] == "alarm.updated" and first["data"]["id"] == mine["id"]
+        await c.post("/api/alarms", json=alarm_body(phone="13900139000"))
+        console = httpx.AsyncClient(base_url=base)
+        await console.post("/api/auth/login", json={"username": "calltaker", "password": DEMO_PASSWORD})
+        snap = (await console.get("/api/console/snapshot")).json()
+        mine_inc = next(i for i in snap["incidents"] if i["alarms"][0]["id"] == mine["id"])
+        other_inc = next(i for i in snap["incidents"] if i["alarms"][0]["id"] != mine["id"])
+        await console.post(f"/api/incidents/{other_inc['id']}/claim")
+        await console.post(f"/api/incidents/{mine_inc['id']}/claim")
+        m = await next_event(ws)
+        assert m["data"]["id"] == mine["id"] and m["data"]["status"] == "handling"
+        assert "notes" not in m["data"] and "claimed_by" not in m["data"]
+        await console.aclose()
+    await ws.close()
+
+
+async def test_no_credentials_or_a_role_without_a_feed_is_refused(live_server):
+    base, _ = live_server
+    ws, msg = await connect(base)
+    assert msg["type"] == "error" and msg["code"] == "unauthorized"
+    ws, msg = await connect(base, cookie=await login_cookie(base, "officer"))
+    assert msg["type"] == "error" and msg["code"] == "forbidden"
+    ws, msg = await connect(base, device_token="forged-token")
+    assert msg["code"] == "unauthorized"
+
+
+async def test_a_foreign_origin_is_refused(live_server):
+    base, _ = live_server
+    with pytest.raises(websockets.exceptions.InvalidStatus):
+        await websockets.connect(base.replace("http", "ws") + "/ws", origin="http://evil.example")
+
+
+async def test_live_pushes_of_personal_data_are_audited(live_server):
+    base, app = live_server
+    ws, _ = await connect(base, cookie=await login_cookie(base))
+    async with httpx.AsyncClient(base_url=base) as c:
+        a = (await c.post("/api/alarms", json=alarm_body())).json()
+    await next_event(ws)
+    await ws.close()
+    await app.state.audit.flush()
+    async with app.state.sessions() as s:
+        rows = list(await s.scalars(select(AuditEntry).where(AuditEntry.action == "view.live")))
+    assert [(r.subject_id, r.actor.split(":")[0]) for r in rows] == [(a["id"], "call_taker")]
+
+
+async def test_a_client_far_behind_is_told_to_resync(live_server):
+    base, app = live_server
+    app.state.settings.replay_limit = 3
+    async with httpx.AsyncClient(base_url=base) as c:
+        for i in range(4):
+            await c.post("/api/alarms", json=alarm_body())
+    ws, ready = await connect(base, since=0, cookie=await login_cookie(base))
+    m = json.loads(await ws.recv())
+    assert m == {"type": "resync", "seq": ready["seq"]}
+    await ws.close()
