@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from baojing.alarms.models import Alarm, AlarmPosition
 from baojing.events import Event
 from baojing import geo
-from conftest import alarm_body
+from builders import alarm_body
 
 PAIRS = list(csv.DictReader(open(Path(__file__).parent / "data" / "datum-pairs.csv")))
 

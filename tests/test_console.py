@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from baojing.auth.models import AuditEntry
 from baojing.events import Event
-from conftest import alarm_body
+from builders import alarm_body
 
 
 async def raise_alarm(client, **over) -> dict:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from baojing.auth.models import AuditEntry
 from baojing.demo import DEMO_PASSWORD
 from baojing.events import Event
-from conftest import alarm_body
+from builders import alarm_body
 
 
 async def login_cookie(base: str, username: str = "calltaker") -> str:

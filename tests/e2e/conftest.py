@@ -13,8 +13,10 @@ import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
+from browsing import SHOTS
+
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "var" / "screenshots"
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -65,18 +67,3 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield b
         b.close()
-
-
-def phone_context(browser, lat: float, lon: float, accuracy: float = 20.0):
-    return browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                               device_scale_factor=2, locale="zh-CN", geolocation={"latitude": lat, "longitude": lon,
-                                                                                    "accuracy": accuracy},
-                               permissions=["geolocation"])
-
-
-def desk_context(browser):
-    return browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
