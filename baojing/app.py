@@ -1,6 +1,7 @@
 """create_app(settings): routers, static pages, the live hub, and their lifetimes."""
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,9 @@ from .auth.service import AuditBuffer
 from .bodylimit import BodyLimit
 from .config import Settings, get_settings
 from .db import make_engine, make_sessionmaker
+from .dispatch import admin_api, watch
+from .dispatch import api as dispatch_api
+from .dispatch.board import Board
 from .incidents import api as incidents_api
 
 CSP = ("default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; "
@@ -38,11 +42,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.bus = events.InProcessBus()
         app.state.audit = AuditBuffer(app.state.sessions)
         app.state.hub = live.Hub(app.state.sessions, app.state.bus, settings, app.state.audit)
+        app.state.board = Board(app.state.sessions)
+        await app.state.board.load()
+        app.state.bus.subscribe(app.state.board.on_event)
+        app.state.board.on_flush(watch.moved_listener(app.state))
         await app.state.hub.start()
         app.state.audit.start()
+        app.state.board.start()
+        overdue = asyncio.create_task(watch.overdue_watch(app.state))
         try:
             yield
         finally:
+            overdue.cancel()
+            await app.state.board.close()
             await app.state.hub.close()
             await app.state.audit.close()
             await app.state.bus.close()
@@ -52,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Internet alarm platform for a 110 police command centre. See docs/api.md.")
     app.state.settings = settings
     errors.install(app)
-    for module in (auth_api, alarms_api, incidents_api, siteconfig):
+    for module in (auth_api, alarms_api, incidents_api, dispatch_api, admin_api, siteconfig):
         app.include_router(module.router)
     app.include_router(live.router)
 

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     replay_limit: int = 5000
     ws_queue_limit: int = 2000
     ws_ping_seconds: float = 15.0
+    # Shared secret of the telephony system posting to /api/cti/calls; empty turns CTI off.
+    cti_api_key: str = ""
+    # A dispatch not accepted within this many seconds alerts the dispatcher.
+    accept_timeout_s: float = 30.0
+    # Whether a caller may see where exactly the officers coming to them are (they always see how far).
+    show_officer_position_to_caller: bool = False
     static_dir: Path = ROOT / "baojing" / "web"
     vendor_dir: Path = ROOT / "node_modules"
 

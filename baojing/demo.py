@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .auth import roles
 from .auth import service as auth
 from .auth.models import User
-from .dispatch.models import District, Station
+from .dispatch.models import CAR, FOOT, MOTORBIKE, District, Station, Unit, UnitMember
 
 DEMO_PASSWORD = "baojing110"
 
@@ -22,19 +22,36 @@ DISTRICTS = [
       (41.52, 120.43), (41.57, 120.437)]),
 ]
 STATIONS = [
-    ("lc-center", "龙城区城区派出所（演示）", "Longcheng Central Station (demo)", "longcheng", 41.5772, 120.4035),
-    ("lc-west", "龙城区西郊派出所（演示）", "Longcheng West Station (demo)", "longcheng", 41.5650, 120.3300),
-    ("st-station", "双塔区站前派出所（演示）", "Shuangta Station Square Station (demo)", "shuangta", 41.5705, 120.4508),
-    ("st-north", "双塔区凌河派出所（演示）", "Shuangta Linghe Station (demo)", "shuangta", 41.6000, 120.4800),
+    ("lc-center", "龙城区城区派出所（演示）", "Longcheng Central Station (demo)", "longcheng", 41.5772, 120.4035,
+     [(41.66, 120.33), (41.665, 120.36), (41.63, 120.437), (41.57, 120.437), (41.52, 120.43), (41.46, 120.38),
+      (41.465, 120.33)]),
+    ("lc-west", "龙城区西郊派出所（演示）", "Longcheng West Station (demo)", "longcheng", 41.5650, 120.3000,
+     [(41.66, 120.22), (41.66, 120.33), (41.465, 120.33), (41.47, 120.25)]),
+    ("st-station", "双塔区站前派出所（演示）", "Shuangta Station Square Station (demo)", "shuangta", 41.5705, 120.4508,
+     [(41.585, 120.437), (41.585, 120.60), (41.54, 120.57), (41.52, 120.43), (41.57, 120.437)]),
+    ("st-north", "双塔区凌河派出所（演示）", "Shuangta Linghe Station (demo)", "shuangta", 41.6000, 120.4800,
+     [(41.63, 120.437), (41.70, 120.47), (41.72, 120.58), (41.64, 120.63), (41.585, 120.60), (41.585, 120.437)]),
 ]
 USERS = [
     ("calltaker", "接警员 王丽", roles.CALL_TAKER, "st-station"),
     ("calltaker2", "接警员 刘洋", roles.CALL_TAKER, "lc-center"),
     ("dispatcher", "指挥长 赵强", roles.DISPATCHER, None),
     ("officer", "民警 李明", roles.OFFICER, "st-station"),
+    ("officer2", "民警 孙伟", roles.OFFICER, "st-station"),
+    ("officer3", "民警 周杰", roles.OFFICER, "lc-center"),
+    ("officer4", "民警 吴刚", roles.OFFICER, "st-north"),
     ("traffic", "交警 陈刚", roles.TRAFFIC_OFFICER, None),
     ("keyunit", "朝阳一中 保卫处 张老师", roles.KEYUNIT_MEMBER, None),
     ("admin", "系统管理员", roles.ADMIN, None),
+]
+# call sign, kind, station, officers
+UNITS = [
+    ("双塔21", CAR, "st-station", ["officer"]),
+    ("双塔22", MOTORBIKE, "st-station", ["officer2"]),
+    ("龙城11", CAR, "lc-center", ["officer3"]),
+    ("双塔31", CAR, "st-north", ["officer4"]),
+    ("龙城12", FOOT, "lc-center", []),
+    ("龙城21", CAR, "lc-west", []),
 ]
 
 
@@ -47,15 +64,25 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str]]:
             session.add(districts[code])
     await session.flush()
     stations = {s.code: s for s in await session.scalars(select(Station))}
-    for code, zh, en, district, lat, lon in STATIONS:
+    for code, zh, en, district, lat, lon, ring in STATIONS:
         if code not in stations:
             stations[code] = Station(code=code, name_zh=zh, name_en=en, district_id=districts[district].id,
                                      lat=lat, lon=lon)
             session.add(stations[code])
+        stations[code].jurisdiction = stations[code].jurisdiction or [list(p) for p in ring]
     await session.flush()
-    existing = set(await session.scalars(select(User.username)))
+    users = {u.username: u for u in await session.scalars(select(User))}
     for username, name, role, station in USERS:
-        if username not in existing:
-            await auth.create_user(session, username, DEMO_PASSWORD, role, name,
-                                   stations[station].id if station else None)
+        if username not in users:
+            users[username] = await auth.create_user(session, username, DEMO_PASSWORD, role, name,
+                                                     stations[station].id if station else None)
+    existing_units = set(await session.scalars(select(Unit.call_sign)))
+    for call_sign, kind, station, members in UNITS:
+        if call_sign not in existing_units:
+            unit = Unit(call_sign=call_sign, kind=kind, station_id=stations[station].id)
+            session.add(unit)
+            await session.flush()
+            for m in members:
+                session.add(UnitMember(user_id=users[m].id, unit_id=unit.id))
+    await session.flush()
     return [(u, DEMO_PASSWORD, r) for u, _, r, _ in USERS]

@@ -1,6 +1,7 @@
 """Request-scoped dependencies: the one place that commits, and who is asking."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from fastapi import Depends, Header, Request
@@ -14,12 +15,11 @@ from .errors import Forbidden, Unauthorized
 SESSION_COOKIE = "bj_session"
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Commits when the route returns, then publishes the transaction's events.
+@asynccontextmanager
+async def unit_of_work(state) -> AsyncIterator[AsyncSession]:
+    """Commits when the block ends, then publishes the transaction's events.
 
-    Services never commit; a route that raises rolls back and its events vanish with it. The
-    response is sent only after this commit, so an acknowledged alarm is a stored alarm."""
-    state = request.app.state
+    Services never commit; a block that raises rolls back and its events vanish with it."""
     async with state.sessions() as session:
         try:
             yield session
@@ -33,7 +33,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         await state.bus.publish(published)
 
 
-async def optional_staff(request: Request, session: AsyncSession = Depends(get_session)) -> auth.Principal | None:
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work. The response is sent only after its commit, so an acknowledged
+    alarm is a stored alarm."""
+    async with unit_of_work(request.app.state) as session:
+        yield session
+
+
+# Ends (commits) before the response is sent, not after: an answered request is a stored request.
+DbSession = Depends(get_session, scope="function")
+
+
+async def optional_staff(request: Request, session: AsyncSession = DbSession) -> auth.Principal | None:
     return await auth.principal_for_session(session, request.cookies.get(SESSION_COOKIE))
 
 
@@ -53,7 +64,7 @@ def require(allowed: frozenset[str]):
 
 
 async def optional_device(
-    session: AsyncSession = Depends(get_session),
+    session: AsyncSession = DbSession,
     x_device_token: str | None = Header(default=None, max_length=100),
 ) -> Device | None:
     device = await auth.device_by_token(session, x_device_token)

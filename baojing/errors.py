@@ -12,10 +12,14 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message_zh: str, message_en: str, *, code: str | None = None, status: int | None = None):
+    def __init__(self, message_zh: str, message_en: str, *, code: str | None = None, status: int | None = None,
+                 audit: tuple | None = None):
         super().__init__(message_en)
         self.message_zh = message_zh
         self.message_en = message_en
+        # (principal, action, subject_type, subject_id): a refusal that must be on the record. It is
+        # written outside the request's transaction, which the refusal rolls back.
+        self.audit = audit
         if code:
             self.code = code
         if status:
@@ -104,7 +108,9 @@ def _field_error(err: dict) -> dict:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError):
+    async def _domain(request: Request, exc: DomainError):
+        if exc.audit:
+            request.app.state.audit.add(*exc.audit, {"refused": exc.code})
         return JSONResponse(body(exc.code, exc.message_zh, exc.message_en), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)

@@ -23,6 +23,8 @@ from .db import Base, UTCDateTime, utcnow
 SEQ_LOCK_KEY = 110_110
 STAFF = "staff"
 DEVICE = "device"
+UNIT = "unit"
+USER = "user"
 
 
 class Event(Base):
@@ -33,9 +35,12 @@ class Event(Base):
     )
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     name: Mapped[str] = mapped_column(String(64))
-    # Who may receive it: STAFF (console roles) or DEVICE (the caller owning device_id).
+    # Who may receive it: STAFF (console roles), DEVICE (the caller owning device_id), UNIT (the
+    # officers of unit_id) or USER (one account, user_id).
     scope: Mapped[str] = mapped_column(String(16))
     device_id: Mapped[int | None] = mapped_column(Integer)
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(Integer)
     incident_id: Mapped[int | None] = mapped_column(Integer)
     actor: Mapped[str | None] = mapped_column(String(80))
     # The step in an incident's life this records (received, claimed, ...), for its timeline.
@@ -45,6 +50,8 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_scope_seq", "scope", "seq"),
         Index("ix_events_device_seq", "device_id", "seq"),
+        Index("ix_events_unit_seq", "unit_id", "seq"),
+        Index("ix_events_user_seq", "user_id", "seq"),
         Index("ix_events_incident_seq", "incident_id", "seq"),
         # Never reuse a sequence number, even after the newest row is deleted.
         {"sqlite_autoincrement": True},
@@ -59,10 +66,12 @@ class Published:
     device_id: int | None
     incident_id: int | None
     data: dict
+    unit_id: int | None = None
+    user_id: int | None = None
 
     @classmethod
     def of(cls, e: Event) -> "Published":
-        return cls(e.seq, e.name, e.scope, e.device_id, e.incident_id, e.data)
+        return cls(e.seq, e.name, e.scope, e.device_id, e.incident_id, e.data, e.unit_id, e.user_id)
 
 
 async def emit(
@@ -73,12 +82,15 @@ async def emit(
     scope: str = STAFF,
     device_id: int | None = None,
     incident_id: int | None = None,
+    unit_id: int | None = None,
+    user_id: int | None = None,
     actor: str | None = None,
     action: str | None = None,
 ) -> Event:
     await lock_sequence(session)
     # Serialised as the HTTP responses are, so an event's data is exactly what the API returns.
-    ev = Event(name=name, scope=scope, device_id=device_id, incident_id=incident_id, actor=actor,
+    ev = Event(name=name, scope=scope, device_id=device_id, incident_id=incident_id, unit_id=unit_id,
+               user_id=user_id, actor=actor,
                action=action, data=to_jsonable_python(data))
     session.add(ev)
     await session.flush()
@@ -107,13 +119,11 @@ async def last_seq(session: AsyncSession) -> int:
     return (await session.scalar(select(Event.seq).order_by(Event.seq.desc()).limit(1))) or 0
 
 
-async def events_after(session: AsyncSession, since: int, *, limit: int, scope: str | None = None,
-                       device_id: int | None = None) -> list[Published]:
+async def events_after(session: AsyncSession, since: int, *, limit: int, audience=None) -> list[Published]:
+    """Committed events after `since`, oldest first; `audience` narrows them to one reader's."""
     q = select(Event).where(Event.seq > since).order_by(Event.seq).limit(limit)
-    if scope == DEVICE:
-        q = q.where(Event.scope == DEVICE, Event.device_id == device_id)
-    elif scope == STAFF:
-        q = q.where(Event.scope == STAFF)
+    if audience is not None:
+        q = q.where(audience)
     return [Published.of(e) for e in (await session.scalars(q)).all()]
 
 

@@ -9,16 +9,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic_core import to_jsonable_python
+from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from . import events
+from .auth import roles
 from .auth import service as auth
 from .auth.service import AuditBuffer, Principal
 from .config import Settings
 from .deps import SESSION_COOKIE
+from .dispatch import repository as dispatch_repo
 from .events import Published
 
 log = logging.getLogger(__name__)
@@ -30,7 +34,28 @@ CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_SLOW, CLOSE_BAD_HELLO = 4401, 4403, 4
 def may_see(who: Principal, ev: Published) -> bool:
     if ev.scope == events.STAFF:
         return who.console
-    return who.kind == "caller" and ev.device_id == who.device_id
+    if ev.scope == events.DEVICE:
+        return who.kind == "caller" and ev.device_id == who.device_id
+    if ev.scope == events.UNIT:
+        return who.unit_id is not None and ev.unit_id == who.unit_id
+    return ev.scope == events.USER and who.user_id is not None and ev.user_id == who.user_id
+
+
+def audience(who: Principal):
+    """The same rule as may_see, as SQL, for replays. None when this principal has no feed."""
+    E = events.Event
+    clauses = []
+    if who.console:
+        clauses.append(E.scope == events.STAFF)
+    if who.kind == "caller":
+        clauses.append((E.scope == events.DEVICE) & (E.device_id == who.device_id))
+    if who.unit_id is not None:
+        clauses.append((E.scope == events.UNIT) & (E.unit_id == who.unit_id))
+    if not clauses:
+        return None
+    if who.user_id is not None:
+        clauses.append((E.scope == events.USER) & (E.user_id == who.user_id))
+    return or_(*clauses)
 
 
 def frame(ev: Published) -> str:
@@ -52,7 +77,7 @@ class Connection:
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
     overflowed: bool = False
 
-    def offer(self, ev: Published, text: str) -> None:
+    def offer(self, ev: Published | None, text: str) -> None:
         if self.overflowed:
             return
         if self.queue.qsize() >= self.limit:
@@ -110,6 +135,17 @@ class Hub:
                 text = text or frame(ev)
                 conn.offer(ev, text)
 
+    def broadcast(self, name: str, data: dict, to) -> None:
+        """Send something current but not worth replaying (positions of moving units) to every
+        connection `to(who)` accepts. It carries no sequence number: a client that misses one
+        gets the next, or reloads the snapshot."""
+        text = None
+        for conn in self.connections:
+            if to(conn.who):
+                text = text or json.dumps({"type": "live", "name": name, "data": to_jsonable_python(data)},
+                                          ensure_ascii=False)
+                conn.offer(None, text)
+
     def register(self, who: Principal) -> Connection:
         conn = Connection(who, self.settings.ws_queue_limit)
         self.connections.add(conn)
@@ -121,10 +157,17 @@ class Hub:
 
 async def _principal(ws: WebSocket, hello: dict, sessions) -> Principal | None:
     async with sessions() as s:
-        who = await auth.principal_for_session(s, ws.cookies.get(SESSION_COOKIE))
+        who = await _staff(ws, s)
         if who is None and isinstance(hello.get("device_token"), str):
             device = await auth.device_by_token(s, hello["device_token"])
             who = auth.caller_principal(device) if device else None
+    return who
+
+
+async def _staff(ws: WebSocket, session) -> Principal | None:
+    who = await auth.principal_for_session(session, ws.cookies.get(SESSION_COOKIE))
+    if who is not None and who.role == roles.OFFICER:
+        who = replace(who, unit_id=await dispatch_repo.unit_of_user(session, who.user_id))
     return who
 
 
@@ -162,7 +205,7 @@ async def live(ws: WebSocket):
     if who is None:
         await _error(ws, "unauthorized", "请先登录", "Log in or send a valid device token", CLOSE_UNAUTHORIZED)
         return
-    if not (who.console or who.kind == "caller"):
+    if audience(who) is None:
         await _error(ws, "forbidden", "您的角色没有可订阅的实时信息", "Your role has no live feed", CLOSE_FORBIDDEN)
         return
     conn = hub.register(who)
@@ -176,13 +219,11 @@ async def live(ws: WebSocket):
 
 async def _serve(ws: WebSocket, conn: Connection, since: int | None, hub: Hub, settings: Settings) -> None:
     who = conn.who
-    scope = events.STAFF if who.console else events.DEVICE
     async with hub.sessions() as s:
         head = await events.last_seq(s)
         replay: list[Published] = []
         if since is not None and since <= head:
-            replay = await events.events_after(s, since, limit=settings.replay_limit + 1, scope=scope,
-                                               device_id=who.device_id)
+            replay = await events.events_after(s, since, limit=settings.replay_limit + 1, audience=audience(who))
     await ws.send_json({"type": "ready", "seq": head, "principal": {"kind": who.kind, "role": who.role}})
     cursor = head if since is None else since
     if since is not None and (since > head or len(replay) > settings.replay_limit):
@@ -212,9 +253,13 @@ async def _serve(ws: WebSocket, conn: Connection, since: int | None, hub: Hub, s
                 getter.cancel()
                 if receiver in done:
                     return
-                if who.kind == "staff" and not await _still_logged_in(ws, hub):
-                    await _error(ws, "unauthorized", "登录已过期", "Your session has ended", CLOSE_UNAUTHORIZED)
-                    return
+                if who.kind == "staff":
+                    now = await _still_logged_in(ws, hub)
+                    if now is None:
+                        await _error(ws, "unauthorized", "登录已过期", "Your session has ended", CLOSE_UNAUTHORIZED)
+                        return
+                    if now != who:  # e.g. an officer moved to another unit: follow the new rights
+                        who = conn.who = now
                 await ws.send_json({"type": "ping", "seq": cursor})
                 continue
             item = getter.result()
@@ -222,7 +267,9 @@ async def _serve(ws: WebSocket, conn: Connection, since: int | None, hub: Hub, s
                 await ws.close(CLOSE_SLOW)
                 return
             ev, text = item
-            if ev.seq > cursor and may_see(who, ev):
+            if ev is None:
+                await ws.send_text(text)
+            elif ev.seq > cursor and may_see(who, ev):
                 await send(ev, text)
     finally:
         receiver.cancel()
@@ -237,6 +284,6 @@ async def _drain_incoming(ws: WebSocket) -> None:
         return
 
 
-async def _still_logged_in(ws: WebSocket, hub: Hub) -> bool:
+async def _still_logged_in(ws: WebSocket, hub: Hub) -> Principal | None:
     async with hub.sessions() as s:
-        return await auth.principal_for_session(s, ws.cookies.get(SESSION_COOKIE)) is not None
+        return await _staff(ws, s)

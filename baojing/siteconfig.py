@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .config import Settings
-from .deps import get_session
+from .deps import DbSession
 from .dispatch import service as dispatch
 from .incidents import catalog
 
@@ -34,7 +34,7 @@ def map_settings(settings: Settings) -> dict:
 
 
 @router.get("/config", summary="Map tiles, district outlines and the operators' pick lists")
-async def get_config(request: Request, session: AsyncSession = Depends(get_session)):
+async def get_config(request: Request, session: AsyncSession = DbSession):
     settings: Settings = request.app.state.settings
     return {
         "map": map_settings(settings),

@@ -107,7 +107,7 @@ async def test_no_credentials_or_a_role_without_a_feed_is_refused(live_server):
     base, _ = live_server
     ws, msg = await connect(base)
     assert msg["type"] == "error" and msg["code"] == "unauthorized"
-    ws, msg = await connect(base, cookie=await login_cookie(base, "officer"))
+    ws, msg = await connect(base, cookie=await login_cookie(base, "traffic"))
     assert msg["type"] == "error" and msg["code"] == "forbidden"
     ws, msg = await connect(base, device_token="forged-token")
     assert msg["code"] == "unauthorized"
@@ -142,3 +142,15 @@ async def test_a_client_far_behind_is_told_to_resync(live_server):
     m = json.loads(await ws.recv())
     assert m == {"type": "resync", "seq": ready["seq"]}
     await ws.close()
+
+
+async def test_an_acknowledged_alarm_is_already_stored_when_the_answer_arrives(live_server):
+    """The 201 is sent after the commit: a reader right after it must find the alarm."""
+    base, app = live_server
+    from baojing.alarms.models import Alarm
+
+    async with httpx.AsyncClient(base_url=base) as c:
+        for _ in range(30):
+            r = await c.post("/api/alarms", json=alarm_body())
+            async with app.state.sessions() as s:
+                assert await s.get(Alarm, r.json()["id"]) is not None

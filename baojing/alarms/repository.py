@@ -26,14 +26,14 @@ def caller_status(incident: Incident) -> str:
     return "received" if incident.status == NEW else "handling"
 
 
-def caller_view(a: Alarm, incident: Incident) -> dict:
+def caller_view(a: Alarm, incident: Incident, responders: list[dict] = ()) -> dict:
     rating = None
     if a.rating_score is not None:
         rating = {"score": a.rating_score, "comment": a.rating_comment, "at": a.rated_at}
     return {"id": a.id, "status": caller_status(incident), "channel": a.channel, "phone": a.phone,
             "name": a.name, "received_at": a.received_at, "updated_at": max(a.updated_at, incident.updated_at),
             "closed_at": incident.closed_at, "location": location_view(a), "place_text": a.place_text,
-            "rating": rating}
+            "rating": rating, "responders": list(responders)}
 
 
 def staff_view(a: Alarm, incident: Incident) -> dict:
@@ -45,6 +45,13 @@ def staff_view(a: Alarm, incident: Incident) -> dict:
 
 async def by_key(session: AsyncSession, key: str) -> Alarm | None:
     return await session.scalar(select(Alarm).where(Alarm.idempotency_key == key))
+
+
+async def recent_open_by_phone(session: AsyncSession, phone: str, since) -> Alarm | None:
+    return await session.scalar(
+        select(Alarm).join(Incident, Incident.id == Alarm.incident_id)
+        .where(Alarm.phone == phone, Alarm.received_at >= since, Incident.status.in_((NEW, "claimed")))
+        .order_by(Alarm.id.desc()).limit(1))
 
 
 async def of_incidents(session: AsyncSession, incident_ids: list[int]) -> dict[int, list[Alarm]]:

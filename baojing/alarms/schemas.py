@@ -103,6 +103,13 @@ class RatingOut(BaseModel):
     at: datetime
 
 
+class ResponderOut(BaseModel):
+    status: str
+    kind: str
+    distance_m: int | None
+    eta_s: int | None
+
+
 class AlarmOut(BaseModel):
     id: int
     status: Literal["received", "handling", "closed"]
@@ -115,6 +122,7 @@ class AlarmOut(BaseModel):
     location: LocationOut | None
     place_text: str | None
     rating: RatingOut | None
+    responders: list[ResponderOut] = Field(default_factory=list, description="Officers on their way")
     device_token: str | None = None
 
 

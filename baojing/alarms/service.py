@@ -9,6 +9,7 @@ from .. import events, geo
 from ..auth import service as auth
 from ..auth.models import Device
 from ..auth.service import Principal
+from ..dispatch import repository as dispatch
 from ..db import utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..incidents import service as incidents
@@ -23,6 +24,8 @@ GPS_ACCURACY_M = 100
 MAX_SPEED_MPS = 200 / 3.6
 # Fixes stamped further in the future than this are clock errors; stamp them on arrival.
 CLOCK_SKEW = timedelta(minutes=2)
+# A 110 call matches a phone alarm from the same number this recent.
+CTI_WINDOW = timedelta(minutes=30)
 
 
 def _source(loc: LocationIn) -> str:
@@ -41,12 +44,17 @@ async def raise_alarm(session: AsyncSession, data: AlarmIn, device: Device | Non
             # The first answer never reached this phone: give it a way back to its own alarm.
             token = await auth.issue_token(session, existing.device_id)
         incident = await incidents.get(session, existing.incident_id)
-        return {**repository.caller_view(existing, incident), "device_token": token}, False
+        (view,) = await incidents.caller_views(session, incident, [existing])
+        return {**view, "device_token": token}, False
 
     token = None
     if device is None:
         device, token = await auth.issue_device(session)
-    incident = await incidents.open_incident(session, DEFAULT_PRIORITY)
+    station_id = None
+    if data.location is not None:
+        station_id = await dispatch.station_for(session, *geo.to_wgs84(data.location.lat, data.location.lon,
+                                                                      data.location.crs))
+    incident = await incidents.open_incident(session, DEFAULT_PRIORITY, station_id)
     now = utcnow()
     alarm = Alarm(idempotency_key=data.idempotency_key, device_id=device.id, incident_id=incident.id,
                   channel=data.channel, phone=data.phone, name=data.name, place_text=data.place_text,
@@ -95,10 +103,10 @@ def _flag(alarm: Alarm, lat: float, lon: float, accuracy_m: float | None, at: da
 
 async def _emit_position(session: AsyncSession, alarm: Alarm, point: AlarmPosition, who: Principal | None) -> None:
     await session.flush()
-    await events.emit(session, "alarm.position", {
-        "incident_id": alarm.incident_id, "alarm_id": alarm.id, "point": repository.point_view(point),
-        "location": repository.location_view(alarm)}, incident_id=alarm.incident_id,
-        actor=who.label if who else None)
+    data = {"incident_id": alarm.incident_id, "alarm_id": alarm.id, "point": repository.point_view(point),
+            "location": repository.location_view(alarm)}
+    await events.emit(session, "alarm.position", data, incident_id=alarm.incident_id, actor=who.label if who else None)
+    await incidents.to_responders(session, alarm.incident_id, "alarm.position", data)
 
 
 async def _own_alarm(session: AsyncSession, alarm_id: int, device: Device) -> tuple[Alarm, object]:
@@ -130,7 +138,7 @@ async def set_place(session: AsyncSession, alarm_id: int, text: str, device: Dev
     alarm, incident = await _own_alarm(session, alarm_id, device)
     alarm.place_text, alarm.updated_at = text, utcnow()
     await incidents.announce(session, incident, "caller_typed_place", None)
-    return repository.caller_view(alarm, incident)
+    return (await incidents.caller_views(session, incident, [alarm]))[0]
 
 
 async def rate(session: AsyncSession, alarm_id: int, score: int, comment: str | None, device: Device) -> dict:
@@ -142,12 +150,13 @@ async def rate(session: AsyncSession, alarm_id: int, score: int, comment: str | 
         raise Conflict("您已评价过", "This alarm has already been rated", code="already_rated")
     alarm.rating_score, alarm.rating_comment, alarm.rated_at = score, comment or None, utcnow()
     await incidents.announce(session, incident, "rated", None)
-    return repository.caller_view(alarm, incident)
+    return (await incidents.caller_views(session, incident, [alarm]))[0]
 
 
 async def of_device(session: AsyncSession, device: Device) -> dict:
     seq = await events.last_seq(session)
-    return {"seq": seq, "alarms": [repository.caller_view(a, i) for a, i in await repository.of_device(session, device.id)]}
+    return {"seq": seq, "alarms": [(await incidents.caller_views(session, i, [a]))[0]
+                                   for a, i in await repository.of_device(session, device.id)]}
 
 
 async def operator_position(session: AsyncSession, alarm_id: int, loc: LocationIn, who: Principal) -> dict:
@@ -161,3 +170,19 @@ async def operator_position(session: AsyncSession, alarm_id: int, loc: LocationI
     await auth.audit(session, who, "alarm.set_position", "alarm", alarm.id,
                      {"lat": alarm.lat, "lon": alarm.lon})
     return await incidents.announce(session, incident, "operator_position", who)
+
+
+async def match_call(session: AsyncSession, caller_number: str, call_id: str, agent: str | None) -> dict:
+    """A 110 call is ringing (CTI): pop the caller's recent alarm, with its position, on the console
+    of the call-taker who answered (or on every console when the telephony does not say who)."""
+    await events.lock_sequence(session)
+    alarm = await repository.recent_open_by_phone(session, caller_number, utcnow() - CTI_WINDOW)
+    user_id = await auth.user_id_by_username(session, agent) if agent else None
+    data = {"call_id": call_id, "caller_number": caller_number, "agent": agent,
+            "alarm_id": alarm.id if alarm else None, "incident_id": alarm.incident_id if alarm else None}
+    if user_id is not None:
+        await events.emit(session, "cti.call", data, scope=events.USER, user_id=user_id,
+                          incident_id=data["incident_id"], action="call_ringing")
+    else:
+        await events.emit(session, "cti.call", data, incident_id=data["incident_id"], action="call_ringing")
+    return {"matched": alarm is not None, "alarm_id": data["alarm_id"], "incident_id": data["incident_id"]}

@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..alarms.schemas import Strict, TermsAck, TermsIn, TermsOut
-from ..deps import SESSION_COOKIE, current_staff, get_session, optional_device
+from ..deps import SESSION_COOKIE, current_staff, DbSession, optional_device
 from ..errors import Invalid
 from . import service
 from .models import Device
@@ -32,7 +32,7 @@ class Me(BaseModel):
 
 
 @router.post("/auth/login", response_model=Me, summary="Staff login; sets the session cookie")
-async def login(data: LoginIn, request: Request, response: Response, session: AsyncSession = Depends(get_session)):
+async def login(data: LoginIn, request: Request, response: Response, session: AsyncSession = DbSession):
     settings = request.app.state.settings
     user, token = await service.login(session, data.username, data.password, settings.session_hours)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=settings.secure_cookies,
@@ -41,7 +41,7 @@ async def login(data: LoginIn, request: Request, response: Response, session: As
 
 
 @router.post("/auth/logout", status_code=204, summary="End the staff session")
-async def logout(request: Request, response: Response, session: AsyncSession = Depends(get_session)):
+async def logout(request: Request, response: Response, session: AsyncSession = DbSession):
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         await service.logout(session, token)
@@ -49,7 +49,7 @@ async def logout(request: Request, response: Response, session: AsyncSession = D
 
 
 @router.get("/auth/me", response_model=Me, summary="Who is logged in")
-async def me(who: service.Principal = Depends(current_staff), session: AsyncSession = Depends(get_session)):
+async def me(who: service.Principal = Depends(current_staff), session: AsyncSession = DbSession):
     return {"user": service.user_out(await service.user_by_id(session, who.user_id))}
 
 
@@ -60,7 +60,7 @@ async def get_terms(request: Request):
 
 @router.post("/device/terms", response_model=TermsAck,
              summary="Record that this phone accepted the terms; issues a device token on first contact")
-async def accept_terms(data: TermsIn, request: Request, session: AsyncSession = Depends(get_session),
+async def accept_terms(data: TermsIn, request: Request, session: AsyncSession = DbSession,
                        device: Device | None = Depends(optional_device)):
     current = request.app.state.settings.terms_version
     if data.version != current:

@@ -32,6 +32,8 @@ class Principal:
     device_id: int | None = None
     display_name: str = ""
     station_id: int | None = None
+    # The patrol unit an officer rides in, when the caller of this knows it (see live.py).
+    unit_id: int | None = None
 
     @property
     def label(self) -> str:
@@ -98,6 +100,10 @@ async def principal_for_session(session: AsyncSession, token: str | None) -> Pri
         return None
     u = row.User
     return Principal("staff", u.role, u.id, display_name=u.display_name, station_id=u.station_id)
+
+
+async def user_id_by_username(session: AsyncSession, username: str) -> int | None:
+    return await session.scalar(select(User.id).where(User.username == username, User.active.is_(True)))
 
 
 async def user_by_id(session: AsyncSession, user_id: int) -> User:

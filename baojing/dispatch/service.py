@@ -1,10 +1,21 @@
-"""Districts and police stations (read side; their admin pages come with dispatch)."""
+"""Dispatch: units on duty, sending units to incidents, and each assignment's progress."""
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import District, Station
+from .. import events
+from ..auth import roles
+from ..auth.models import User
+from ..auth.service import Principal, audit
+from ..db import utcnow
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..incidents import service as incidents
+from ..incidents.models import CLAIMED, NEW
+from . import repository
+from .board import Board
+from .models import (ACCEPTED, ACTIVE, CANCELLED, CLEARED, DECLINED, DISPATCHED, EN_ROUTE, ON_SCENE, Assignment,
+                     District, Station, Unit, UnitMember)
 
 
 async def districts_geojson(session: AsyncSession) -> dict:
@@ -17,7 +28,219 @@ async def districts_geojson(session: AsyncSession) -> dict:
     } for d in rows]}
 
 
+def station_view(s: Station) -> dict:
+    return {"id": s.id, "code": s.code, "name_zh": s.name_zh, "name_en": s.name_en, "lat": s.lat, "lon": s.lon,
+            "address": s.address, "district_id": s.district_id, "jurisdiction": s.jurisdiction}
+
+
 async def stations(session: AsyncSession) -> list[dict]:
-    rows = await session.scalars(select(Station).order_by(Station.id))
-    return [{"id": s.id, "code": s.code, "name_zh": s.name_zh, "name_en": s.name_en,
-             "lat": s.lat, "lon": s.lon, "address": s.address} for s in rows]
+    return [station_view(s) for s in await session.scalars(select(Station).order_by(Station.id))]
+
+
+async def _members(session: AsyncSession, unit_ids: list[int]) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {i: [] for i in unit_ids}
+    if unit_ids:
+        rows = await session.execute(select(UnitMember.unit_id, User.id, User.display_name)
+                                     .join(User, User.id == UnitMember.user_id).where(UnitMember.unit_id.in_(unit_ids)))
+        for unit_id, uid, name in rows.all():
+            out[unit_id].append({"id": uid, "display_name": name})
+    return out
+
+
+async def unit_views(session: AsyncSession, units: list[Unit]) -> list[dict]:
+    active = await repository.active_by_unit(session)
+    members = await _members(session, [u.id for u in units])
+    return [repository.unit_view(u, active.get(u.id), members[u.id]) for u in units]
+
+
+async def units_snapshot(session: AsyncSession) -> dict:
+    seq = await events.last_seq(session)
+    units = list(await session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.station_id, Unit.call_sign)))
+    return {"seq": seq, "units": await unit_views(session, units)}
+
+
+async def announce_unit(session: AsyncSession, unit: Unit, action: str | None, who: Principal | None) -> dict:
+    await session.flush()
+    (view,) = await unit_views(session, [unit])
+    await events.emit(session, "unit.upserted", view, unit_id=unit.id, actor=who.label if who else None, action=action)
+    return view
+
+
+async def _unit(session: AsyncSession, unit_id: int) -> Unit:
+    unit = await session.get(Unit, unit_id, populate_existing=True)
+    if unit is None or not unit.active:
+        raise NotFound("没有这个警力单元", f"No unit {unit_id}")
+    return unit
+
+
+async def officer_unit(session: AsyncSession, who: Principal) -> Unit:
+    unit_id = await repository.unit_of_user(session, who.user_id)
+    if unit_id is None:
+        raise Conflict("您还没有编入任何警力单元，请联系管理员", "You are not in any unit; ask an administrator",
+                       code="no_unit")
+    return await _unit(session, unit_id)
+
+
+async def set_duty(session: AsyncSession, who: Principal, on_duty: bool) -> dict:
+    await events.lock_sequence(session)
+    unit = await officer_unit(session, who)
+    if not on_duty and await repository.active_assignment(session, unit.id):
+        raise Conflict("有未结束的任务，不能下班", "Clear your current incident before going off duty",
+                       code="assignment_open")
+    unit.on_duty = on_duty
+    await audit(session, who, "unit.duty", "unit", unit.id, {"on_duty": on_duty})
+    return await announce_unit(session, unit, "on_duty" if on_duty else "off_duty", who)
+
+
+async def set_busy(session: AsyncSession, who: Principal, busy: bool) -> dict:
+    await events.lock_sequence(session)
+    unit = await officer_unit(session, who)
+    unit.busy = busy
+    return await announce_unit(session, unit, "busy" if busy else "available", who)
+
+
+async def recommend(session: AsyncSession, board: Board, incident_id: int, limit: int = 8) -> dict:
+    incident = await incidents.get(session, incident_id)
+    where = await incidents.position_of(session, incident.id)
+    if where is None:
+        return {"incident_id": incident.id, "station_id": incident.station_id, "position": None, "units": []}
+    taken = {a["unit_id"] for a in (await repository.assignments_of(session, [incident.id]))[incident.id]
+             if a["status"] in (*ACTIVE, DECLINED)}
+    units = board.recommend(where["lat"], where["lon"], limit, exclude=taken)
+    for u in units:
+        u["in_jurisdiction"] = u["station_id"] == incident.station_id
+    return {"incident_id": incident.id, "station_id": incident.station_id, "position": where, "units": units}
+
+
+async def dispatch(session: AsyncSession, incident_id: int, unit_ids: list[int], who: Principal) -> dict:
+    await events.lock_sequence(session)
+    incident = await incidents.get(session, incident_id)
+    incidents.require_open(incident)
+    units = [await _unit(session, i) for i in sorted(set(unit_ids))]
+    for unit in units:
+        if not unit.on_duty:
+            raise Conflict(f"{unit.call_sign} 未上班", f"{unit.call_sign} is off duty", code="unit_off_duty")
+        if await repository.active_assignment(session, unit.id):
+            raise Conflict(f"{unit.call_sign} 正在执行其他任务", f"{unit.call_sign} is on another incident",
+                           code="unit_busy")
+    if incident.status == NEW:
+        incident.status, incident.claimed_by, incident.claimed_at = CLAIMED, who.user_id, utcnow()
+    now = utcnow()
+    for unit in units:
+        a = Assignment(incident_id=incident.id, unit_id=unit.id, status=DISPATCHED, dispatched_at=now,
+                       dispatched_by=who.user_id)
+        session.add(a)
+        await session.flush()
+        await announce_unit(session, unit, None, who)
+        await events.emit(session, "dispatch.offer", {"assignment": repository.assignment_view(a, unit),
+                                                      "incident_id": incident.id},
+                          scope=events.UNIT, unit_id=unit.id, incident_id=incident.id, actor=who.label,
+                          action="dispatched")
+    await audit(session, who, "incident.dispatch", "incident", incident.id, {"unit_ids": [u.id for u in units]})
+    return await incidents.announce(session, incident, "dispatched", who)
+
+
+# action -> (statuses it may follow, new status, timestamp field)
+STEPS = {
+    "accept": ((DISPATCHED,), ACCEPTED, "accepted_at"),
+    "decline": ((DISPATCHED, ACCEPTED), DECLINED, "declined_at"),
+    "en_route": ((DISPATCHED, ACCEPTED), EN_ROUTE, "en_route_at"),
+    "on_scene": ((DISPATCHED, ACCEPTED, EN_ROUTE), ON_SCENE, "on_scene_at"),
+    "clear": (ACTIVE, CLEARED, "cleared_at"),
+    "backup": (ACTIVE, None, "backup_requested_at"),
+}
+
+
+async def respond(session: AsyncSession, assignment_id: int, action: str, who: Principal, *,
+                  reason: str | None = None, disposition: str | None = None, note: str | None = None) -> dict:
+    """An officer moves their own assignment forward."""
+    await events.lock_sequence(session)
+    a = await session.get(Assignment, assignment_id, populate_existing=True)
+    if a is None:
+        raise NotFound("没有这个任务", f"No assignment {assignment_id}")
+    if await repository.unit_of_user(session, who.user_id) != a.unit_id:
+        raise Forbidden("这不是您单元的任务", "This assignment is not your unit's", code="not_your_assignment",
+                        audit=(who, "assignment.refused", "assignment", a.id))
+    allowed_from, new_status, stamp = STEPS[action]
+    if a.status not in allowed_from:
+        raise Conflict("任务状态已变化，无法执行该操作", f"The assignment is {a.status}; cannot {action}",
+                       code="bad_transition")
+    if action == "decline" and not reason:
+        raise Invalid("请说明拒绝原因", "Give a reason for declining", code="reason_required")
+    now = utcnow()
+    setattr(a, stamp, now)
+    if action == "accept" or (action in ("en_route", "on_scene") and a.accepted_at is None):
+        a.accepted_at = now
+    if new_status:
+        a.status = new_status
+    a.decline_reason = reason if action == "decline" else a.decline_reason
+    if action == "clear":
+        a.disposition = disposition
+    if note:
+        await incidents.add_note(session, a.incident_id, note, who)
+    await audit(session, who, f"assignment.{action}", "assignment", a.id)
+    return await announce_assignment(session, a, action, who)
+
+
+async def cancel(session: AsyncSession, assignment_id: int, who: Principal) -> dict:
+    await events.lock_sequence(session)
+    a = await session.get(Assignment, assignment_id, populate_existing=True)
+    if a is None:
+        raise NotFound("没有这个任务", f"No assignment {assignment_id}")
+    if a.status not in ACTIVE:
+        raise Conflict("任务已结束", f"The assignment is already {a.status}", code="bad_transition")
+    a.status, a.cancelled_at = CANCELLED, utcnow()
+    await audit(session, who, "assignment.cancel", "assignment", a.id)
+    return await announce_assignment(session, a, "cancelled", who)
+
+
+async def announce_assignment(session: AsyncSession, a: Assignment, action: str, who: Principal | None) -> dict:
+    unit = await _unit(session, a.unit_id)
+    view = repository.assignment_view(a, unit)
+    await events.emit(session, "assignment.updated", view, scope=events.UNIT, unit_id=unit.id,
+                      incident_id=a.incident_id, actor=who.label if who else None)
+    await announce_unit(session, unit, None, who)
+    incident = await incidents.get(session, a.incident_id)
+    await incidents.announce(session, incident, f"unit_{action}", who)
+    return view
+
+
+async def overdue_sweep(session: AsyncSession, board: Board, timeout_s: float) -> int:
+    """Offers not accepted in time: tell the dispatcher once, with the next unit to try."""
+    await events.lock_sequence(session)
+    from datetime import timedelta
+
+    late = list(await session.scalars(select(Assignment).where(
+        Assignment.status == DISPATCHED, Assignment.overdue_at.is_(None),
+        Assignment.dispatched_at < utcnow() - timedelta(seconds=timeout_s))))
+    for a in late:
+        a.overdue_at = utcnow()
+        unit = await _unit(session, a.unit_id)
+        proposal = await recommend(session, board, a.incident_id, limit=1)
+        await events.emit(session, "assignment.overdue", {
+            "assignment": repository.assignment_view(a, unit), "incident_id": a.incident_id,
+            "proposal": proposal["units"][0] if proposal["units"] else None}, incident_id=a.incident_id,
+            action="dispatch_overdue")
+        incident = await incidents.get(session, a.incident_id)
+        await incidents.announce(session, incident, None, None)
+    return len(late)
+
+
+async def officer_home(session: AsyncSession, who: Principal) -> dict:
+    unit_id = await repository.unit_of_user(session, who.user_id)
+    if unit_id is None:
+        return {"unit": None, "assignment": None, "incident": None}
+    unit = await _unit(session, unit_id)
+    (view,) = await unit_views(session, [unit])
+    a = await repository.active_assignment(session, unit.id)
+    return {"unit": view, "assignment": repository.assignment_view(a, unit) if a else None,
+            "incident": await incidents.detail(session, a.incident_id, who) if a else None}
+
+
+async def may_view_incident(session: AsyncSession, who: Principal, incident_id: int) -> None:
+    if who.role in roles.CONSOLE:
+        return
+    unit_id = await repository.unit_of_user(session, who.user_id)
+    if unit_id is None or unit_id not in await repository.units_on(session, incident_id):
+        raise Forbidden("您无权查看该警情", "You may not see this incident", code="not_your_incident",
+                        audit=(who, "incident.refused", "incident", incident_id))

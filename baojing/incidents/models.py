@@ -28,6 +28,8 @@ class Incident(Base):
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     disposition: Mapped[str | None] = mapped_column(String(32))
     merged_into: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    # The station whose jurisdiction holds the first position; its consoles see it first.
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
 
     __table_args__ = (Index("ix_incidents_status_received", "status", "received_at"),)
 

@@ -64,6 +64,26 @@ class AlarmBrief(BaseModel):
     rating: dict | None = None
 
 
+class AssignmentOut(BaseModel):
+    id: int
+    incident_id: int
+    unit_id: int
+    call_sign: str
+    unit_kind: str
+    status: str
+    dispatched_at: datetime
+    accepted_at: datetime | None
+    en_route_at: datetime | None
+    on_scene_at: datetime | None
+    cleared_at: datetime | None
+    declined_at: datetime | None
+    decline_reason: str | None
+    cancelled_at: datetime | None
+    disposition: str | None
+    backup_requested_at: datetime | None
+    overdue_at: datetime | None
+
+
 class IncidentOut(BaseModel):
     id: int
     status: Literal["new", "claimed", "closed", "merged"]
@@ -77,7 +97,9 @@ class IncidentOut(BaseModel):
     disposition: str | None
     merged_into: int | None
     notes_count: int
+    station_id: int | None = None
     alarms: list[AlarmBrief]
+    assignments: list["AssignmentOut"] = []
 
 
 class NoteOut(BaseModel):

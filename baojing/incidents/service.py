@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import events
 from ..alarms import repository as alarms
+from ..dispatch import repository as dispatch
 from ..auth.models import User
 from ..auth.service import Principal, audit
 from ..db import utcnow
@@ -18,8 +19,8 @@ from .models import CLAIMED, CLOSED, MERGED, NEW, OPEN_STATUSES, Incident, Incid
 RECENTLY_CLOSED = timedelta(hours=2)
 
 
-async def open_incident(session: AsyncSession, priority: int) -> Incident:
-    incident = Incident(status=NEW, priority=priority)
+async def open_incident(session: AsyncSession, priority: int, station_id: int | None) -> Incident:
+    incident = Incident(status=NEW, priority=priority, station_id=station_id)
     session.add(incident)
     await session.flush()
     return incident
@@ -40,6 +41,7 @@ async def views(session: AsyncSession, incidents: list[Incident]) -> list[dict]:
     if people_ids:
         rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(people_ids)))
         people = {r.id: {"id": r.id, "display_name": r.display_name} for r in rows}
+    assignments = await dispatch.assignments_of(session, ids)
     counts = {}
     if ids:
         rows = await session.execute(select(IncidentNote.incident_id, func.count())
@@ -49,9 +51,29 @@ async def views(session: AsyncSession, incidents: list[Incident]) -> list[dict]:
         "id": i.id, "status": i.status, "priority": i.priority, "type": i.type,
         "received_at": i.received_at, "updated_at": i.updated_at, "claimed_at": i.claimed_at,
         "claimed_by": people.get(i.claimed_by), "closed_at": i.closed_at, "disposition": i.disposition,
-        "merged_into": i.merged_into, "notes_count": counts.get(i.id, 0),
-        "alarms": [alarms.staff_view(a, i) for a in by_incident[i.id]],
+        "merged_into": i.merged_into, "notes_count": counts.get(i.id, 0), "station_id": i.station_id,
+        "alarms": [alarms.staff_view(a, i) for a in by_incident[i.id]], "assignments": assignments[i.id],
     } for i in incidents]
+
+
+async def position_of(session: AsyncSession, incident_id: int) -> dict | None:
+    """Where the incident is: the first of its alarms that has a position."""
+    for a in (await alarms.of_incidents(session, [incident_id]))[incident_id]:
+        if a.lat is not None:
+            return alarms.location_view(a)
+    return None
+
+
+async def caller_views(session: AsyncSession, incident: Incident, alarm_list: list) -> list[dict]:
+    responding = await dispatch.responding_units(session, incident.id)
+    return [alarms.caller_view(a, incident, dispatch.responders_for_caller(responding, alarms.location_view(a)))
+            for a in alarm_list]
+
+
+async def to_responders(session: AsyncSession, incident_id: int, name: str, data: dict) -> None:
+    """Officers sent to an incident follow its changes as the consoles do."""
+    for unit_id in await dispatch.units_on(session, incident_id):
+        await events.emit(session, name, data, scope=events.UNIT, unit_id=unit_id, incident_id=incident_id)
 
 
 async def announce(session: AsyncSession, incident: Incident, action: str, who: Principal | None) -> dict:
@@ -61,13 +83,15 @@ async def announce(session: AsyncSession, incident: Incident, action: str, who: 
     (view,) = await views(session, [incident])
     actor = who.label if who else None
     await events.emit(session, "incident.upserted", view, incident_id=incident.id, actor=actor, action=action)
-    for a in (await alarms.of_incidents(session, [incident.id]))[incident.id]:
-        await events.emit(session, "alarm.updated", alarms.caller_view(a, incident), scope=events.DEVICE,
-                          device_id=a.device_id, incident_id=incident.id)
+    await to_responders(session, incident.id, "incident.upserted", view)
+    alarm_list = (await alarms.of_incidents(session, [incident.id]))[incident.id]
+    for a, caller in zip(alarm_list, await caller_views(session, incident, alarm_list)):
+        await events.emit(session, "alarm.updated", caller, scope=events.DEVICE, device_id=a.device_id,
+                          incident_id=incident.id)
     return view
 
 
-def _require_open(incident: Incident) -> None:
+def require_open(incident: Incident) -> None:
     if incident.status not in OPEN_STATUSES:
         raise Conflict("该警情已结束或已合并", f"Incident {incident.id} is already {incident.status}",
                        code="incident_not_open")
@@ -87,7 +111,7 @@ async def claim(session: AsyncSession, incident_id: int, who: Principal) -> dict
             holder = await session.get(User, incident.claimed_by)
             raise Conflict(f"已由 {holder.display_name} 接警", f"Already claimed by {holder.display_name}",
                            code="already_claimed")
-        _require_open(incident)
+        require_open(incident)
     await audit(session, who, "incident.claim", "incident", incident.id)
     return await announce(session, incident, "claimed", who)
 
@@ -95,7 +119,7 @@ async def claim(session: AsyncSession, incident_id: int, who: Principal) -> dict
 async def classify(session: AsyncSession, incident_id: int, type_: str, priority: int, who: Principal) -> dict:
     await events.lock_sequence(session)
     incident = await get(session, incident_id)
-    _require_open(incident)
+    require_open(incident)
     incident.type, incident.priority = type_, priority
     await audit(session, who, "incident.classify", "incident", incident.id, {"type": type_, "priority": priority})
     return await announce(session, incident, "classified", who)
@@ -114,6 +138,7 @@ async def add_note(session: AsyncSession, incident_id: int, text: str, who: Prin
                  "author": {"id": who.user_id, "display_name": who.display_name}}
     await events.emit(session, "incident.note", {"incident_id": incident.id, "note": note_view},
                       incident_id=incident.id, actor=who.label, action="note")
+    await to_responders(session, incident.id, "incident.note", {"incident_id": incident.id, "note": note_view})
     await audit(session, who, "incident.note", "incident", incident.id)
     return await announce(session, incident, None, who)
 
@@ -124,10 +149,10 @@ async def merge(session: AsyncSession, target_id: int, source_ids: list[int], wh
     if target_id in source_ids:
         raise Invalid("不能把警情合并到它自己", "An incident cannot be merged into itself")
     target = await get(session, target_id)
-    _require_open(target)
+    require_open(target)
     sources = [await get(session, i) for i in source_ids]
     for s in sources:
-        _require_open(s)
+        require_open(s)
     await alarms.move_to_incident(session, source_ids, target.id)
     now = utcnow()
     for s in sources:
@@ -142,7 +167,7 @@ async def merge(session: AsyncSession, target_id: int, source_ids: list[int], wh
 async def close(session: AsyncSession, incident_id: int, disposition: str, note: str | None, who: Principal) -> dict:
     await events.lock_sequence(session)
     incident = await get(session, incident_id)
-    _require_open(incident)
+    require_open(incident)
     incident.status, incident.disposition = CLOSED, disposition
     incident.closed_at, incident.closed_by = utcnow(), who.user_id
     if note:

@@ -1,7 +1,7 @@
 // Live event stream over /ws: reconnects by itself and resumes from the last sequence seen,
 // so a dropped connection costs latency, never an event. See docs/api.md.
 
-export function connectLive({ since, deviceToken = null, onEvent, onResync, onState }) {
+export function connectLive({ since, deviceToken = null, onEvent, onResync, onState, onLive }) {
   let lastSeq = since ?? null;
   let socket = null;
   let retry = 0;
@@ -36,6 +36,9 @@ export function connectLive({ since, deviceToken = null, onEvent, onResync, onSt
         if (lastSeq !== null && m.seq <= lastSeq) return;
         lastSeq = m.seq;
         onEvent(m.name, m.data, m.seq);
+      } else if (m.type === "live") {
+        // Current state not worth replaying (units moving): no sequence number.
+        onLive && onLive(m.name, m.data);
       } else if (m.type === "resync") {
         lastSeq = m.seq;
         onResync && onResync(m.seq);

@@ -1,0 +1,136 @@
+"""Stations and units, by hand or from CSV. An import is checked whole first: one bad row and
+nothing is saved, with every bad row named."""
+from __future__ import annotations
+
+import csv
+import io
+
+from pydantic import ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .. import events
+from ..auth import roles
+from ..auth.models import User
+from ..auth.service import Principal, audit
+from ..errors import Conflict, Invalid, NotFound
+from . import service
+from .models import Station, Unit, UnitMember
+from .schemas import StationIn, UnitIn
+
+STATION_COLUMNS = ["code", "name_zh", "name_en", "lat", "lon", "address", "jurisdiction"]
+UNIT_COLUMNS = ["call_sign", "kind", "station_code", "members"]
+
+
+async def save_station(session: AsyncSession, data: StationIn, who: Principal, station_id: int | None = None) -> dict:
+    if station_id is None:
+        st = await session.scalar(select(Station).where(Station.code == data.code)) or Station(code=data.code)
+    else:
+        st = await session.get(Station, station_id)
+        if st is None:
+            raise NotFound("没有这个派出所", f"No station {station_id}")
+    for field in ("code", "name_zh", "name_en", "lat", "lon", "address"):
+        setattr(st, field, getattr(data, field))
+    st.jurisdiction = [list(p) for p in data.jurisdiction] if data.jurisdiction else None
+    session.add(st)
+    await session.flush()
+    await audit(session, who, "station.save", "station", st.id)
+    return service.station_view(st)
+
+
+async def save_unit(session: AsyncSession, data: UnitIn, who: Principal, unit_id: int | None = None) -> dict:
+    await events.lock_sequence(session)
+    if await session.get(Station, data.station_id) is None:
+        raise Invalid("没有这个派出所", f"No station {data.station_id}", code="unknown_station")
+    if unit_id is None:
+        unit = await session.scalar(select(Unit).where(Unit.call_sign == data.call_sign)) or Unit(call_sign=data.call_sign)
+    else:
+        unit = await session.get(Unit, unit_id)
+        if unit is None:
+            raise NotFound("没有这个警力单元", f"No unit {unit_id}")
+    unit.call_sign, unit.kind, unit.station_id = data.call_sign, data.kind, data.station_id
+    session.add(unit)
+    await session.flush()
+    await _set_members(session, unit, data.member_ids)
+    await audit(session, who, "unit.save", "unit", unit.id)
+    return await service.announce_unit(session, unit, None, who)
+
+
+async def _set_members(session: AsyncSession, unit: Unit, user_ids: list[int]) -> None:
+    if user_ids:
+        users = list(await session.scalars(select(User).where(User.id.in_(user_ids))))
+        if len(users) != len(set(user_ids)) or any(u.role != roles.OFFICER for u in users):
+            raise Invalid("成员必须是民警账号", "Members must be officer accounts", code="bad_members")
+    await session.execute(delete(UnitMember).where((UnitMember.unit_id == unit.id) | UnitMember.user_id.in_(user_ids)))
+    for uid in user_ids:
+        session.add(UnitMember(user_id=uid, unit_id=unit.id))
+    await session.flush()
+
+
+def _rows(text: str, columns: list[str]) -> list[dict]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in columns if c not in (reader.fieldnames or [])]
+    if missing:
+        raise Invalid(f"CSV 缺少列：{', '.join(missing)}", f"The CSV lacks columns: {', '.join(missing)}",
+                      code="csv_columns")
+    return list(reader)
+
+
+def _ring(text: str) -> list[list[float]] | None:
+    if not text.strip():
+        return None
+    return [[float(v) for v in pair.split()] for pair in text.split(";") if pair.strip()]
+
+
+def _problems(line: int, exc: Exception) -> list[dict]:
+    if isinstance(exc, ValidationError):
+        return [{"line": line, "field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    return [{"line": line, "field": "", "message": str(exc)}]
+
+
+def _refuse(problems: list[dict]) -> None:
+    if problems:
+        detail = "; ".join(f"line {p['line']} {p['field']}: {p['message']}" for p in problems[:20])
+        raise Invalid(f"CSV 有 {len(problems)} 处错误，未导入任何内容：{detail}",
+                      f"The CSV has {len(problems)} problem(s); nothing was imported: {detail}", code="csv_invalid")
+
+
+async def import_stations(session: AsyncSession, text: str, who: Principal) -> int:
+    parsed, problems = [], []
+    for line, row in enumerate(_rows(text, STATION_COLUMNS), start=2):
+        try:
+            parsed.append(StationIn(code=row["code"], name_zh=row["name_zh"], name_en=row["name_en"],
+                                    lat=float(row["lat"]), lon=float(row["lon"]), address=row["address"] or None,
+                                    jurisdiction=_ring(row["jurisdiction"])))
+        except (ValueError, ValidationError) as e:
+            problems.extend(_problems(line, e))
+    _refuse(problems)
+    for data in parsed:
+        await save_station(session, data, who)
+    return len(parsed)
+
+
+async def import_units(session: AsyncSession, text: str, who: Principal) -> int:
+    stations = dict((await session.execute(select(Station.code, Station.id))).all())
+    users = dict((await session.execute(select(User.username, User.id))).all())
+    parsed, problems = [], []
+    for line, row in enumerate(_rows(text, UNIT_COLUMNS), start=2):
+        try:
+            if row["station_code"] not in stations:
+                raise ValueError(f"unknown station {row['station_code']!r}")
+            names = row["members"].replace(";", " ").split()
+            unknown = [n for n in names if n not in users]
+            if unknown:
+                raise ValueError(f"unknown users {unknown}")
+            parsed.append(UnitIn(call_sign=row["call_sign"], kind=row["kind"], station_id=stations[row["station_code"]],
+                                 member_ids=[users[n] for n in names]))
+        except (ValueError, ValidationError) as e:
+            problems.extend(_problems(line, e))
+    _refuse(problems)
+    seen = set()
+    for data in parsed:
+        if data.call_sign in seen:
+            raise Conflict("CSV 中有重复的呼号", f"Call sign {data.call_sign} appears twice", code="csv_duplicate")
+        seen.add(data.call_sign)
+        await save_unit(session, data, who)
+    return len(parsed)

@@ -1,0 +1,167 @@
+"""The unit board: an in-memory picture of every unit for the two hot paths, AVL ingest (thousands
+of fixes a second) and the nearest-unit recommendation (over ten thousand units).
+
+The database stays the truth. The board is loaded from it at start, follows `unit.upserted`
+events for status, and writes the fixes it takes in batches once a second. A fix is telemetry,
+not an acknowledged alarm: a crash can lose up to one second of a unit's trail, never an alarm."""
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from ..db import utcnow
+from ..events import Published
+from ..geo import distance_m
+from . import repository
+from .models import CAR, FOOT, MOTORBIKE, Unit, UnitMember, UnitPosition
+
+log = logging.getLogger(__name__)
+
+# Faster than this between two fixes is a bad fix, not a patrol car.
+MAX_SPEED_MPS = 200 / 3.6
+# Straight-line distance understates the road; average urban speeds by kind, for a rough ETA.
+DETOUR = 1.4
+SPEED_MPS = {CAR: 30 / 3.6, MOTORBIKE: 30 / 3.6, FOOT: 5 / 3.6}
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+@dataclass(slots=True)
+class BoardUnit:
+    id: int
+    call_sign: str
+    kind: str
+    station_id: int
+    status: str
+    lat: float | None = None
+    lon: float | None = None
+    accuracy_m: float | None = None
+    at: datetime | None = None
+
+    @property
+    def stale(self) -> bool:
+        return self.status != repository.OFF_DUTY and (self.at is None or self.at < utcnow() - repository.STALE_AFTER)
+
+
+def eta_seconds(kind: str, metres: float) -> int:
+    return round(metres * DETOUR / SPEED_MPS.get(kind, SPEED_MPS[CAR]))
+
+
+class Board:
+    def __init__(self, sessions: async_sessionmaker, interval: float = 1.0):
+        self.sessions = sessions
+        self.interval = interval
+        self.units: dict[int, BoardUnit] = {}
+        self.unit_of_user: dict[int, int] = {}
+        self._pending: list[dict] = []
+        self._moved: set[int] = set()
+        self._listeners = []
+        self._task: asyncio.Task | None = None
+
+    async def load(self) -> None:
+        async with self.sessions() as s:
+            self.unit_of_user = dict((await s.execute(select(UnitMember.user_id, UnitMember.unit_id))).all())
+            active = await repository.active_by_unit(s)
+            for u in await s.scalars(select(Unit).where(Unit.active.is_(True))):
+                self.units[u.id] = BoardUnit(u.id, u.call_sign, u.kind, u.station_id,
+                                             repository.unit_status(u, active.get(u.id)),
+                                             u.lat, u.lon, u.accuracy_m, u.position_at)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    def on_flush(self, listener) -> None:
+        """listener(moved: list[BoardUnit]) runs after each batch is written."""
+        self._listeners.append(listener)
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+        await self.flush()
+
+    async def on_event(self, ev: Published) -> None:
+        if ev.name == "unit.upserted":
+            d = ev.data
+            u = self.units.get(d["id"])
+            if u is None:
+                u = self.units[d["id"]] = BoardUnit(d["id"], d["call_sign"], d["kind"], d["station_id"], d["status"])
+            u.call_sign, u.kind, u.station_id, u.status = d["call_sign"], d["kind"], d["station_id"], d["status"]
+            for uid in [k for k, v in self.unit_of_user.items() if v == u.id]:
+                del self.unit_of_user[uid]
+            self.unit_of_user.update({m["id"]: u.id for m in d["members"]})
+
+    def ingest(self, unit_id: int, points: list[dict]) -> list[str | None]:
+        """Take a batch of fixes from one unit, oldest first. Returns a flag per point (None = good)."""
+        u = self.units[unit_id]
+        now = utcnow()
+        flags = []
+        for p in points:
+            at = p["at"] if p.get("at") and p["at"] <= now + CLOCK_SKEW else now
+            flag = self._flag(u, p["lat"], p["lon"], p.get("accuracy_m"), at)
+            flags.append(flag)
+            self._pending.append({"unit_id": unit_id, "lat": p["lat"], "lon": p["lon"],
+                                  "accuracy_m": p.get("accuracy_m"), "speed_mps": p.get("speed_mps"),
+                                  "heading": p.get("heading"), "recorded_at": at, "received_at": now, "flag": flag})
+            if flag is None:
+                u.lat, u.lon, u.accuracy_m, u.at = p["lat"], p["lon"], p.get("accuracy_m"), at
+                self._moved.add(unit_id)
+        return flags
+
+    @staticmethod
+    def _flag(u: BoardUnit, lat: float, lon: float, acc: float | None, at: datetime) -> str | None:
+        if u.at is None:
+            return None
+        if at <= u.at:
+            return "out_of_order"
+        moved = distance_m(u.lat, u.lon, lat, lon) - (u.accuracy_m or 0) - (acc or 0)
+        return "implausible_jump" if moved / max((at - u.at).total_seconds(), 1.0) > MAX_SPEED_MPS else None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("AVL flush failed")
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        moved, self._moved = [self.units[i] for i in self._moved], set()
+        try:
+            async with self.sessions() as s, s.begin():
+                await s.execute(insert(UnitPosition), rows)
+                if moved:
+                    await s.execute(update(Unit), [
+                        {"id": u.id, "lat": u.lat, "lon": u.lon, "accuracy_m": u.accuracy_m, "position_at": u.at}
+                        for u in moved])
+        except Exception:
+            self._pending[:0] = rows
+            self._moved.update(u.id for u in moved)
+            raise
+        for listener in self._listeners:
+            await listener(moved)
+
+    def recommend(self, lat: float, lon: float, limit: int = 5, exclude: set[int] = frozenset()) -> list[dict]:
+        """Nearest available units with a fresh position, by straight-line distance."""
+        cutoff = utcnow() - repository.STALE_AFTER
+        # Rank by a flat-earth distance (exact ordering at city scale), then measure the few kept.
+        kx = math.cos(math.radians(lat))
+        candidates = ((((u.lat - lat) ** 2 + ((u.lon - lon) * kx) ** 2), u) for u in self.units.values()
+                      if u.status == repository.AVAILABLE and u.at is not None and u.at >= cutoff
+                      and u.id not in exclude)
+        best = heapq.nsmallest(limit, candidates, key=lambda c: c[0])
+        out = []
+        for _, u in best:
+            d = distance_m(lat, lon, u.lat, u.lon)
+            out.append({"unit_id": u.id, "call_sign": u.call_sign, "kind": u.kind, "station_id": u.station_id,
+                        "distance_m": round(d), "eta_s": eta_seconds(u.kind, d),
+                        "position": {"lat": u.lat, "lon": u.lon, "accuracy_m": u.accuracy_m, "at": u.at}})
+        return out
