@@ -94,6 +94,8 @@ def database_url(request, tmp_path) -> str:
         engine = create_async_engine(url)
         async with engine.begin() as c:
             await c.execute(text(f"TRUNCATE {tables} RESTART IDENTITY"))
+        async with make_sessionmaker(engine)() as s, s.begin():
+            await seed(s)  # units again; the accounts are still there, so no slow hashing
         await engine.dispose()
 
     asyncio.run(wipe())

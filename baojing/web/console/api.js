@@ -1,0 +1,54 @@
+// fetch() wrapper for the Baojing API: JSON in and out, errors as ApiError carrying the
+// contract's bilingual body {code, message_zh, message_en, errors}.
+import { noteServerDate } from "./util.js";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message_en || body?.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.code || (status ? `http_${status}` : "network");
+    this.message_zh = body?.message_zh || "";
+    this.message_en = body?.message_en || "";
+    this.errors = body?.errors || [];
+  }
+}
+
+let onUnauthorized = null;
+// Called with the error when any request (other than login / me) answers 401.
+export function setUnauthorizedHandler(fn) {
+  onUnauthorized = fn;
+}
+
+export async function api(method, path, body) {
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, {
+      code: "network", message_zh: "网络错误，无法连接服务器", message_en: "Network error: cannot reach the server",
+    });
+  }
+  noteServerDate(res.headers.get("Date"));
+  if (res.status === 204) return null;
+  let data = null;
+  const text = await res.text();
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (!res.ok) {
+    const err = new ApiError(res.status, data || {
+      message_zh: `服务器错误（${res.status}）`, message_en: `Server error (${res.status})`,
+    });
+    if (res.status === 401 && onUnauthorized && !path.startsWith("/api/auth/")) onUnauthorized(err);
+    throw err;
+  }
+  return data;
+}
+
+export const get = (path) => api("GET", path);
+export const post = (path, body) => api("POST", path, body ?? {});

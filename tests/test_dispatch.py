@@ -1,0 +1,251 @@
+"""Dispatch: units on duty, the nearest-unit recommendation, assignments and their steps."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from baojing.auth.models import AuditEntry
+from baojing.dispatch import service as dispatch
+from baojing.dispatch.board import Board, BoardUnit
+from baojing.dispatch.models import Unit
+from baojing.deps import unit_of_work
+from baojing.events import Event
+from builders import alarm_body
+
+SHUANGTA = (41.566, 120.454)  # inside the demo st-station jurisdiction
+
+
+def now_iso(offset_s: float = 0) -> str:
+    return (datetime.now(timezone.utc) + timedelta(seconds=offset_s)).isoformat()
+
+
+async def on_duty_at(staff, app, username: str, lat: float, lon: float):
+    c = await staff(username)
+    assert (await c.post("/api/officer/duty", json={"on_duty": True})).status_code == 200
+    r = await c.post("/api/officer/positions", json={"points": [{"lat": lat, "lon": lon, "accuracy_m": 10}]})
+    assert r.status_code == 202, r.text
+    await app.state.board.flush()
+    return c
+
+
+async def raise_at(client, lat, lon, **over) -> dict:
+    r = await client.post("/api/alarms", json=alarm_body(location={"lat": lat, "lon": lon, "accuracy_m": 10,
+                                                                   "crs": "wgs84"}, **over))
+    assert r.status_code == 201
+    return r.json()
+
+
+async def incident_of(console, alarm_id):
+    snap = (await console.get("/api/console/snapshot")).json()
+    return next(i for i in snap["incidents"] if any(a["id"] == alarm_id for a in i["alarms"]))
+
+
+async def unit_named(console, call_sign):
+    return next(u for u in (await console.get("/api/units")).json()["units"] if u["call_sign"] == call_sign)
+
+
+async def test_a_new_alarm_is_routed_to_the_station_whose_jurisdiction_holds_it(client, staff):
+    console = await staff()
+    a = await raise_at(client, *SHUANGTA)
+    inc = await incident_of(console, a["id"])
+    stations = {s["code"]: s["id"] for s in (await client.get("/api/config")).json()["stations"]}
+    assert inc["station_id"] == stations["st-station"]
+    far = await raise_at(client, 30.0, 110.0)
+    assert (await incident_of(console, far["id"]))["station_id"] is None
+
+
+async def test_an_officer_on_duty_reports_positions_and_the_console_sees_the_unit(staff, app):
+    await on_duty_at(staff, app, "officer", 41.570, 120.450)
+    console = await staff("dispatcher")
+    u = await unit_named(console, "双塔21")
+    assert u["status"] == "available" and u["on_duty"] and not u["stale"]
+    assert u["position"]["lat"] == pytest.approx(41.570)
+    assert u["members"][0]["display_name"] == "民警 李明"
+
+
+async def test_implausible_and_out_of_order_fixes_are_flagged_and_not_drawn(staff, app):
+    officer = await on_duty_at(staff, app, "officer", 41.570, 120.450)
+    r = await officer.post("/api/officer/positions", json={"points": [
+        {"lat": 41.5705, "lon": 120.4505, "accuracy_m": 10, "at": now_iso(10)},
+        {"lat": 42.5, "lon": 120.45, "accuracy_m": 10, "at": now_iso(11)},
+        {"lat": 41.5706, "lon": 120.4506, "accuracy_m": 10, "at": now_iso(-300)}]})
+    assert r.json()["flagged"] == [None, "implausible_jump", "out_of_order"]
+    await app.state.board.flush()
+    u = await unit_named(await staff("dispatcher"), "双塔21")
+    assert u["position"]["lat"] == pytest.approx(41.5705)
+
+
+def test_the_recommendation_puts_the_nearest_available_fresh_unit_first():
+    board = Board(sessions=None)
+    now = datetime.now(timezone.utc)
+    for i, (lat, lon, status, age) in enumerate([
+        (41.570, 120.450, "available", 5), (41.566, 120.455, "available", 5),  # 100 m away
+        (41.5661, 120.4541, "busy", 5), (41.5662, 120.4542, "en_route", 5),  # nearer but not free
+        (41.5663, 120.4543, "available", 600),  # nearer but silent for 10 minutes
+        (41.600, 120.500, "available", 5)], start=1):
+        board.units[i] = BoardUnit(i, f"U{i}", "car", 1, status, lat, lon, 10, now - timedelta(seconds=age))
+    recs = board.recommend(*SHUANGTA, limit=3)
+    assert [r["unit_id"] for r in recs] == [2, 1, 6]
+    assert recs[0]["distance_m"] == pytest.approx(84, abs=2)
+    assert recs[0]["eta_s"] > 0
+    assert [r["unit_id"] for r in board.recommend(*SHUANGTA, limit=3, exclude={2})] == [1, 6]
+
+
+async def test_recommendations_mark_the_jurisdiction_and_skip_units_already_sent(client, staff, app):
+    await on_duty_at(staff, app, "officer", 41.568, 120.452)      # 双塔21, st-station
+    await on_duty_at(staff, app, "officer3", 41.5655, 120.4535)   # 龙城11, lc-center, nearer
+    console = await staff("dispatcher")
+    inc = await incident_of(console, (await raise_at(client, *SHUANGTA))["id"])
+    recs = (await console.get(f"/api/incidents/{inc['id']}/recommendations")).json()
+    assert [u["call_sign"] for u in recs["units"]] == ["龙城11", "双塔21"]
+    assert [u["in_jurisdiction"] for u in recs["units"]] == [False, True]
+    await console.post(f"/api/incidents/{inc['id']}/dispatch", json={"unit_ids": [recs["units"][0]["unit_id"]]})
+    again = (await console.get(f"/api/incidents/{inc['id']}/recommendations")).json()
+    assert [u["call_sign"] for u in again["units"]] == ["双塔21"]
+
+
+async def test_an_assignment_moves_through_its_steps_and_each_is_timestamped(client, staff, app):
+    officer = await on_duty_at(staff, app, "officer", 41.568, 120.452)
+    console = await staff("dispatcher")
+    a = await raise_at(client, *SHUANGTA)
+    inc = await incident_of(console, a["id"])
+    unit = await unit_named(console, "双塔21")
+    r = await console.post(f"/api/incidents/{inc['id']}/dispatch", json={"unit_ids": [unit["id"]]})
+    assert r.status_code == 200, r.text
+    asg = r.json()["assignments"][0]
+    assert asg["status"] == "dispatched" and r.json()["status"] == "claimed"
+
+    home = (await officer.get("/api/officer/me")).json()
+    assert home["assignment"]["id"] == asg["id"]
+    assert home["incident"]["alarms"][0]["phone"] == "13800138000"
+
+    for path, status in [("accept", "accepted"), ("en-route", "en_route"), ("on-scene", "on_scene")]:
+        r = await officer.post(f"/api/assignments/{asg['id']}/{path}")
+        assert r.status_code == 200 and r.json()["status"] == status, r.text
+        assert (await unit_named(console, "双塔21"))["status"] == {"accepted": "dispatched"}.get(status, status)
+    caller = (await client.get("/api/me/alarms", headers={"X-Device-Token": a["device_token"]})).json()["alarms"][0]
+    assert caller["responders"][0]["status"] == "on_scene" and caller["responders"][0]["distance_m"] < 500
+    r = await officer.post(f"/api/assignments/{asg['id']}/clear", json={"disposition": "resolved", "note": "已调解"})
+    done = r.json()
+    assert done["status"] == "cleared"
+    for stamp in ("dispatched_at", "accepted_at", "en_route_at", "on_scene_at", "cleared_at"):
+        assert done[stamp], stamp
+    assert (await unit_named(console, "双塔21"))["status"] == "available"
+    async with app.state.sessions() as s:
+        steps = list(await s.scalars(select(Event.action).where(Event.incident_id == inc["id"], Event.scope == "staff",
+                                                                Event.action.is_not(None)).order_by(Event.seq)))
+    assert steps == ["received", "dispatched", "unit_accept", "unit_en_route", "unit_on_scene", "note", "unit_clear"]
+
+
+async def test_a_unit_sent_to_a_second_incident_does_not_carry_the_old_status(client, staff, app):
+    officer = await on_duty_at(staff, app, "officer", 41.568, 120.452)
+    console = await staff("dispatcher")
+    unit = await unit_named(console, "双塔21")
+    first = await incident_of(console, (await raise_at(client, *SHUANGTA))["id"])
+    asg = (await console.post(f"/api/incidents/{first['id']}/dispatch", json={"unit_ids": [unit["id"]]})).json()["assignments"][0]
+    await officer.post(f"/api/assignments/{asg['id']}/on-scene")
+    busy = await console.post(f"/api/incidents/{first['id']}/dispatch", json={"unit_ids": [unit["id"]]})
+    assert busy.status_code == 409 and busy.json()["code"] == "unit_busy"
+    await officer.post(f"/api/assignments/{asg['id']}/clear", json={"disposition": "resolved"})
+    second = await incident_of(console, (await raise_at(client, 41.567, 120.455, phone="13900139000"))["id"])
+    new = (await console.post(f"/api/incidents/{second['id']}/dispatch", json={"unit_ids": [unit["id"]]})).json()
+    assert new["assignments"][0]["status"] == "dispatched"
+    assert new["assignments"][0]["on_scene_at"] is None
+    assert (await unit_named(console, "双塔21"))["status"] == "dispatched"
+
+
+async def test_an_officer_acting_on_another_units_assignment_gets_403_and_an_audit_entry(client, staff, app):
+    await on_duty_at(staff, app, "officer", 41.568, 120.452)
+    intruder = await staff("officer2")
+    console = await staff("dispatcher")
+    inc = await incident_of(console, (await raise_at(client, *SHUANGTA))["id"])
+    unit = await unit_named(console, "双塔21")
+    asg = (await console.post(f"/api/incidents/{inc['id']}/dispatch", json={"unit_ids": [unit["id"]]})).json()["assignments"][0]
+    r = await intruder.post(f"/api/assignments/{asg['id']}/accept")
+    assert r.status_code == 403 and r.json()["code"] == "not_your_assignment"
+    await app.state.audit.flush()
+    async with app.state.sessions() as s:
+        row = await s.scalar(select(AuditEntry).where(AuditEntry.action == "assignment.refused"))
+    assert row is not None and row.subject_id == asg["id"] and row.actor.startswith("officer:")
+    assert (await intruder.get("/api/console/snapshot")).status_code == 403
+
+
+async def test_decline_needs_a_reason_and_an_unanswered_offer_alerts_with_the_next_unit(client, staff, app):
+    officer = await on_duty_at(staff, app, "officer", 41.568, 120.452)
+    await on_duty_at(staff, app, "officer2", 41.569, 120.453)
+    console = await staff("dispatcher")
+    inc = await incident_of(console, (await raise_at(client, *SHUANGTA))["id"])
+    unit = await unit_named(console, "双塔21")
+    asg = (await console.post(f"/api/incidents/{inc['id']}/dispatch", json={"unit_ids": [unit["id"]]})).json()["assignments"][0]
+    assert (await officer.post(f"/api/assignments/{asg['id']}/decline", json={"reason": ""})).status_code == 422
+    async with unit_of_work(app.state) as s:
+        assert await dispatch.overdue_sweep(s, app.state.board, timeout_s=-1) == 1
+    async with app.state.sessions() as s:
+        ev = await s.scalar(select(Event).where(Event.name == "assignment.overdue"))
+    assert ev.data["assignment"]["id"] == asg["id"]
+    assert ev.data["proposal"]["call_sign"] == "双塔22"
+    async with unit_of_work(app.state) as s:
+        assert await dispatch.overdue_sweep(s, app.state.board, timeout_s=-1) == 0, "alert once"
+    r = await officer.post(f"/api/assignments/{asg['id']}/decline", json={"reason": "车辆故障"})
+    assert r.json()["status"] == "declined" and r.json()["decline_reason"] == "车辆故障"
+
+
+async def test_an_officer_cannot_go_off_duty_with_an_open_assignment(client, staff, app):
+    officer = await on_duty_at(staff, app, "officer", 41.568, 120.452)
+    console = await staff("dispatcher")
+    inc = await incident_of(console, (await raise_at(client, *SHUANGTA))["id"])
+    unit = await unit_named(console, "双塔21")
+    await console.post(f"/api/incidents/{inc['id']}/dispatch", json={"unit_ids": [unit["id"]]})
+    r = await officer.post("/api/officer/duty", json={"on_duty": False})
+    assert r.status_code == 409 and r.json()["code"] == "assignment_open"
+
+
+async def test_a_unit_silent_for_two_minutes_is_stale(staff, app):
+    await on_duty_at(staff, app, "officer", 41.568, 120.452)
+    async with app.state.sessions() as s, s.begin():
+        unit = await s.scalar(select(Unit).where(Unit.call_sign == "双塔21"))
+        unit.position_at = datetime.now(timezone.utc) - timedelta(minutes=3)
+    assert (await unit_named(await staff("dispatcher"), "双塔21"))["stale"] is True
+
+
+async def test_cti_pops_the_callers_recent_alarm_on_the_answering_call_takers_console(client, staff, app):
+    app.state.settings.cti_api_key = "cti-secret"
+    a = await raise_at(client, *SHUANGTA)
+    body = {"caller_number": "+86 138-0013-8000", "call_id": "c-1", "agent": "calltaker"}
+    assert (await client.post("/api/cti/calls", json=body)).status_code == 403
+    assert (await client.post("/api/cti/calls", json=body, headers={"X-Api-Key": "wrong"})).status_code == 403
+    r = await client.post("/api/cti/calls", json=body, headers={"X-Api-Key": "cti-secret"})
+    assert r.json()["matched"] is True and r.json()["alarm_id"] == a["id"]
+    async with app.state.sessions() as s:
+        ev = await s.scalar(select(Event).where(Event.name == "cti.call"))
+    assert ev.scope == "user" and ev.data["alarm_id"] == a["id"]
+    miss = await client.post("/api/cti/calls", json={**body, "caller_number": "13700137000"},
+                             headers={"X-Api-Key": "cti-secret"})
+    assert miss.json()["matched"] is False
+    bad = await client.post("/api/cti/calls", json={**body, "caller_number": "abc"}, headers={"X-Api-Key": "cti-secret"})
+    assert bad.status_code == 422
+
+
+async def test_admin_imports_units_from_csv_and_a_bad_file_changes_nothing(staff):
+    admin = await staff("admin")
+    good = "call_sign,kind,station_code,members\n凌河01,car,st-north,\n凌河02,foot,st-north,officer4\n"
+    r = await admin.post("/api/admin/units/import", content=good.encode(), headers={"content-type": "text/csv"})
+    assert r.status_code == 200 and r.json() == {"imported": 2}
+    units = {u["call_sign"]: u for u in (await admin.get("/api/admin/units")).json()["units"]}
+    assert units["凌河02"]["members"][0]["display_name"] == "民警 吴刚"
+    bad = "call_sign,kind,station_code,members\n凌河03,car,st-north,\n凌河04,tank,nowhere,ghost\n"
+    r = await admin.post("/api/admin/units/import", content=bad.encode(), headers={"content-type": "text/csv"})
+    assert r.status_code == 422 and "line 3" in r.json()["message_en"]
+    assert "凌河03" not in {u["call_sign"] for u in (await admin.get("/api/admin/units")).json()["units"]}
+    assert (await (await staff("dispatcher")).post("/api/admin/units/import", content=good.encode(),
+                                                  headers={"content-type": "text/csv"})).status_code == 403
+
+
+async def test_admin_imports_stations_with_jurisdictions(staff):
+    admin = await staff("admin")
+    csv = ("code,name_zh,name_en,lat,lon,address,jurisdiction\n"
+           "st-east,双塔区东区派出所,Shuangta East,41.58,120.52,,41.56 120.50;41.60 120.50;41.60 120.55;41.56 120.55\n")
+    r = await admin.post("/api/admin/stations/import", content=csv.encode(), headers={"content-type": "text/csv"})
+    assert r.json() == {"imported": 1}
+    st = next(s for s in (await admin.get("/api/admin/stations")).json()["stations"] if s["code"] == "st-east")
+    assert st["jurisdiction"][0] == [41.56, 120.50]
