@@ -199,3 +199,10 @@ async def test_every_staff_view_of_personal_data_is_audited(client, staff, app):
     assert all(r.actor.startswith("call_taker:") and r.user_id for r in rows)
     snap = next(r for r in rows if r.action == "view.snapshot")
     assert a["id"] in snap.detail["alarm_ids"]
+
+
+async def test_the_admin_lists_officer_accounts_and_nobody_else_may(staff):
+    r = await (await staff("admin")).get("/api/admin/users", params={"role": "officer"})
+    assert {u["username"] for u in r.json()["users"]} >= {"officer", "officer2"}
+    assert all(u["role"] == "officer" for u in r.json()["users"])
+    assert (await (await staff("dispatcher")).get("/api/admin/users")).status_code == 403

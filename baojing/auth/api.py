@@ -5,9 +5,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..alarms.schemas import Strict, TermsAck, TermsIn, TermsOut
-from ..deps import SESSION_COOKIE, current_staff, DbSession, optional_device
+from ..deps import SESSION_COOKIE, DbSession, current_staff, optional_device, require
 from ..errors import Invalid
-from . import service
+from . import roles, service
 from .models import Device
 from .terms import terms
 
@@ -51,6 +51,17 @@ async def logout(request: Request, response: Response, session: AsyncSession = D
 @router.get("/auth/me", response_model=Me, summary="Who is logged in")
 async def me(who: service.Principal = Depends(current_staff), session: AsyncSession = DbSession):
     return {"user": service.user_out(await service.user_by_id(session, who.user_id))}
+
+
+class UserList(BaseModel):
+    users: list[UserOut]
+
+
+@router.get("/admin/users", response_model=UserList, tags=["admin"],
+            summary="Active accounts, optionally of one role (e.g. officers to put in a unit)")
+async def users(role: str | None = None, session: AsyncSession = DbSession,
+                who: service.Principal = Depends(require(frozenset({roles.ADMIN})))):
+    return {"users": await service.list_users(session, role)}
 
 
 @router.get("/terms", response_model=TermsOut, summary="The alarm terms (报警须知) to accept on first use")

@@ -102,6 +102,13 @@ async def principal_for_session(session: AsyncSession, token: str | None) -> Pri
     return Principal("staff", u.role, u.id, display_name=u.display_name, station_id=u.station_id)
 
 
+async def list_users(session: AsyncSession, role: str | None = None) -> list[dict]:
+    q = select(User).where(User.active.is_(True)).order_by(User.role, User.username)
+    if role:
+        q = q.where(User.role == role)
+    return [user_out(u) for u in await session.scalars(q)]
+
+
 async def user_id_by_username(session: AsyncSession, username: str) -> int | None:
     return await session.scalar(select(User.id).where(User.username == username, User.active.is_(True)))
 

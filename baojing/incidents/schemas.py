@@ -122,7 +122,9 @@ class TimelineEntry(BaseModel):
     seq: int
     name: str
     at: datetime
-    actor: str | None
+    incident_id: int | None = Field(None, description="Differs from the incident's own id for steps of a merged one")
+    actor: str | None = Field(None, description="role:user id, or device:id for the caller")
+    actor_name: str | None = None
 
 
 class IncidentDetail(IncidentOut):

@@ -131,16 +131,19 @@ async def add_note(session: AsyncSession, incident_id: int, text: str, who: Prin
     if incident.status == MERGED:
         raise Conflict("该警情已合并，请在合并后的警情中记录", "This incident was merged; add notes to the one it was merged into",
                        code="incident_merged")
+    await _note(session, incident, text, who)
+    return await announce(session, incident, None, who)
+
+
+async def _note(session: AsyncSession, incident: Incident, text: str, who: Principal) -> None:
     note = IncidentNote(incident_id=incident.id, author_id=who.user_id, text=text)
     session.add(note)
     await session.flush()
-    note_view = {"id": note.id, "text": note.text, "at": note.at,
-                 "author": {"id": who.user_id, "display_name": who.display_name}}
-    await events.emit(session, "incident.note", {"incident_id": incident.id, "note": note_view},
-                      incident_id=incident.id, actor=who.label, action="note")
-    await to_responders(session, incident.id, "incident.note", {"incident_id": incident.id, "note": note_view})
+    data = {"incident_id": incident.id, "note": {"id": note.id, "text": note.text, "at": note.at,
+                                                 "author": {"id": who.user_id, "display_name": who.display_name}}}
+    await events.emit(session, "incident.note", data, incident_id=incident.id, actor=who.label, action="note")
+    await to_responders(session, incident.id, "incident.note", data)
     await audit(session, who, "incident.note", "incident", incident.id)
-    return await announce(session, incident, None, who)
 
 
 async def merge(session: AsyncSession, target_id: int, source_ids: list[int], who: Principal) -> dict:
@@ -168,10 +171,10 @@ async def close(session: AsyncSession, incident_id: int, disposition: str, note:
     await events.lock_sequence(session)
     incident = await get(session, incident_id)
     require_open(incident)
+    if note:
+        await _note(session, incident, note, who)
     incident.status, incident.disposition = CLOSED, disposition
     incident.closed_at, incident.closed_by = utcnow(), who.user_id
-    if note:
-        session.add(IncidentNote(incident_id=incident.id, author_id=who.user_id, text=note))
     await audit(session, who, "incident.close", "incident", incident.id, {"disposition": disposition})
     return await announce(session, incident, "closed", who)
 
@@ -192,6 +195,16 @@ async def snapshot(session: AsyncSession, who: Principal) -> dict:
     return {"seq": seq, "incidents": out}
 
 
+async def _actor_names(session: AsyncSession, labels: list[str | None]) -> dict[str, str]:
+    """Principal labels ("role:user id") to people's names, for the timeline."""
+    ids = {int(label.rsplit(":", 1)[1]) for label in labels
+           if label and not label.startswith("device:") and label.rsplit(":", 1)[1].isdigit()}
+    if not ids:
+        return {}
+    rows = await session.execute(select(User.id, User.role, User.display_name).where(User.id.in_(ids)))
+    return {f"{role}:{uid}": name for uid, role, name in rows.all()}
+
+
 async def detail(session: AsyncSession, incident_id: int, who: Principal) -> dict:
     incident = await get(session, incident_id)
     (view,) = await views(session, [incident])
@@ -201,15 +214,17 @@ async def detail(session: AsyncSession, incident_id: int, who: Principal) -> dic
         select(IncidentNote, User.display_name).join(User, User.id == IncidentNote.author_id)
         .where(IncidentNote.incident_id == incident.id).order_by(IncidentNote.id))
     merged = list(await session.scalars(select(Incident.id).where(Incident.merged_into == incident.id)))
-    timeline = await session.scalars(
+    timeline = list(await session.scalars(
         select(events.Event).where(events.Event.incident_id.in_([incident.id, *merged]),
                                    events.Event.scope == events.STAFF, events.Event.action.is_not(None))
-        .order_by(events.Event.seq))
+        .order_by(events.Event.seq)))
+    names = await _actor_names(session, [e.actor for e in timeline])
     await audit(session, who, "view.incident", "incident", incident.id, {"alarm_ids": alarm_ids})
     return {
         **view,
         "notes": [{"id": n.id, "text": n.text, "at": n.at, "author": {"id": n.author_id, "display_name": name}}
                   for n, name in notes.all()],
         "trails": {str(k): v for k, v in trails.items()},
-        "timeline": [{"seq": e.seq, "name": e.action, "at": e.at, "actor": e.actor} for e in timeline],
+        "timeline": [{"seq": e.seq, "name": e.action, "at": e.at, "incident_id": e.incident_id, "actor": e.actor,
+                      "actor_name": names.get(e.actor)} for e in timeline],
     }
