@@ -154,3 +154,29 @@ async def test_an_acknowledged_alarm_is_already_stored_when_the_answer_arrives(l
             r = await c.post("/api/alarms", json=alarm_body())
             async with app.state.sessions() as s:
                 assert await s.get(Alarm, r.json()["id"]) is not None
+
+
+async def test_an_officer_sends_fixes_on_the_socket_and_consoles_see_the_unit_move(live_server):
+    base, app = live_server
+    officer_cookie = await login_cookie(base, "officer")
+    async with httpx.AsyncClient(base_url=base, headers={"Cookie": officer_cookie}) as officer:
+        assert (await officer.post("/api/officer/duty", json={"on_duty": True})).status_code == 200
+    console, _ = await connect(base, cookie=await login_cookie(base, "dispatcher"))
+    phone, ready = await connect(base, cookie=officer_cookie)
+    assert ready["principal"]["role"] == "officer"
+    await phone.send(json.dumps({"type": "positions", "id": "b1", "points": [
+        {"lat": 41.5681, "lon": 120.4521, "accuracy_m": 8}]}))
+    while (ack := json.loads(await asyncio.wait_for(phone.recv(), 5)))["type"] != "positions.ack":
+        pass
+    assert ack == {"type": "positions.ack", "id": "b1", "accepted": 1, "flagged": [None]}
+    while True:
+        m = json.loads(await asyncio.wait_for(console.recv(), 5))
+        if m["type"] == "live" and m["name"] == "units.moved":
+            break
+    assert m["data"]["units"][0]["position"]["lat"] == pytest.approx(41.5681)
+    await phone.send(json.dumps({"type": "positions", "points": [{"lat": 999, "lon": 0}]}))
+    while (err := json.loads(await asyncio.wait_for(phone.recv(), 5)))["type"] != "error":
+        pass
+    assert err["code"] == "bad_positions"
+    await phone.close()
+    await console.close()

@@ -83,6 +83,13 @@ class FixesIn(Strict):
     points: list[FixIn] = Field(min_length=1, max_length=200, description="Oldest first")
 
 
+class PositionsMessage(Strict):
+    """AVL over the officer's WebSocket: {"type": "positions", "id": <batch id>, "points": [...]}."""
+    type: Literal["positions"]
+    id: str | int | None = None
+    points: list[FixIn] = Field(min_length=1, max_length=200)
+
+
 class FixesAck(BaseModel):
     accepted: int
     flagged: list[str | None]

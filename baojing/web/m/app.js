@@ -1,0 +1,799 @@
+/* Baojing caller page (报警人), /m/.  Contract: docs/api.md.
+ *
+ * data-testid (stable; the e2e tests rely on them):
+ *   lang-switch       中/EN button; shows "EN" while Chinese, "中" while English (localStorage bj.lang)
+ *   terms             the 报警须知 screen; terms-text its text; terms-accept the accept button
+ *   phone-input       mobile number (required, prefilled); phone-error the message under it
+ *   name-input        name (optional, prefilled)
+ *   call-button       the big red 电话报警 button. While this phone has an open alarm made in the last
+ *                     30 min it does not make a second alarm: it sends a fresh position and dials 110.
+ *   call-110          green tel:110 link shown while an alarm is being sent or is open
+ *   call-110-direct   small tel:110 link under the red button (always there)
+ *   delivery-status   the banner for the latest alarm; data-state = locating | sending | retrying |
+ *                     received | handling | rejected; data-tries = failed attempts so far
+ *   retry-now         "立即重试" in the banner while retrying
+ *   location-status   what the police know of the position; data-state = waiting | queued (found,
+ *                     not delivered yet) | sent (delivered) | denied | unavailable | picked
+ *   place-input, place-submit, place-status   typed place (place-status says sent / waiting)
+ *   map-open, map-picker, map-coords, map-confirm, map-cancel   pick the position on a map
+ *   alarm-list        my alarms; alarm-item each (data-alarm-id, data-status = sending | pending |
+ *                     received | handling | closed); alarm-status its status text
+ *   rating            rating form of a closed alarm: rating-star-1 … rating-star-5, rating-comment,
+ *                     rating-submit; rating-pending while it is being sent; rating-done (data-score)
+ *                     shows the rating the server has
+ * sw.js (service worker, not registered under navigator.webdriver) keeps the page loadable offline.
+ * Test hook, read-only copies: window.baojing.outbox (queued requests), window.baojing.state
+ * (state.dials counts tel:110 hand-offs; under navigator.webdriver the page counts but does not
+ * navigate to tel:, because headless Chromium then shows an invisible dialog that eats input).
+ */
+
+import { api, clock, store, uuid } from "./net.js";
+import { getLang, serverMessage, setLang, t } from "./i18n.js";
+import { createOutbox } from "./outbox.js";
+import { createLocator, distanceM } from "./locate.js";
+
+const LOCATE_MS = 8000; // longest wait for a first fix before the alarm goes without one
+const DIAL_WAIT_MS = 3000; // longest wait for the server's answer before dialling 110 anyway
+const REUSE_MS = 30 * 60000; // a second tap this soon after an open alarm redials, no new alarm
+const TRACK_MS = 12 * 3600000; // never follow a phone longer than this, even if still open
+const MOVE_M = 10;
+const EVERY_MS = 30000;
+const DEFAULT_MAP = { tiles: "none", url: null, subdomains: [], attribution: "", crs: "wgs84", center: [41.57, 120.43], zoom: 13 };
+
+const $ = (id) => document.getElementById(id);
+
+let mine = store.get("mine", []); // this phone's alarms, newest first: {key, at, queued, id, ackAt, rejected, ...}
+if (!Array.isArray(mine)) mine = [];
+const alarms = new Map(); // id -> AlarmOut, as the server last told us
+const drafts = {}; // rating being written, per alarm id: {score, comment, error}
+let termsDoc = null;
+let stage = null; // "locating" while the first fix is awaited
+let stageUntil = 0;
+let fixWaiters = [];
+let live = null;
+let liveToken = null;
+let liveState = "offline";
+let mapConfig = null;
+let locState = "";
+let lastTrackPoll = 0;
+
+const outbox = createOutbox({ resolve, onDone, onChange: render });
+const locator = createLocator(onFix, onGeoError);
+
+// ---------- helpers ----------
+
+function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  for (const k in attrs || {}) {
+    const v = attrs[k];
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "text") el.textContent = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const kid of kids.flat()) if (kid !== null && kid !== undefined && kid !== false) el.append(kid);
+  return el;
+}
+
+function setText(el, s) {
+  if (el.textContent !== s) el.textContent = s;
+}
+
+function parseTime(v) {
+  if (typeof v === "number") return v;
+  if (!v) return 0;
+  const s = /(Z|[+-]\d\d:?\d\d)$/i.test(v) ? v : v + "Z";
+  return Date.parse(s) || 0;
+}
+
+function fmt(v) {
+  const ms = parseTime(v);
+  if (!ms) return "";
+  const d = new Date(ms);
+  const p = (n) => String(n).padStart(2, "0");
+  const time = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return d.toDateString() === new Date().toDateString() ? time : `${d.getMonth() + 1}-${d.getDate()} ${time}`;
+}
+
+const round6 = (x) => Math.round(x * 1e6) / 1e6;
+const saveMine = () => store.set("mine", mine.slice(0, 20));
+const byKey = (key) => mine.find((r) => r.key === key);
+const alarmOf = (rec) => (rec && rec.id ? alarms.get(rec.id) : null);
+const isClosed = (rec) => !!rec.closed || (alarmOf(rec) || {}).status === "closed";
+const tracked = () => mine.filter((r) => r.queued && !r.rejected && !isClosed(r) && Date.now() - r.at < TRACK_MS);
+const openRecord = () => tracked().find((r) => Date.now() - r.at < REUSE_MS);
+const pendingAlarm = (rec) => outbox.items.find((i) => i.kind === "alarm" && i.key === rec.key);
+
+// Full-width digits and signs from a Chinese keyboard become ASCII.
+function normalizePhone(v) {
+  return v.replace(/[０-９＋－（）．　]/g, (c) => String.fromCharCode(c === "　" ? 32 : c.charCodeAt(0) - 0xfee0)).trim();
+}
+
+function checkPhone(v) {
+  if (!v) return "phoneMissing";
+  const digits = v.replace(/\D/g, "").length;
+  if (!/^\+?[\d\s\-.()]+$/.test(v) || digits < 7 || digits > 15) return "phoneBad";
+  return null;
+}
+
+function setToken(token) {
+  if (token && token !== store.get("device", null)) store.set("device", token);
+}
+
+let dials = 0;
+function dial() {
+  dials += 1;
+  // Under automation (Playwright) the tel: hand-off opens a hidden browser dialog that swallows
+  // all later input; tests read window.baojing.state.dials instead.
+  if (navigator.webdriver) return;
+  try { window.location.href = "tel:110"; } catch (e) { /* the green link stays on screen */ }
+}
+
+function waitFor(test, ms) {
+  return new Promise((resolve) => {
+    const end = Date.now() + ms;
+    const poll = () => (test() || Date.now() >= end ? resolve() : setTimeout(poll, 100));
+    poll();
+  });
+}
+
+// ---------- outbox: how each kind of request is sent and what its answer means ----------
+
+async function resolve(item) {
+  if (item.kind === "alarm") return { path: "/api/alarms", body: item.body };
+  if (item.kind === "terms") {
+    // Before this phone has a token, let a pending alarm get it first: one phone, one device.
+    if (!store.get("device", null) && outbox.items.some((i) => i.kind === "alarm")) return "wait";
+    if (!item.body.version) {
+      const r = await api("GET", "/api/terms", undefined, 10000);
+      if (!r.ok || !r.data || !r.data.version) return { failed: r };
+      item.body.version = r.data.version;
+    }
+    return { path: "/api/device/terms", body: item.body };
+  }
+  const rec = item.key ? byKey(item.key) : null;
+  const id = item.alarmId || (rec && rec.id);
+  if (!id) return rec && !rec.rejected && pendingAlarm(rec) ? "wait" : "drop";
+  const base = `/api/alarms/${id}`;
+  if (item.kind === "place") return { path: `${base}/place`, body: item.body };
+  if (item.kind === "rating") return { path: `${base}/rating`, body: item.body };
+  // A position: stamp it with the fix's time on the server's clock, unless that would be before
+  // the last position the server holds for this alarm (it would be set aside as out of order);
+  // then leave the stamp to the server.
+  const body = Object.assign({}, item.body);
+  // Correct the phone's clock only when it is clearly off: the Date header has whole seconds.
+  const skew = clock.known && Math.abs(clock.offset) > 2000 ? clock.offset : 0;
+  const when = item.fixTime ? item.fixTime + skew : 0;
+  if (when && rec && when > (rec.floor || 0) && when < Date.now() + skew + 60000) {
+    body.recorded_at = new Date(when).toISOString();
+    item.stamp = when;
+  } else {
+    item.stamp = Date.now() + skew + 2000; // the server's stamp, give or take the trip
+  }
+  return { path: `${base}/positions`, body };
+}
+
+function onDone(item, res) {
+  const rec = item.key ? byKey(item.key) : null;
+  const data = res.data || {};
+  if (item.kind === "terms") {
+    if (res.ok) {
+      const mineNow = store.get("device", null);
+      // An alarm sent meanwhile got this phone another token: record the consent on that one too.
+      if (mineNow && mineNow !== data.device_token) outbox.add("terms", { body: { version: data.terms_version } });
+      else setToken(data.device_token);
+      store.set("terms", Object.assign({}, store.get("terms", {}), { version: data.terms_version, recorded: true }));
+    }
+  } else if (item.kind === "alarm" && rec) {
+    if (res.ok) {
+      setToken(data.device_token);
+      rec.id = data.id;
+      rec.ackAt = Date.now();
+      rec.floor = parseTime(data.received_at);
+      if (item.body.location) rec.posOk = item.body.location.accuracy_m || 0;
+      upsert(data);
+      refresh();
+    } else {
+      rec.rejected = { status: res.status, body: res.data };
+      const phoneErr = (data.errors || []).some((e) => e.field === "phone");
+      if (phoneErr) showPhoneError(serverMessage(data));
+    }
+  } else if (item.kind === "position") {
+    if (res.ok && rec) {
+      rec.floor = Math.max(rec.floor || 0, item.stamp || 0);
+      if (item.body.source === "picked") rec.pickOk = true;
+      else if (data.accepted) rec.posOk = item.body.accuracy_m || 0;
+      if (data.reason === "alarm_closed") {
+        rec.closed = true;
+        refresh();
+      }
+    }
+  } else if (res.ok && data.id) {
+    upsert(data); // place and rating answer with the alarm
+  } else if (item.kind === "rating") {
+    if (res.status === 409) refresh();
+    else drafts[item.alarmId] = Object.assign(drafts[item.alarmId] || {}, { error: serverMessage(res.data) });
+  } else if (item.kind === "place" && rec) {
+    rec.placeError = serverMessage(res.data);
+  }
+  saveMine();
+  render();
+}
+
+// ---------- the alarm ----------
+
+async function onCall() {
+  const phoneEl = $("phone");
+  const phone = normalizePhone(phoneEl.value);
+  const name = $("name").value.trim();
+  store.set("phone", phone);
+  store.set("name", name);
+  const problem = checkPhone(phone);
+  if (problem) {
+    showPhoneError(t(problem));
+    phoneEl.focus();
+    return;
+  }
+  showPhoneError("");
+  if (stage === "locating") {
+    // Tapped again while the phone looks for a fix: the caller is in a hurry, send it now (the fix
+    // follows as a position update). A quick double tap is not that.
+    if (Date.now() > stageUntil - LOCATE_MS + 1500) settle(null);
+    return;
+  }
+  const open = openRecord();
+  if (open) {
+    if (locator.last) sendPosition(open, locator.last, true);
+    else locator.once(0, 20000);
+    dial();
+    return;
+  }
+  const rec = { key: uuid(), at: Date.now(), queued: false, id: null };
+  mine.unshift(rec);
+  saveMine();
+  stage = "locating";
+  stageUntil = Date.now() + LOCATE_MS;
+  render();
+  const fix = await firstFix();
+  stage = null;
+  let location = null;
+  if (fix) {
+    location = { lat: round6(fix.lat), lon: round6(fix.lon), accuracy_m: Math.round(fix.acc * 10) / 10, crs: "wgs84", source: "device" };
+    rec.lastSent = { lat: fix.lat, lon: fix.lon, acc: fix.acc, ts: fix.ts, sentAt: Date.now() };
+    rec.fixSent = fix.acc;
+  }
+  rec.queued = true;
+  saveMine();
+  outbox.add("alarm", {
+    key: rec.key,
+    body: { idempotency_key: rec.key, phone, name: name || null, channel: "phone", place_text: null, location },
+  });
+  render();
+  await waitFor(() => rec.ackAt || rec.rejected, DIAL_WAIT_MS);
+  dial();
+}
+
+function firstFix() {
+  const last = locator.last;
+  if (last && Date.now() - last.seen < 15000) return Promise.resolve(last);
+  return new Promise((resolve) => {
+    fixWaiters.push(resolve);
+    setTimeout(() => settle(null), LOCATE_MS);
+    locator.start();
+    if (locator.error !== "denied" && locator.error !== "unsupported") locator.once(15000, LOCATE_MS);
+    else settle(null);
+  });
+}
+
+function settle(fix) {
+  const waiters = fixWaiters;
+  fixWaiters = [];
+  for (const w of waiters) w(fix);
+}
+
+function onFix(fix) {
+  settle(fix);
+  for (const rec of tracked()) sendPosition(rec, fix, false);
+  render();
+}
+
+function onGeoError(kind) {
+  if (kind === "denied" || kind === "unsupported") settle(null);
+  render();
+}
+
+// Only when it moved more than 10 m, or 30 s after the last one sent. force: send it anyway (a
+// second tap, or the 30 s beat); a fix sent again unchanged is stamped by the server on arrival.
+function sendPosition(rec, fix, force) {
+  const last = rec.lastSent;
+  const due = !last || Date.now() - last.sentAt >= EVERY_MS;
+  const fresh = !last || fix.ts > last.ts;
+  if (!force) {
+    if (!fresh) return;
+    if (!due && distanceM(last, fix) <= MOVE_M) return;
+    if (!due && fix.acc > 2 * last.acc + 50) return; // a much vaguer fix is not news
+  }
+  rec.lastSent = { lat: fix.lat, lon: fix.lon, acc: fix.acc, ts: fix.ts, sentAt: Date.now() };
+  if (!rec.fixSent) rec.fixSent = fix.acc;
+  saveMine();
+  outbox.add("position", {
+    key: rec.key,
+    fixTime: fresh ? fix.ts : null,
+    body: { lat: round6(fix.lat), lon: round6(fix.lon), accuracy_m: Math.round(fix.acc * 10) / 10, crs: "wgs84", source: "device" },
+  });
+}
+
+// Every few seconds: keep the watch running while an alarm is open and make sure a position goes
+// out at least every 30 s even when the phone reports no movement.
+function trackTick() {
+  const list = tracked();
+  if (!list.length) return;
+  if (!locator.watching && locator.error !== "denied" && locator.error !== "unsupported") locator.start();
+  const fix = locator.last;
+  for (const rec of list) {
+    if (!rec.ackAt || (rec.lastSent && Date.now() - rec.lastSent.sentAt < EVERY_MS)) continue;
+    if (fix && (!rec.lastSent || fix.ts > rec.lastSent.ts)) sendPosition(rec, fix, false);
+    else {
+      // Nothing new from the phone for 30 s: ask for a fresh fix, and meanwhile say again where it
+      // last was, if that is recent enough to still mean something.
+      if (locator.error !== "denied" && Date.now() - lastTrackPoll > EVERY_MS) {
+        lastTrackPoll = Date.now();
+        locator.once(0, 20000);
+      }
+      if (fix && Date.now() - fix.seen < 120000) sendPosition(rec, fix, true);
+    }
+  }
+}
+
+// ---------- server state: snapshot + live events ----------
+
+function upsert(a) {
+  const old = alarms.get(a.id);
+  if (old && parseTime(old.updated_at) > parseTime(a.updated_at)) return;
+  alarms.set(a.id, a);
+}
+
+async function refresh() {
+  const token = store.get("device", null);
+  if (!token) return;
+  const r = await api("GET", "/api/me/alarms", undefined, 10000);
+  if (r.ok && r.data) {
+    for (const a of r.data.alarms || []) upsert(a);
+    connect(r.data.seq, token);
+    render();
+  } else if (r.status === 401 && r.data && r.data.code === "bad_device_token") {
+    store.del("device");
+  }
+}
+
+function connect(seq, token) {
+  if (live && liveToken === token) return;
+  if (live) live.stop();
+  live = null;
+  liveToken = token;
+  // Loaded on its own, so that the alarm itself never depends on the live channel.
+  import("../shared/live.js").then((m) => {
+    if (liveToken !== token || live) return;
+    live = m.connectLive({
+      since: seq,
+      deviceToken: token,
+      onEvent(name, data) {
+        if (name === "alarm.updated" && data && data.id) {
+          upsert(data);
+          render();
+        }
+      },
+      onResync: refresh,
+      onState(s) {
+        liveState = s;
+        if (s === "unauthorized") {
+          live = null;
+          liveToken = null;
+          refresh();
+        }
+        render();
+      },
+    });
+  }).catch(() => { liveToken = null; });
+}
+
+// ---------- terms ----------
+
+async function showTerms() {
+  $("terms").hidden = false;
+  renderTerms();
+  const r = await api("GET", "/api/terms", undefined, 8000);
+  if (r.ok && r.data && r.data.version) {
+    termsDoc = r.data;
+    renderTerms();
+  } else {
+    $("terms-note").hidden = false;
+  }
+}
+
+function renderTerms() {
+  const en = getLang() === "en";
+  setText($("terms-title"), termsDoc ? (en ? termsDoc.title_en : termsDoc.title_zh) : t("termsTitle"));
+  setText($("terms-text"), termsDoc ? (en ? termsDoc.text_en : termsDoc.text_zh) : t("termsShort"));
+  setText($("terms-note"), t("termsBuiltin"));
+  if (termsDoc) $("terms-note").hidden = true;
+}
+
+function acceptTerms() {
+  const version = termsDoc ? termsDoc.version : null;
+  store.set("terms", { version, builtin: !termsDoc, at: Date.now(), recorded: false });
+  outbox.add("terms", { body: { version } });
+  $("terms").hidden = true;
+  showApp();
+  prewarm();
+}
+
+// ---------- place and map ----------
+
+function activeRecord() {
+  const rec = mine[0];
+  if (!rec || rec.rejected || !rec.queued || isClosed(rec) || Date.now() - rec.at > TRACK_MS) return null;
+  return rec;
+}
+
+function sendPlace() {
+  const rec = activeRecord();
+  const input = $("place-input");
+  const text = input.value.trim();
+  if (!rec) return;
+  if (!text) {
+    rec.placeError = t("placeEmpty");
+    render();
+    input.focus();
+    return;
+  }
+  rec.placeError = null;
+  rec.placeText = text;
+  saveMine();
+  outbox.add("place", { key: rec.key, body: { text } });
+  input.value = "";
+  render();
+}
+
+async function openMap() {
+  const rec = activeRecord();
+  if (!rec) return;
+  try {
+    if (!mapConfig) {
+      for (const path of ["/api/config/public", "/api/config"]) {
+        const r = await api("GET", path, undefined, 8000);
+        const m = r.ok && r.data && (r.data.map || (r.data.tiles ? r.data : null));
+        if (m) {
+          mapConfig = Object.assign({}, DEFAULT_MAP, m);
+          break;
+        }
+      }
+    }
+    const cfg = mapConfig || DEFAULT_MAP;
+    const a = alarmOf(rec);
+    const fix = locator.last || (a && a.location);
+    const start = fix ? [fix.lat, fix.lon] : cfg.center;
+    const picker = await import("./picker.js");
+    await picker.openPicker({
+      map: cfg,
+      start,
+      zoom: fix ? 16 : cfg.zoom,
+      t,
+      onPick({ lat, lon, crs }) {
+        rec.picked = true;
+        saveMine();
+        outbox.add("position", { key: rec.key, body: { lat, lon, crs, source: "picked" } });
+        render();
+      },
+    });
+  } catch (e) {
+    rec.placeError = t("mapFail");
+    render();
+  }
+}
+
+// ---------- rendering ----------
+
+function showPhoneError(msg) {
+  const el = $("phone-error");
+  setText(el, msg);
+  el.hidden = !msg;
+  $("phone").setAttribute("aria-invalid", msg ? "true" : "false");
+}
+
+function applyLang() {
+  document.documentElement.lang = getLang() === "en" ? "en" : "zh-CN";
+  document.title = t("title");
+  for (const el of document.querySelectorAll("[data-i18n]")) setText(el, t(el.dataset.i18n));
+  $("place-input").placeholder = t("placePh");
+  $("phone").placeholder = t("phonePh");
+  const sw = $("lang");
+  setText(sw, t("langSwitch"));
+  sw.setAttribute("aria-label", t("langSwitchLabel"));
+  if (!$("terms").hidden) renderTerms();
+  listCache.clear();
+  render();
+}
+
+function bannerFor(rec) {
+  if (stage === "locating" && rec === mine[0] && !rec.queued) {
+    const s = Math.max(1, Math.ceil((stageUntil - Date.now()) / 1000));
+    return ["locating", t("stLocating", { s }), t("stLocatingSub"), 0];
+  }
+  const item = pendingAlarm(rec);
+  if (item) {
+    if (!item.tries) return ["sending", t("stSending"), t("stStillCall"), 0];
+    const wait = Math.max(0, Math.ceil((outbox.nextAt("alarm") - Date.now()) / 1000));
+    const sub = item.inflight ? t("stRetrying") : navigator.onLine === false ? t("stOffline") : t("stRetryWhen", { s: wait });
+    return ["retrying", t("stRetry", { n: item.tries }), sub, item.tries];
+  }
+  if (rec.rejected) {
+    const why = serverMessage(rec.rejected.body).replace(/[。.]$/, "") + (getLang() === "en" ? ". " : "。");
+    return ["rejected", t("rejected"), why + t("rejectedFix"), 0];
+  }
+  const a = alarmOf(rec);
+  const status = a ? a.status : "received";
+  if (status === "handling") return [status, t("stHandling"), t("stGotAt", { time: fmt(a.received_at) }), 0];
+  const main = a ? t("stReceivedAt", { time: fmt(a.received_at) }) : t("stReceived");
+  return [status, main, `${t("sReceived")} · ${t("stStillCall")}`, 0];
+}
+
+function renderActive() {
+  const rec = mine[0];
+  const show = !!rec && (stage === "locating" ||
+    (!isClosed(rec) && Date.now() - rec.at < (rec.rejected ? 3600000 : TRACK_MS)));
+  $("active").hidden = !show;
+  document.body.classList.toggle("has-alarm", show);
+  if (!show) return;
+  const [state, main, sub, tries] = bannerFor(rec);
+  const banner = $("banner");
+  if (banner.dataset.state !== state) banner.dataset.state = state;
+  banner.dataset.tries = String(tries);
+  setText($("b-main"), main);
+  setText($("b-sub"), sub);
+  const retry = $("retry");
+  retry.hidden = state !== "retrying";
+  retry.disabled = !!(pendingAlarm(rec) || {}).inflight;
+  $("call110").hidden = state === "closed";
+
+  // What the police know of where the caller is.
+  const loc = $("loc");
+  loc.hidden = state === "rejected" || state === "locating";
+  const a = alarmOf(rec);
+  const err = locator.error;
+  let ls;
+  let text;
+  if (rec.picked) [ls, text] = ["picked", rec.pickOk ? t("mapPicked") : t("mapPickedQueued")];
+  else if (rec.posOk !== undefined && rec.posOk !== null) {
+    [ls, text] = ["sent", rec.posOk ? t("locSent", { m: Math.max(1, Math.round(rec.posOk)) }) : t("locSentNoAcc")];
+  } else if (rec.fixSent !== undefined && rec.fixSent !== null) {
+    [ls, text] = ["queued", t("locQueued", { m: Math.max(1, Math.round(rec.lastSent ? rec.lastSent.acc : rec.fixSent)) })];
+  } else if (a && a.location) [ls, text] = ["sent", t("locSentNoAcc")];
+  else if (err === "denied" || err === "unsupported") [ls, text] = ["denied", t("locDenied")];
+  else if (err && stage !== "locating") [ls, text] = ["unavailable", `${t("locUnavailable")} ${t("locWaiting")}`];
+  else [ls, text] = ["waiting", t("locWaiting")];
+  loc.dataset.state = ls;
+  setText($("loc-text"), text);
+  const bad = ls === "denied" || ls === "unavailable";
+  setText($("loc-ask"), bad ? t("locAsk") : ls === "picked" ? t("mapPickedAsk") : ls === "sent" ? t("locTracking") : "");
+  setText($("place-summary"), t(bad ? "locGive" : "locWrong"));
+  loc.classList.toggle("bad", bad);
+  if (ls !== locState) {
+    // Open the place box by itself when the police have no position; never fight the caller's tap.
+    $("place").open = bad;
+    locState = ls;
+  }
+  const queued = outbox.items.find((i) => i.kind === "place" && i.key === rec.key);
+  let ps = "";
+  if (rec.placeError) ps = rec.placeError;
+  else if (queued) ps = t("placeQueued", { text: queued.body.text });
+  else if (a && a.place_text) ps = t("placeSent", { text: a.place_text });
+  const pst = $("place-status");
+  setText(pst, ps);
+  pst.hidden = !ps;
+  pst.classList.toggle("error", !!rec.placeError);
+}
+
+const listCache = new Map(); // key -> {sig, el}: items are rebuilt only when they change
+
+function statusText(s) {
+  return { received: t("sReceived"), handling: t("sHandling"), closed: t("sClosed"), pending: t("sPending"), sending: t("sSending") }[s] || s;
+}
+
+function ratingView(a) {
+  if (a.rating) {
+    const stars = "★".repeat(a.rating.score) + "☆".repeat(5 - a.rating.score);
+    return h("div", { class: "rated" },
+      h("p", { "data-testid": "rating-done", "data-score": a.rating.score, text: t("rateDone", { stars }) }),
+      a.rating.comment ? h("p", { class: "note", text: a.rating.comment }) : null,
+      h("p", { class: "note", text: t("rateThanks") }));
+  }
+  if (outbox.items.some((i) => i.kind === "rating" && i.alarmId === a.id)) {
+    return h("p", { class: "note", "data-testid": "rating-pending", text: t("rateSending") });
+  }
+  const d = drafts[a.id] || (drafts[a.id] = { score: 0, comment: "" });
+  const starBtns = [1, 2, 3, 4, 5].map((n) => h("button", {
+    type: "button", class: "star", role: "radio", "data-testid": `rating-star-${n}`, "data-score": n,
+    "aria-label": t("rateStar", { n }), "aria-checked": String(d.score === n), text: "★",
+  }));
+  const paint = () => starBtns.forEach((b, i) => {
+    b.classList.toggle("on", i < d.score);
+    b.setAttribute("aria-checked", String(d.score === i + 1));
+  });
+  paint();
+  const err = h("p", { class: "error", role: "alert", text: d.error || "" });
+  err.hidden = !d.error;
+  const comment = h("textarea", {
+    rows: 2, maxlength: 500, "data-testid": "rating-comment", "aria-label": t("rateComment"), placeholder: t("rateComment"),
+    oninput: (e) => { d.comment = e.target.value; },
+  });
+  comment.value = d.comment;
+  return h("div", { class: "rating", "data-testid": "rating" },
+    h("p", { class: "rate-title", text: t("rateTitle") }),
+    h("div", {
+      class: "stars", role: "radiogroup", "aria-label": t("rateTitle"),
+      onclick: (e) => {
+        const b = e.target.closest("button[data-score]");
+        if (!b) return;
+        d.score = Number(b.dataset.score);
+        d.error = "";
+        err.hidden = true;
+        paint();
+      },
+    }, starBtns),
+    comment,
+    h("button", {
+      type: "button", class: "btn primary", "data-testid": "rating-submit", text: t("rateSubmit"),
+      onclick: () => {
+        if (!d.score) {
+          d.error = t("ratePick");
+          setText(err, d.error);
+          err.hidden = false;
+          return;
+        }
+        d.error = "";
+        const c = d.comment.trim();
+        outbox.add("rating", { alarmId: a.id, body: c ? { score: d.score, comment: c } : { score: d.score } });
+        render();
+      },
+    }),
+    err);
+}
+
+function itemView(entry) {
+  const { status, id, a, rec } = entry;
+  const times = [];
+  if (a) {
+    times.push(`${t("tReceived")} ${fmt(a.received_at)}`);
+    if (status === "handling") times.push(`${t("tUpdated")} ${fmt(a.updated_at)}`);
+    if (a.closed_at) times.push(`${t("tClosed")} ${fmt(a.closed_at)}`);
+  } else times.push(`${t("tMade")} ${fmt(rec.at)}`);
+  return h("li", { class: `item s-${status}`, "data-testid": "alarm-item", "data-alarm-id": id || "", "data-status": status },
+    h("p", { class: "i-head" }, h("span", { class: "dot", "aria-hidden": "true" }),
+      h("strong", { "data-testid": "alarm-status", text: statusText(status) })),
+    h("p", { class: "i-times", text: times.join(" · ") }),
+    a && a.place_text ? h("p", { class: "note", text: t("placeSent", { text: a.place_text }) }) : null,
+    a && status === "closed" ? ratingView(a) : null);
+}
+
+function renderList() {
+  const entries = [];
+  const seen = new Set();
+  for (const rec of mine) {
+    if (rec.rejected || !rec.queued) continue;
+    const a = alarmOf(rec);
+    if (a) continue;
+    if (rec.id) continue; // acknowledged; shown from the server's copy once loaded
+    const item = pendingAlarm(rec);
+    if (!item) continue;
+    entries.push({ k: rec.key, at: rec.at, status: item.tries ? "pending" : "sending", rec });
+  }
+  for (const a of alarms.values()) {
+    if (seen.has(a.id)) continue;
+    seen.add(a.id);
+    entries.push({ k: `a${a.id}`, at: parseTime(a.received_at), status: a.status, id: a.id, a });
+  }
+  entries.sort((x, y) => y.at - x.at);
+  $("mine").hidden = !entries.length;
+  const list = $("list");
+  const els = entries.map((e) => {
+    const a = e.a;
+    const pendingRating = a && outbox.items.some((i) => i.kind === "rating" && i.alarmId === a.id);
+    const sig = JSON.stringify([e.status, a && a.updated_at, a && a.rating, a && a.place_text, pendingRating]);
+    const c = listCache.get(e.k);
+    if (c && c.sig === sig) return c.el;
+    const el = itemView(e);
+    listCache.set(e.k, { sig, el });
+    return el;
+  });
+  const same = els.length === list.children.length && els.every((el, i) => list.children[i] === el);
+  if (!same) list.replaceChildren(...els);
+  const liveEl = $("live");
+  setText(liveEl, liveState === "live" ? `● ${t("liveOn")}` : live ? `○ ${t("liveOff")}` : "");
+  liveEl.classList.toggle("on", liveState === "live");
+}
+
+function render() {
+  if ($("app").hidden) return;
+  renderActive();
+  renderList();
+  setText($("call-sub"), t(stage === "locating" ? "callSubHurry" : openRecord() ? "callSubOpen" : "callSub"));
+}
+
+function showApp() {
+  $("app").hidden = false;
+  render();
+}
+
+// ---------- start ----------
+
+function prewarm() {
+  // With permission already given, a warm fix makes the alarm instant; never ask before a tap.
+  if (!store.get("terms", null)) return;
+  if (tracked().length) locator.start();
+  const p = navigator.permissions;
+  if (p && p.query) {
+    p.query({ name: "geolocation" }).then((s) => { if (s.state === "granted") locator.start(); }).catch(() => {});
+  }
+}
+
+function boot() {
+  setLang(store.get("lang", "zh"));
+  $("boot").remove();
+  $("lang").hidden = false;
+  $("phone").value = store.get("phone", "") || "";
+  $("name").value = store.get("name", "") || "";
+
+  $("lang").addEventListener("click", () => {
+    setLang(getLang() === "en" ? "zh" : "en");
+    store.set("lang", getLang());
+    applyLang();
+  });
+  $("terms-accept").addEventListener("click", acceptTerms);
+  $("call").addEventListener("click", onCall);
+  $("phone").addEventListener("input", () => { if (!$("phone-error").hidden) showPhoneError(""); });
+  $("retry").addEventListener("click", () => outbox.kick());
+  $("place-submit").addEventListener("click", sendPlace);
+  $("map-open").addEventListener("click", openMap);
+
+  const wake = () => {
+    outbox.kick();
+    refresh();
+  };
+  window.addEventListener("online", wake);
+  window.addEventListener("pageshow", (e) => { if (e.persisted) wake(); });
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") wake(); });
+
+  if (store.get("terms", null)) showApp();
+  else showTerms();
+  applyLang();
+  // Anything left over from last time (closed tab, no network) goes now.
+  outbox.kick();
+  refresh();
+  prewarm();
+  setInterval(() => {
+    trackTick();
+    if (stage || outbox.items.length) render();
+  }, 1000);
+
+  // Android browsers (WeChat's included) can then open this page with no network at all.
+  // Not under automation: the tests' request interception must see every request.
+  if ("serviceWorker" in navigator && window.isSecureContext && !navigator.webdriver) {
+    navigator.serviceWorker.register("sw.js").catch(() => {});
+  }
+
+  Object.defineProperty(window, "baojing", {
+    value: Object.freeze({
+      get outbox() { return JSON.parse(JSON.stringify(outbox.items)); },
+      get state() {
+        return JSON.parse(JSON.stringify({
+          lang: getLang(), device: store.get("device", null), terms: store.get("terms", null), mine,
+          alarms: Array.from(alarms.values()), stage, geo: { error: locator.error, last: locator.last },
+          live: liveState, outbox: outbox.state(), dials,
+        }));
+      },
+    }),
+  });
+}
+
+boot();
