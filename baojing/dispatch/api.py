@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth import roles
 from ..auth.service import Principal
 from ..deps import DbSession, require
-from ..incidents.schemas import AssignmentOut, IncidentOut
+from ..incidents.schemas import AssignmentOut, CloseIn, IncidentOut
 from . import avl, service
-from .schemas import (BusyIn, ClearIn, DeclineIn, DispatchIn, DutyIn, FixesAck, FixesIn, NoteIn, Recommendations,
+from .schemas import (BusyIn, DeclineIn, DispatchIn, DutyIn, FixesAck, FixesIn, NoteIn, Recommendations,
                       UnitList, UnitOut)
 
 router = APIRouter(prefix="/api", tags=["dispatch"])
@@ -90,6 +90,6 @@ async def backup(assignment_id: int, data: NoteIn, session: AsyncSession = DbSes
 
 @router.post("/assignments/{assignment_id}/clear", response_model=AssignmentOut,
              summary="Officer clears the incident with a disposition")
-async def clear(assignment_id: int, data: ClearIn, session: AsyncSession = DbSession,
+async def clear(assignment_id: int, data: CloseIn, session: AsyncSession = DbSession,
                 who: Principal = Depends(officer)):
     return await service.respond(session, assignment_id, "clear", who, disposition=data.disposition, note=data.note)

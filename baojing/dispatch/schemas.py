@@ -3,11 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from ..alarms.schemas import PointIn, Strict
-from ..errors import bilingual
-from ..incidents.catalog import DISPOSITION_CODES
 
 
 class Position(BaseModel):
@@ -97,18 +95,6 @@ class FixesAck(BaseModel):
 
 class DeclineIn(Strict):
     reason: str = Field(min_length=1, max_length=200)
-
-
-class ClearIn(Strict):
-    disposition: str
-    note: str | None = Field(None, max_length=2000)
-
-    @field_validator("disposition")
-    @classmethod
-    def _disp(cls, v: str) -> str:
-        if v not in DISPOSITION_CODES:
-            raise bilingual("未知的处置结果", "Unknown disposition")
-        return v
 
 
 class NoteIn(Strict):

@@ -1,6 +1,8 @@
 """Dispatch: units on duty, sending units to incidents, and each assignment's progress."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -208,8 +210,6 @@ async def announce_assignment(session: AsyncSession, a: Assignment, action: str,
 async def overdue_sweep(session: AsyncSession, board: Board, timeout_s: float) -> int:
     """Offers not accepted in time: tell the dispatcher once, with the next unit to try."""
     await events.lock_sequence(session)
-    from datetime import timedelta
-
     late = list(await session.scalars(select(Assignment).where(
         Assignment.status == DISPATCHED, Assignment.overdue_at.is_(None),
         Assignment.dispatched_at < utcnow() - timedelta(seconds=timeout_s))))
