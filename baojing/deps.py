@@ -74,6 +74,15 @@ async def optional_device(
     return device
 
 
+async def device_if_known(
+    session: AsyncSession = DbSession,
+    x_device_token: str | None = Header(default=None, max_length=100),
+) -> Device | None:
+    """For raising an alarm: an unknown or stale token is no reason to refuse one; the phone is
+    simply treated as new and given a fresh token."""
+    return await auth.device_by_token(session, x_device_token)
+
+
 async def current_device(device: Device | None = Depends(optional_device)) -> Device:
     if device is None:
         raise Unauthorized("缺少设备标识", "The X-Device-Token header is missing", code="no_device_token")

@@ -194,3 +194,22 @@ async def test_the_openapi_schema_describes_every_route(client, app):
         if getattr(route, "include_in_schema", False) and hasattr(route, "methods"):
             assert route.path in paths, route.path
     assert "post" in paths["/api/alarms"]
+
+
+async def test_an_unknown_device_token_never_stops_an_alarm(client):
+    r = await client.post("/api/alarms", json=alarm_body(), headers={"X-Device-Token": "from-an-old-database"})
+    assert r.status_code == 201
+    assert r.json()["device_token"] and r.json()["device_token"] != "from-an-old-database"
+
+
+async def test_an_alarm_that_waited_offline_keeps_the_time_of_its_fix(client):
+    taken = datetime.now(timezone.utc) - timedelta(minutes=3)
+    loc = {"lat": 41.576, "lon": 120.41, "accuracy_m": 12, "crs": "wgs84", "recorded_at": taken.isoformat()}
+    a = (await client.post("/api/alarms", json=alarm_body(location=loc))).json()
+    got = datetime.fromisoformat(a["location"]["at"].replace("Z", "+00:00"))
+    assert abs((got - taken).total_seconds()) < 0.01
+    # A fix a walking pace later is movement, not a jump.
+    later = {"lat": 41.5765, "lon": 120.41, "accuracy_m": 12, "crs": "wgs84",
+             "recorded_at": (taken + timedelta(seconds=40)).isoformat()}
+    ack = await client.post(f"/api/alarms/{a['id']}/positions", headers={"X-Device-Token": a["device_token"]}, json=later)
+    assert ack.json()["flagged"] is False

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth import roles
 from ..auth.models import Device
 from ..auth.service import Principal
-from ..deps import current_device, DbSession, optional_device, require
+from ..deps import DbSession, current_device, device_if_known, require
 from ..dispatch.schemas import CtiCallIn, CtiCallOut
 from ..errors import Forbidden
 from ..phone import PhoneError, normalize_phone
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api", tags=["alarms"])
              summary="Raise an alarm (no login); a repeated idempotency_key answers 200 with the first alarm",
              responses={200: {"model": AlarmOut, "description": "Repeat of an earlier submission"}})
 async def raise_alarm(data: AlarmIn, response: Response, session: AsyncSession = DbSession,
-                      device: Device | None = Depends(optional_device)):
+                      device: Device | None = Depends(device_if_known)):
     view, created = await service.raise_alarm(session, data, device)
     if not created:
         response.status_code = 200

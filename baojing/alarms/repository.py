@@ -32,7 +32,7 @@ def caller_view(a: Alarm, incident: Incident, responders: list[dict] = ()) -> di
         rating = {"score": a.rating_score, "comment": a.rating_comment, "at": a.rated_at}
     return {"id": a.id, "status": caller_status(incident), "channel": a.channel, "phone": a.phone,
             "name": a.name, "received_at": a.received_at, "updated_at": max(a.updated_at, incident.updated_at),
-            "closed_at": incident.closed_at, "location": location_view(a), "place_text": a.place_text,
+            "handling_at": incident.claimed_at, "closed_at": incident.closed_at, "location": location_view(a), "place_text": a.place_text,
             "rating": rating, "responders": list(responders)}
 
 

@@ -39,6 +39,8 @@ class LocationIn(PointIn):
     accuracy_m: float | None = Field(None, description="Radius of the fix in metres")
     source: Literal["device", "picked"] = Field(
         "device", description="device: the phone's own fix; picked: the caller chose it on a map")
+    recorded_at: datetime | None = Field(
+        None, description="When the phone took the fix (ISO 8601 with zone); an alarm that waited offline keeps its time")
 
     @field_validator("accuracy_m")
     @classmethod
@@ -49,7 +51,7 @@ class LocationIn(PointIn):
 
 
 class PositionIn(LocationIn):
-    recorded_at: datetime | None = Field(None, description="When the phone took the fix (ISO 8601 with zone)")
+    pass
 
 
 class AlarmIn(Strict):
@@ -118,6 +120,7 @@ class AlarmOut(BaseModel):
     name: str | None
     received_at: datetime
     updated_at: datetime
+    handling_at: datetime | None = Field(None, description="When an operator took it")
     closed_at: datetime | None
     location: LocationOut | None
     place_text: str | None

@@ -24,8 +24,14 @@ GPS_ACCURACY_M = 100
 MAX_SPEED_MPS = 200 / 3.6
 # Fixes stamped further in the future than this are clock errors; stamp them on arrival.
 CLOCK_SKEW = timedelta(minutes=2)
+ORDER_TOLERANCE = timedelta(seconds=5)
 # A 110 call matches a phone alarm from the same number this recent.
 CTI_WINDOW = timedelta(minutes=30)
+
+
+def _fix_time(recorded_at: datetime | None, now: datetime) -> datetime:
+    """The phone's own time of a fix, unless its clock runs ahead of ours."""
+    return recorded_at if recorded_at and recorded_at <= now + CLOCK_SKEW else now
 
 
 def _source(loc: LocationIn) -> str:
@@ -62,7 +68,7 @@ async def raise_alarm(session: AsyncSession, data: AlarmIn, device: Device | Non
     session.add(alarm)
     await session.flush()
     if data.location is not None:
-        _record(session, alarm, data.location, _source(data.location), now)
+        _record(session, alarm, data.location, _source(data.location), _fix_time(data.location.recorded_at, now))
     await incidents.announce(session, incident, "received", None)
     return {**repository.caller_view(alarm, incident), "device_token": token}, True
 
@@ -93,7 +99,8 @@ def _may_replace(current: str | None, new: str) -> bool:
 def _flag(alarm: Alarm, lat: float, lon: float, accuracy_m: float | None, at: datetime) -> str | None:
     if alarm.position_at is None or alarm.position_source not in AUTOMATIC:
         return None
-    if at <= alarm.position_at:
+    # Phones and the server keep slightly different clocks: only a clearly older fix is out of order.
+    if at < alarm.position_at - ORDER_TOLERANCE:
         return "out_of_order"
     # Two fuzzy fixes may differ by their radii without anyone moving.
     moved = geo.distance_m(alarm.lat, alarm.lon, lat, lon) - (alarm.accuracy_m or 0) - (accuracy_m or 0)
@@ -121,8 +128,7 @@ async def add_position(session: AsyncSession, alarm_id: int, data: PositionIn, d
     alarm, incident = await _own_alarm(session, alarm_id, device)
     if incident.status == "closed":
         return {"accepted": False, "flagged": False, "reason": "alarm_closed"}
-    now = utcnow()
-    at = data.recorded_at if data.recorded_at and data.recorded_at <= now + CLOCK_SKEW else now
+    at = _fix_time(data.recorded_at, utcnow())
     source = _source(data)
     lat, lon = geo.to_wgs84(data.lat, data.lon, data.crs)
     flag = _flag(alarm, lat, lon, data.accuracy_m, at) if source in AUTOMATIC else None

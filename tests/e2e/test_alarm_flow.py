@@ -1,0 +1,78 @@
+"""Issue 2 end to end: a caller with a position raises an alarm; the console shows the marker and
+the queue entry and plays the alert; claiming it reaches the caller; the caller moves and the
+marker follows. Real server, real Chromium, two browser contexts."""
+import time
+
+from playwright.sync_api import expect
+
+from browsing import desk_context, phone_context, shot
+
+START = (41.5660, 120.4540)
+MOVED = (41.5690, 120.4580)  # about 450 m north-east
+
+
+def login_console(page, base: str, username: str = "calltaker") -> None:
+    page.goto(base + "/console/")
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill("baojing110")
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_function("() => window.baojing && window.baojing.ready === true")
+
+
+def marker_at(page, alarm_id: int) -> list[float] | None:
+    return page.evaluate("(id) => { const m = window.baojing.markers.get(id);"
+                         " if (!m) return null; const p = m.getLatLng(); return [p.lat, p.lng]; }", alarm_id)
+
+
+def test_a_caller_alarm_reaches_the_console_and_the_console_reaches_the_caller(server, browser):
+    desk = desk_context(browser)
+    console = desk.new_page()
+    login_console(console, server)
+    shot(console, "e2e-console-empty")
+    played_before = console.evaluate("() => window.baojing.alertsPlayed")
+
+    phone = phone_context(browser, *START)
+    caller = phone.new_page()
+    caller.goto(server + "/m/")
+    caller.get_by_test_id("terms-accept").click()
+    caller.get_by_test_id("phone-input").fill("13800138000")
+    caller.get_by_test_id("name-input").fill("张三")
+    shot(caller, "e2e-m-form")
+    tapped = time.monotonic()
+    caller.get_by_test_id("call-button").click()
+    expect(caller.get_by_test_id("delivery-status")).to_have_attribute("data-state", "received", timeout=10_000)
+    item = caller.get_by_test_id("alarm-item").first
+    alarm_id = int(item.get_attribute("data-alarm-id"))
+    # The page hands over to tel:110 once the alarm is in (or after 3 s without an answer).
+    caller.wait_for_function("() => window.baojing.state.dials >= 1", timeout=5_000)
+    shot(caller, "e2e-m-received")
+
+    incident_id = console.wait_for_function(
+        "(id) => { for (const i of window.baojing.incidents.values())"
+        " if (i.alarms.some(a => a.id === id)) return i.id; return false; }", arg=alarm_id).json_value()
+    row = console.locator(f"[data-testid=queue-row][data-incident-id='{incident_id}']")
+    expect(row).to_be_visible(timeout=5_000)
+    seen = time.monotonic() - tapped
+    console.wait_for_function("(id) => window.baojing.markers.has(id)", arg=alarm_id)
+    lat, lon = marker_at(console, alarm_id)
+    assert abs(lat - START[0]) < 1e-5 and abs(lon - START[1]) < 1e-5
+    console.wait_for_function("(n) => window.baojing.alertsPlayed > n", arg=played_before)
+    shot(console, "e2e-console-new-alarm")
+    print(f"\ntap to console row: {seen:.2f} s (includes reading the position)")
+
+    row.get_by_test_id("queue-claim").click()
+    expect(row).to_have_attribute("data-status", "claimed")
+    expect(caller.locator(f"[data-testid=alarm-item][data-alarm-id='{alarm_id}']")).to_have_attribute(
+        "data-status", "handling", timeout=5_000)
+    shot(caller, "e2e-m-handling")
+
+    phone.set_geolocation({"latitude": MOVED[0], "longitude": MOVED[1], "accuracy": 15})
+    console.wait_for_function(
+        "([id, lat, lon]) => { const m = window.baojing.markers.get(id); if (!m) return false;"
+        " const p = m.getLatLng(); return Math.abs(p.lat - lat) < 1e-5 && Math.abs(p.lng - lon) < 1e-5; }",
+        arg=[alarm_id, MOVED[0], MOVED[1]], timeout=45_000)
+    row.click()
+    expect(console.get_by_test_id("detail-panel")).to_be_visible()
+    shot(console, "e2e-console-moved")
+    desk.close()
+    phone.close()
