@@ -106,6 +106,7 @@ class RatingOut(BaseModel):
 
 
 class ResponderOut(BaseModel):
+    id: int = Field(description="Opaque id of this dispatch, to match live distance updates")
     status: str
     kind: str
     distance_m: int | None

@@ -102,6 +102,6 @@ def responders_for_caller(responding: list[tuple[Assignment, Unit]], loc: dict |
         d = None
         if loc and u.lat is not None:
             d = distance_m(loc["lat"], loc["lon"], u.lat, u.lon)
-        out.append({"status": a.status, "kind": u.kind, "distance_m": None if d is None else round(d),
+        out.append({"id": a.id, "status": a.status, "kind": u.kind, "distance_m": None if d is None else round(d),
                     "eta_s": None if d is None or a.status == ON_SCENE else eta_seconds(u.kind, d)})
     return out

@@ -39,14 +39,15 @@ def moved_listener(state):
         by_id = {u.id: u for u in moved}
         async with state.sessions() as s:
             rows = (await s.execute(
-                select(Assignment.unit_id, Assignment.status, Alarm.id, Alarm.device_id, Alarm.lat, Alarm.lon)
+                select(Assignment.id, Assignment.unit_id, Assignment.status, Alarm.id, Alarm.device_id, Alarm.lat, Alarm.lon)
                 .join(Alarm, Alarm.incident_id == Assignment.incident_id)
                 .where(Assignment.unit_id.in_(by_id), Assignment.status.in_(ACTIVE), Alarm.lat.is_not(None)))).all()
         show = state.settings.show_officer_position_to_caller
-        for unit_id, status, alarm_id, device_id, lat, lon in rows:
+        for assignment_id, unit_id, status, alarm_id, device_id, lat, lon in rows:
             u = by_id[unit_id]
             d = distance_m(lat, lon, u.lat, u.lon)
-            data = {"alarm_id": alarm_id, "unit": {"status": status, "kind": u.kind, "distance_m": round(d),
+            data = {"alarm_id": alarm_id, "unit": {"id": assignment_id, "status": status, "kind": u.kind,
+                                                   "distance_m": round(d),
                                                    "eta_s": eta_seconds(u.kind, d)}}
             if show:
                 data["unit"]["position"] = {"lat": u.lat, "lon": u.lon}

@@ -18,6 +18,7 @@
  *   map-open, map-picker, map-coords, map-confirm, map-cancel   pick the position on a map
  *   alarm-list        my alarms; alarm-item each (data-alarm-id, data-status = sending | pending |
  *                     received | handling | closed); alarm-status its status text
+ *   responders        (in a handling alarm-item) how far the officers on the way are
  *   rating            rating form of a closed alarm: rating-star-1 … rating-star-5, rating-comment,
  *                     rating-submit; rating-pending while it is being sent; rating-done (data-score)
  *                     shows the rating the server has
@@ -383,6 +384,15 @@ function connect(seq, token) {
           render();
         }
       },
+      onLive(name, data) {
+        // An officer on the way moved: refresh how far they are (never who or, by default, where).
+        const a = name === "responder.moved" && data && alarms.get(data.alarm_id);
+        const r = a && (a.responders || []).find((x) => x.id === data.unit.id);
+        if (r) {
+          Object.assign(r, data.unit);
+          render();
+        }
+      },
       onResync: refresh,
       onState(s) {
         liveState = s;
@@ -533,7 +543,7 @@ function bannerFor(rec) {
   }
   const a = alarmOf(rec);
   const status = a ? a.status : "received";
-  if (status === "handling") return [status, t("stHandling"), t("stGotAt", { time: fmt(a.received_at) }), 0];
+  if (status === "handling") return [status, t("stHandling"), responderText(a) || t("stGotAt", { time: fmt(a.received_at) }), 0];
   const main = a ? t("stReceivedAt", { time: fmt(a.received_at) }) : t("stReceived");
   return [status, main, `${t("sReceived")} · ${t("stStillCall")}`, 0];
 }
@@ -660,6 +670,19 @@ function ratingView(a) {
     err);
 }
 
+// The nearest officer coming, in words: "民警已出发，距您约 1.2 公里，约 4 分钟到达".
+function responderText(a) {
+  const rs = (a && a.responders) || [];
+  if (!rs.length) return "";
+  if (rs.some((r) => r.status === "on_scene")) return t("rOnScene");
+  const moving = rs.filter((r) => r.distance_m != null).sort((x, y) => x.distance_m - y.distance_m)[0];
+  const verb = rs.some((r) => r.status === "en_route") ? t("rEnRoute") : t("rDispatched");
+  if (!moving) return verb;
+  const km = moving.distance_m >= 1000 ? t("rKm", { km: (moving.distance_m / 1000).toFixed(1) }) : t("rM", { m: Math.max(10, Math.round(moving.distance_m / 10) * 10) });
+  const eta = moving.eta_s != null ? t("rEta", { min: Math.max(1, Math.round(moving.eta_s / 60)) }) : "";
+  return `${verb}${t("rAway", { d: km })}${eta}`;
+}
+
 function itemView(entry) {
   const { status, id, a, rec } = entry;
   const times = [];
@@ -672,6 +695,7 @@ function itemView(entry) {
     h("p", { class: "i-head" }, h("span", { class: "dot", "aria-hidden": "true" }),
       h("strong", { "data-testid": "alarm-status", text: statusText(status) })),
     h("p", { class: "i-times", text: times.join(" · ") }),
+    a && status === "handling" && responderText(a) ? h("p", { class: "responders", "data-testid": "responders", text: responderText(a) }) : null,
     a && a.place_text ? h("p", { class: "note", text: t("placeSent", { text: a.place_text }) }) : null,
     a && status === "closed" ? ratingView(a) : null);
 }
