@@ -249,3 +249,22 @@ async def test_admin_imports_stations_with_jurisdictions(staff):
     assert r.json() == {"imported": 1}
     st = next(s for s in (await admin.get("/api/admin/stations")).json()["stations"] if s["code"] == "st-east")
     assert st["jurisdiction"][0] == [41.56, 120.50]
+
+
+async def test_closing_an_incident_stands_its_units_down_and_merging_moves_them(client, staff, app):
+    officer = await on_duty_at(staff, app, "officer", 41.568, 120.452)
+    console = await staff("dispatcher")
+    unit = await unit_named(console, "双塔21")
+    dup = await incident_of(console, (await raise_at(client, *SHUANGTA))["id"])
+    main = await incident_of(console, (await raise_at(client, 41.5661, 120.4541, phone="13900139000"))["id"])
+    asg = (await console.post(f"/api/incidents/{dup['id']}/dispatch", json={"unit_ids": [unit["id"]]})).json()["assignments"][0]
+    merged = (await console.post(f"/api/incidents/{main['id']}/merge", json={"incident_ids": [dup["id"]]})).json()
+    assert [a["id"] for a in merged["assignments"]] == [asg["id"]]
+    assert (await officer.get("/api/officer/me")).json()["incident"]["id"] == main["id"]
+    await console.post(f"/api/incidents/{main['id']}/close", json={"disposition": "resolved"})
+    home = (await officer.get("/api/officer/me")).json()
+    assert home["assignment"] is None and home["unit"]["status"] == "available"
+    assert isinstance(home["seq"], int)
+    async with app.state.sessions() as s:
+        told = list(await s.scalars(select(Event.data).where(Event.scope == "unit", Event.name == "assignment.updated")))
+    assert told[-1]["status"] == "cancelled"

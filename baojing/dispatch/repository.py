@@ -71,6 +71,11 @@ async def assignments_of(session: AsyncSession, incident_ids: list[int]) -> dict
     return out
 
 
+async def active_on(session: AsyncSession, incident_id: int) -> list[Assignment]:
+    return list(await session.scalars(select(Assignment).where(
+        Assignment.incident_id == incident_id, Assignment.status.in_(ACTIVE)).order_by(Assignment.id)))
+
+
 async def units_on(session: AsyncSession, incident_id: int) -> list[int]:
     """Units with an active assignment on this incident: they follow its changes live."""
     return list(await session.scalars(select(Assignment.unit_id).where(

@@ -64,7 +64,9 @@ async def units_snapshot(session: AsyncSession) -> dict:
 async def announce_unit(session: AsyncSession, unit: Unit, action: str | None, who: Principal | None) -> dict:
     await session.flush()
     (view,) = await unit_views(session, [unit])
-    await events.emit(session, "unit.upserted", view, unit_id=unit.id, actor=who.label if who else None, action=action)
+    actor = who.label if who else None
+    await events.emit(session, "unit.upserted", view, unit_id=unit.id, actor=actor, action=action)
+    await events.emit(session, "unit.upserted", view, scope=events.UNIT, unit_id=unit.id, actor=actor)
     return view
 
 
@@ -197,14 +199,34 @@ async def cancel(session: AsyncSession, assignment_id: int, who: Principal) -> d
 
 
 async def announce_assignment(session: AsyncSession, a: Assignment, action: str, who: Principal | None) -> dict:
+    view = await _tell_unit(session, a, who)
+    incident = await incidents.get(session, a.incident_id)
+    await incidents.announce(session, incident, f"unit_{action}", who)
+    return view
+
+
+async def _tell_unit(session: AsyncSession, a: Assignment, who: Principal | None) -> dict:
     unit = await _unit(session, a.unit_id)
     view = repository.assignment_view(a, unit)
     await events.emit(session, "assignment.updated", view, scope=events.UNIT, unit_id=unit.id,
                       incident_id=a.incident_id, actor=who.label if who else None)
     await announce_unit(session, unit, None, who)
-    incident = await incidents.get(session, a.incident_id)
-    await incidents.announce(session, incident, f"unit_{action}", who)
     return view
+
+
+async def incident_closed(session: AsyncSession, incident_id: int, who: Principal) -> None:
+    """Units still out on an incident the console closed are stood down, and told so."""
+    for a in await repository.active_on(session, incident_id):
+        a.status, a.cancelled_at = CANCELLED, utcnow()
+        await _tell_unit(session, a, who)
+
+
+async def incidents_merged(session: AsyncSession, source_ids: list[int], target_id: int, who: Principal) -> None:
+    """Units sent to a duplicate keep going: their assignments follow the alarms to the survivor."""
+    for source in source_ids:
+        for a in await repository.active_on(session, source):
+            a.incident_id = target_id
+            await _tell_unit(session, a, who)
 
 
 async def overdue_sweep(session: AsyncSession, board: Board, timeout_s: float) -> int:
@@ -227,13 +249,14 @@ async def overdue_sweep(session: AsyncSession, board: Board, timeout_s: float) -
 
 
 async def officer_home(session: AsyncSession, who: Principal) -> dict:
+    seq = await events.last_seq(session)
     unit_id = await repository.unit_of_user(session, who.user_id)
     if unit_id is None:
-        return {"unit": None, "assignment": None, "incident": None}
+        return {"seq": seq, "unit": None, "assignment": None, "incident": None}
     unit = await _unit(session, unit_id)
     (view,) = await unit_views(session, [unit])
     a = await repository.active_assignment(session, unit.id)
-    return {"unit": view, "assignment": repository.assignment_view(a, unit) if a else None,
+    return {"seq": seq, "unit": view, "assignment": repository.assignment_view(a, unit) if a else None,
             "incident": await incidents.detail(session, a.incident_id, who) if a else None}
 
 

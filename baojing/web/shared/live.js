@@ -60,6 +60,12 @@ export function connectLive({ since, deviceToken = null, onEvent, onResync, onSt
   open();
   return {
     get seq() { return lastSeq; },
+    // Send a message on the open socket (an officer's AVL fixes); false when not connected.
+    send(obj) {
+      if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+      socket.send(JSON.stringify(obj));
+      return true;
+    },
     setSeq(seq) { lastSeq = seq; },
     // Drop the socket now (tests and "reconnect" buttons); it comes back by itself.
     drop() { socket && socket.close(); },
