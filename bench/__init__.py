@@ -1,0 +1,1 @@
+"""Load benchmarks for Baojing. See bench/README.md."""

@@ -1,0 +1,103 @@
+"""The floor: the least a server can do for the same load, served by the same uvicorn.
+
+`POST /api/alarms` reads the body, gives it a number and broadcasts a small `incident.upserted`
+frame to every connected WebSocket; no database, no validation, no auth. `/ws` speaks just enough
+of the real protocol (hello -> ready) for bench/intake.py to use it unchanged, and
+`/api/auth/login` hands out a dummy cookie.
+
+Run: .venv/bin/python -m bench.floor --port 8999
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+_ids = itertools.count(1)
+_queues: set[asyncio.Queue] = set()
+
+
+async def healthz(_request: Request) -> Response:
+    return JSONResponse({"status": "ok", "database": False})
+
+
+async def login(_request: Request) -> Response:
+    r = JSONResponse({"user": {"username": "floor"}})
+    r.set_cookie("bj_session", "floor", httponly=True, samesite="strict")
+    return r
+
+
+async def alarms(request: Request) -> Response:
+    body = json.loads(await request.body())
+    n = next(_ids)
+    text = json.dumps({"type": "event", "seq": n, "name": "incident.upserted",
+                       "data": {"id": n, "status": "new", "alarms": [{"id": n, "phone": body.get("phone")}]}})
+    for q in _queues:
+        q.put_nowait(text)
+    return JSONResponse({"id": n, "status": "received", "phone": body.get("phone")}, status_code=201)
+
+
+async def ws_endpoint(ws: WebSocket) -> None:
+    await ws.accept()
+    try:
+        await ws.receive_text()  # hello
+    except WebSocketDisconnect:
+        return
+    q: asyncio.Queue = asyncio.Queue()
+    _queues.add(q)
+    try:
+        await ws.send_text(json.dumps({"type": "ready", "seq": 0, "principal": {"kind": "staff", "role": "floor"}}))
+        reader = asyncio.create_task(_drain(ws))
+        try:
+            while True:
+                getter = asyncio.ensure_future(q.get())
+                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    return
+                await ws.send_text(getter.result())
+        finally:
+            reader.cancel()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        _queues.discard(q)
+
+
+async def _drain(ws: WebSocket) -> None:
+    try:
+        while True:
+            await ws.receive_text()
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+app = Starlette(routes=[
+    Route("/healthz", healthz),
+    Route("/api/auth/login", login, methods=["POST"]),
+    Route("/api/alarms", alarms, methods=["POST"]),
+    WebSocketRoute("/ws", ws_endpoint),
+])
+
+
+def main() -> None:
+    import uvicorn
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    a = p.parse_args()
+    # The same uvicorn settings as `baojing serve` (baojing/cli.py), access log included.
+    uvicorn.run(app, host=a.host, port=a.port, log_level="info", ws_ping_interval=20, ws_ping_timeout=20,
+                proxy_headers=False)
+
+
+if __name__ == "__main__":
+    main()
