@@ -13,13 +13,15 @@ from . import errors, events, live, siteconfig
 from .alarms import api as alarms_api
 from .auth import api as auth_api
 from .auth.service import AuditBuffer
-from .bodylimit import BodyLimit
+from .calls import api as calls_api
+from .calls.runtime import CallsRuntime
 from .config import Settings, get_settings
 from .db import make_engine, make_sessionmaker
 from .dispatch import admin_api, watch
 from .dispatch import api as dispatch_api
 from .dispatch.board import Board
 from .incidents import api as incidents_api
+from .media import api as media_api
 
 CSP = ("default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; "
        "connect-src 'self' ws: wss:; media-src 'self' blob:; frame-ancestors 'none'")
@@ -51,10 +53,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.hub.start()
         app.state.audit.start()
         app.state.board.start()
+        app.state.calls = CallsRuntime(app.state)
+        await app.state.calls.start()
         overdue = asyncio.create_task(watch.overdue_watch(app.state))
         try:
             yield
         finally:
+            await app.state.calls.close()  # stores the recordings still running
             overdue.cancel()
             await app.state.board.close()
             await app.state.hub.close()
@@ -66,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Internet alarm platform for a 110 police command centre. See docs/api.md.")
     app.state.settings = settings
     errors.install(app)
-    for module in (auth_api, alarms_api, incidents_api, dispatch_api, admin_api, siteconfig):
+    for module in (auth_api, alarms_api, incidents_api, dispatch_api, admin_api, siteconfig, calls_api, media_api):
         app.include_router(module.router)
     app.include_router(live.router)
 
@@ -100,5 +105,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(media_api.UploadBodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -33,6 +33,24 @@ class Settings(BaseSettings):
     accept_timeout_s: float = 30.0
     # Whether a caller may see where exactly the officers coming to them are (they always see how far).
     show_officer_position_to_caller: bool = False
+    # Video and text calls (docs/video.md). STUN/TURN servers handed to every party of a call, as
+    # RTCIceServer objects: '[{"urls": ["stun:stun.example:3478"]}]'. Empty: host candidates only.
+    ice_servers: list[dict] = []
+    # coturn's use-auth-secret: each call gets TURN credentials valid for turn_ttl_s on these URLs.
+    turn_urls: list[str] = []
+    turn_secret: str = ""
+    turn_ttl_s: int = 3600
+    # Evidence files (recordings, snapshots, attachments).
+    media_dir: Path = ROOT / "var" / "media"
+    recording_enabled: bool = True
+    # Video alarms only inside the service areas: these district codes (empty: every district).
+    video_service_area_check: bool = True
+    video_districts: list[str] = []
+    # A party whose socket is gone this long has left; an invitee who has not joined, this long.
+    call_party_grace_s: float = 20.0
+    call_invite_timeout_s: float = 60.0
+    # Parties of one call besides the recorder; past four, use an SFU (docs/video.md).
+    call_max_parties: int = 4
     static_dir: Path = ROOT / "baojing" / "web"
     vendor_dir: Path = ROOT / "node_modules"
 

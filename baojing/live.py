@@ -21,6 +21,7 @@ from . import events
 from .auth import roles
 from .auth import service as auth
 from .auth.service import AuditBuffer, Principal
+from .calls.signalling import is_call_message
 from .config import Settings
 from .deps import SESSION_COOKIE
 from .dispatch import avl
@@ -149,6 +150,16 @@ class Hub:
                 text = text or json.dumps({"type": "live", "name": name, "data": to_jsonable_python(data)},
                                           ensure_ascii=False)
                 conn.offer(None, text)
+
+    def send(self, text: str, to) -> int:
+        """Send one ready-made frame (call signalling) to every connection `to(who)` accepts;
+        returns how many were reached."""
+        n = 0
+        for conn in self.connections:
+            if to(conn.who):
+                conn.offer(None, text)
+                n += 1
+        return n
 
     def register(self, who: Principal) -> Connection:
         conn = Connection(who, self.settings.ws_queue_limit)
@@ -282,10 +293,15 @@ async def _serve(ws: WebSocket, conn: Connection, since: int | None, hub: Hub, s
 
 async def _incoming(ws: WebSocket, conn: Connection, board: Board) -> None:
     """Read what the client sends, so a closed socket is noticed at once. An officer's phone sends
-    its AVL fixes here: one open socket costs far less than a request every few seconds."""
+    its AVL fixes here: one open socket costs far less than a request every few seconds. Parties
+    of a video call send their WebRTC signalling here (calls/signalling.py)."""
     try:
         while True:
             text = await ws.receive_text()
+            if is_call_message(text):
+                await ws.app.state.calls.relay.receive(
+                    text, conn.who, lambda m: conn.offer(None, json.dumps(m, ensure_ascii=False)))
+                continue
             if conn.who.unit_id is None or '"positions"' not in text:
                 continue
             reply = _positions(text, conn.who, board)

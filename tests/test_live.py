@@ -180,3 +180,28 @@ async def test_an_officer_sends_fixes_on_the_socket_and_consoles_see_the_unit_mo
     assert err["code"] == "bad_positions"
     await phone.close()
     await console.close()
+
+
+async def test_a_caller_hears_how_far_the_officers_coming_are(live_server):
+    base, app = live_server
+    officer_cookie = await login_cookie(base, "officer4")
+    async with httpx.AsyncClient(base_url=base) as c, \
+            httpx.AsyncClient(base_url=base, headers={"Cookie": officer_cookie}) as officer, \
+            httpx.AsyncClient(base_url=base, headers={"Cookie": await login_cookie(base, "dispatcher")}) as desk:
+        a = (await c.post("/api/alarms", json=alarm_body(location={"lat": 41.569, "lon": 120.458, "accuracy_m": 10,
+                                                                    "crs": "wgs84"}))).json()
+        caller, _ = await connect(base, since=None, device_token=a["device_token"])
+        await officer.post("/api/officer/duty", json={"on_duty": True})
+        await officer.post("/api/officer/positions", json={"points": [{"lat": 41.579, "lon": 120.458, "accuracy_m": 10}]})
+        units = {u["call_sign"]: u for u in (await desk.get("/api/units")).json()["units"]}
+        inc = (await desk.get("/api/console/snapshot")).json()["incidents"][0]
+        await desk.post(f"/api/incidents/{inc['id']}/dispatch", json={"unit_ids": [units["双塔31"]["id"]]})
+        await officer.post("/api/officer/positions", json={"points": [{"lat": 41.5785, "lon": 120.458, "accuracy_m": 10}]})
+        while True:
+            m = json.loads(await asyncio.wait_for(caller.recv(), 5))
+            if m["type"] == "live" and m["name"] == "responder.moved":
+                break
+        assert m["data"]["alarm_id"] == a["id"]
+        assert m["data"]["unit"]["distance_m"] == pytest.approx(1056, abs=5)
+        assert "position" not in m["data"]["unit"], "where the officer is stays hidden by default"
+        await caller.close()

@@ -184,7 +184,7 @@ async def match_call(session: AsyncSession, caller_number: str, call_id: str, ag
     await events.lock_sequence(session)
     alarm = await repository.recent_open_by_phone(session, caller_number, utcnow() - CTI_WINDOW)
     user_id = await auth.user_id_by_username(session, agent) if agent else None
-    data = {"call_id": call_id, "caller_number": caller_number, "agent": agent,
+    data = {"call_id": call_id, "caller_number": caller_number, "agent": agent, "at": utcnow(),
             "alarm_id": alarm.id if alarm else None, "incident_id": alarm.incident_id if alarm else None}
     if user_id is not None:
         await events.emit(session, "cti.call", data, scope=events.USER, user_id=user_id,

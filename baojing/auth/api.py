@@ -34,7 +34,8 @@ class Me(BaseModel):
 @router.post("/auth/login", response_model=Me, summary="Staff login; sets the session cookie")
 async def login(data: LoginIn, request: Request, response: Response, session: AsyncSession = DbSession):
     settings = request.app.state.settings
-    user, token = await service.login(session, data.username, data.password, settings.session_hours)
+    user = await service.check_password(request.app.state.sessions, data.username, data.password)
+    token = await service.open_login(session, user, settings.session_hours)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=settings.secure_cookies,
                         max_age=settings.session_hours * 3600, path="/")
     return {"user": service.user_out(user)}

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import events
 from ..alarms import repository as alarms
 from ..dispatch import repository as dispatch
+from ..dispatch.models import ACTIVE
 from ..auth.models import User
 from ..auth.service import Principal, audit
 from ..db import utcnow
@@ -33,9 +34,10 @@ async def get(session: AsyncSession, incident_id: int) -> Incident:
     return incident
 
 
-async def views(session: AsyncSession, incidents: list[Incident]) -> list[dict]:
+async def views(session: AsyncSession, incidents: list[Incident], by_incident: dict | None = None) -> list[dict]:
     ids = [i.id for i in incidents]
-    by_incident = await alarms.of_incidents(session, ids)
+    if by_incident is None:
+        by_incident = await alarms.of_incidents(session, ids)
     people_ids = {i.claimed_by for i in incidents if i.claimed_by}
     people = {}
     if people_ids:
@@ -64,15 +66,22 @@ async def position_of(session: AsyncSession, incident_id: int) -> dict | None:
     return None
 
 
-async def caller_views(session: AsyncSession, incident: Incident, alarm_list: list) -> list[dict]:
-    responding = await dispatch.responding_units(session, incident.id)
+async def caller_views(session: AsyncSession, incident: Incident, alarm_list: list,
+                       assignments: list[dict] | None = None) -> list[dict]:
+    if assignments is not None and not any(a["status"] in ACTIVE for a in assignments):
+        responding = []  # nobody is on the way: no need to ask
+    else:
+        responding = await dispatch.responding_units(session, incident.id)
     return [alarms.caller_view(a, incident, dispatch.responders_for_caller(responding, alarms.location_view(a)))
             for a in alarm_list]
 
 
-async def to_responders(session: AsyncSession, incident_id: int, name: str, data: dict) -> None:
+async def to_responders(session: AsyncSession, incident_id: int, name: str, data: dict,
+                        unit_ids: list[int] | None = None) -> None:
     """Officers sent to an incident follow its changes as the consoles do."""
-    for unit_id in await dispatch.units_on(session, incident_id):
+    if unit_ids is None:
+        unit_ids = await dispatch.units_on(session, incident_id)
+    for unit_id in unit_ids:
         await events.emit(session, name, data, scope=events.UNIT, unit_id=unit_id, incident_id=incident_id)
 
 
@@ -80,12 +89,14 @@ async def announce(session: AsyncSession, incident: Incident, action: str, who: 
     """Tell every console and every caller of this incident what it looks like now."""
     incident.updated_at = utcnow()
     await session.flush()
-    (view,) = await views(session, [incident])
+    by_incident = await alarms.of_incidents(session, [incident.id])
+    alarm_list = by_incident[incident.id]
+    (view,) = await views(session, [incident], by_incident)
     actor = who.label if who else None
     await events.emit(session, "incident.upserted", view, incident_id=incident.id, actor=actor, action=action)
-    await to_responders(session, incident.id, "incident.upserted", view)
-    alarm_list = (await alarms.of_incidents(session, [incident.id]))[incident.id]
-    for a, caller in zip(alarm_list, await caller_views(session, incident, alarm_list)):
+    active_units = [a["unit_id"] for a in view["assignments"] if a["status"] in ACTIVE]
+    await to_responders(session, incident.id, "incident.upserted", view, active_units)
+    for a, caller in zip(alarm_list, await caller_views(session, incident, alarm_list, view["assignments"])):
         await events.emit(session, "alarm.updated", caller, scope=events.DEVICE, device_id=a.device_id,
                           incident_id=incident.id)
     return view

@@ -58,7 +58,9 @@ def server(tmp_path_factory):
     proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Per module: sync Playwright keeps an event loop running while it is open, and the async tests
+# that run after the browser tests need none running.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")

@@ -2,6 +2,9 @@
 the queue entry and plays the alert; claiming it reaches the caller; the caller moves and the
 marker follows. Real server, real Chromium, two browser contexts."""
 import time
+from datetime import datetime, timedelta, timezone
+
+import httpx
 
 from playwright.sync_api import expect
 
@@ -74,5 +77,32 @@ def test_a_caller_alarm_reaches_the_console_and_the_console_reaches_the_caller(s
     row.click()
     expect(console.get_by_test_id("detail-panel")).to_be_visible()
     shot(console, "e2e-console-moved")
+
+    # Officers sent: the caller sees them coming and how far they are, live.
+    officer = staff_client(server, "officer4")  # 双塔31: no other browser test moves it
+    assert officer.post("/api/officer/duty", json={"on_duty": True}).status_code == 200
+    earlier = (datetime.now(timezone.utc) - timedelta(seconds=100)).isoformat()
+    officer.post("/api/officer/positions", json={"points": [{"lat": 41.5790, "lon": 120.4580, "accuracy_m": 10,
+                                                             "at": earlier}]})
+    dispatcher = staff_client(server, "dispatcher")
+    units = {u["call_sign"]: u for u in dispatcher.get("/api/units").json()["units"]}
+    r = dispatcher.post(f"/api/incidents/{incident_id}/dispatch", json={"unit_ids": [units["双塔31"]["id"]]})
+    assert r.status_code == 200, r.text
+    assignment = r.json()["assignments"][0]["id"]
+    assert officer.post(f"/api/assignments/{assignment}/en-route").status_code == 200
+    responders = caller.locator(f"[data-testid=alarm-item][data-alarm-id='{alarm_id}'] [data-testid=responders]")
+    expect(responders).to_contain_text("民警正在赶来", timeout=5_000)
+    expect(responders).to_contain_text("1.1 公里")  # 41.5790 vs 41.5690: 1.1 km north
+    officer.post("/api/officer/positions", json={"points": [{"lat": 41.5720, "lon": 120.4580, "accuracy_m": 10}]})
+    expect(responders).to_contain_text("330 米", timeout=5_000)
+    shot(caller, "e2e-m-officers-coming")
+    officer.post(f"/api/assignments/{assignment}/clear", json={"disposition": "resolved"})
+    officer.post("/api/officer/duty", json={"on_duty": False})
     desk.close()
     phone.close()
+
+
+def staff_client(base: str, username: str) -> httpx.Client:
+    c = httpx.Client(base_url=base)
+    assert c.post("/api/auth/login", json={"username": username, "password": "baojing110"}).status_code == 200
+    return c

@@ -9,17 +9,36 @@
 //              once and kept (entries come and go), so a reference taken early stays valid.
 //   map:       the L.Map (null until logged in and the config is loaded)
 //   alertsPlayed: number of new-incident sirens started (only counted when audio is running)
-//   alertsMissed: new incidents that arrived while sound was off (no siren could play)
-//   lastAlertAt:  Date.now() when the last siren started (null before the first)
-//   lastAlertIncidentId: the incident that started it
+//   alertsSoft:   number of soft single beeps started instead (see "Which new incident sounds how")
+//   alertsMissed: new incidents that arrived while sound was off (no siren or beep could play)
+//   lastAlertAt:  Date.now() when the last siren or beep started (null before the first)
+//   lastAlertIncidentId: the incident that started it; lastAlertKind: "siren" | "beep"
 //   ready:      true once logged in, the snapshot is applied and the live feed is "live" once
 //   connection: "idle" | "connecting" | "live" | "offline" | "syncing" | "unauthorized" | "error"
 //   incidents:  Map<incidentId, IncidentOut> as the console currently knows them
 //   live:       the connectLive() handle ({seq, drop(), stop()}) — tests may drop() it
 //   select(id): open an incident's detail (as a click on its row would)
+//   unitMarkers: Map<unitId (number), L.Marker>  one marker per unit with a position that passes the
+//              units filter (off duty hidden unless "show off duty"; the station select), plus the
+//              units picked or sent for the open incident. getLatLng() as for markers; .bjUnitId,
+//              .bjStatus. Created once and kept, like markers. Markers move on "units.moved".
+//   units:     Map<unitId, UnitOut> as the console knows them (position = newest seen)
+//   unitsReady: true once /api/units has loaded (it reloads after a reconnect or resync)
+//   myStationId: the logged-in user's station_id (null: no station, e.g. the city dispatcher)
+//   overdueAlerts: number of assignment.overdue alerts raised (sound + banners), one per assignment
+//   ctiPops:   number of cti.call events handled (matched: incident selected; or "no record" banner)
+//   showTab("queue" | "units"): switch the left column's tab
 // }
 // The first snapshot after login plays no siren (only incidents first seen later, from live events
 // or a resync snapshot, do); wait for window.baojing.ready before reading alertsPlayed.
+//
+// Which new incident sounds how: the two-tone siren plays for incidents routed to my station
+// (incident.station_id === my station_id) and for unrouted ones (station_id null: no station's
+// jurisdiction holds the position, or there is none). An incident routed to another station gets
+// one soft beep (that station's consoles siren for it). A user without a station (the city command
+// centre) hears the siren for every incident. Within a priority the queue lists my station's
+// incidents first ("本所" badge). An offer nobody accepted (assignment.overdue) plays three quick
+// high pips twice, unlike either.
 //
 // data-testid attributes:
 //   login: login-form, login-username, login-password, login-submit, login-error, login-lang-toggle
@@ -32,7 +51,21 @@
 //     queue-status (data-status), queue-phone, queue-claim (button, status "new" only);
 //     recently closed: closed-list, closed-count, closed-row (data-incident-id)
 //   map: map, map-marker (data-alarm-id, data-incident-id, data-source, data-locked),
-//     map-legend, map-fit-all (button: show every alarm), no-basemap, pick-banner, pick-cancel
+//     map-legend, map-fit-all (button: show every alarm), no-basemap, pick-banner, pick-cancel,
+//     unit-marker (data-unit-id, data-status = the unit's status, data-stale = true|false; class
+//     "is-hi" when picked/sent for the open incident), map-station (data-station-id: its name label)
+//   left column tabs: tab-queue, tab-units (aria-selected), tab-units-n (available units)
+//   units panel: units-panel, units-station (select; "" = all, remembered), units-show-off
+//     (checkbox, remembered), units-summary, units-list, units-empty, unit-row (data-unit-id,
+//     data-status, data-stale), in a row: unit-call-sign, unit-status (data-status), unit-incident
+//     (button "#id", data-incident-id), unit-pos-age ("位置 12 秒前" / "位置已过时：3 分钟前")
+//   queue rows also: data-mine (my station's), data-overdue (an offer unanswered), class "cti"
+//     while a matched 110 call flashes it, queue-mine
+//     ("本所" badge), queue-timer-dispatched, queue-timer-on-scene (mm:ss, data-timer),
+//     queue-assignment (data-unit-id, data-status; one chip per active assignment)
+//   alerts over the map: alert-stack, overdue-alert (data-incident-id, data-assignment-id) with
+//     overdue-alert-dispatch (data-unit-id: one-click dispatch of the proposal) and overdue-dismiss;
+//     cti-alert (data-call-id, data-matched = true|false, data-incident-id) with cti-dismiss
 //   detail: detail-panel (data-incident-id, data-status), detail-close, detail-status (data-status), detail-age,
 //     detail-priority, detail-banner, detail-error (data-code, e.g. "already_claimed"),
 //     claim-button, claim-holder, detail-callers, detail-alarm (data-alarm-id), detail-phone,
@@ -42,25 +75,42 @@
 //     note-submit, close-disposition (select), close-note, close-submit, merge-open, merge-panel,
 //     merge-candidate (checkbox, data-incident-id), merge-submit, open-merged-into, timeline,
 //     timeline-item (data-name)
+//   detail timers: detail-timers; detail-age (since received), timer-dispatched, timer-on-scene
+//     (mm:ss ticking, "--:--" before; fixed once closed; each has data-timer)
+//   detail dispatch: detail-mine ("本所" in the header), dispatch-section, detail-station
+//     (data-station-id: the incident's jurisdiction station), assignments, assignment-row
+//     (data-assignment-id, data-unit-id, data-status), in a row: assignment-status (data-status),
+//     assignment-timer (current step, mm:ss), assignment-cancel (first click arms "确认撤回？",
+//     the second recalls); rec-list, rec-row (data-unit-id), in a row: rec-check (checkbox;
+//     the nearest is ticked while nothing is dispatched yet), rec-call-sign, rec-distance
+//     ("555 米", "1.2 公里"), rec-eta ("约 4 分钟"), rec-juris ("✓ 辖区"); dispatch-button
+//   detail alerts: overdue-banner (data-assignment-id, data-unit-id; with overdue-dispatch,
+//     data-unit-id), cti-banner (data-call-id: "来电 138…" while a matched call rings)
 //   toast
 // -----------------------------------------------------------------------------------------------
 import { connectLive } from "/shared/live.js";
 import { get, post, setUnauthorizedHandler } from "./api.js";
-import { t, setLang, lang, applyStatic, errorText } from "./i18n.js";
-import { h, clear, now, parseTime, fmtClock } from "./util.js";
+import { t, setLang, lang, applyStatic, errorText, distanceText, etaText } from "./i18n.js";
+import { h, clear, now, parseTime, fmtClock, phoneEl } from "./util.js";
 import { MapView } from "./mapview.js";
-import { QueueView } from "./queue.js";
+import { QueueView, isActiveAssignment, isOverdue, timerEl } from "./queue.js";
 import { DetailView } from "./detail.js";
+import { UnitsView } from "./units.js";
 import * as sound from "./sound.js";
 
 const OPEN = new Set(["new", "claimed"]);
 const RECENT_MS = 2 * 3600 * 1000;
 const FLASH_MS = 10000;
 const STALE_AFTER_MS = 3000;
+const RECS_EVERY_MS = 10000;     // recommendations of the open incident refresh this often (units move)
+const CTI_KEEP_MS = 120000;      // how long a "call from" banner stays
+const ACTIVE_UNIT = new Set(["dispatched", "en_route", "on_scene"]);
 
 const hooks = {
   markers: new Map(), map: null, alertsPlayed: 0, alertsMissed: 0, lastAlertAt: null, lastAlertIncidentId: null,
   ready: false, connection: "idle", incidents: null, live: null, select: (id) => select(id),
+  unitMarkers: new Map(), units: null, unitsReady: false, alertsSoft: 0, lastAlertKind: null,
+  overdueAlerts: 0, ctiPops: 0, myStationId: null, showTab: (name) => showTab(name),
 };
 window.baojing = hooks;
 
@@ -82,13 +132,28 @@ const S = {
   downSince: null,          // when the live feed was last lost (null while live)
   lastLiveAt: null,
   generation: 0,            // bumps on logout so late answers of an old session are dropped
+  units: new Map(),         // unitId -> UnitOut (position kept newest from units.moved)
+  unitBuffer: null,         // unit.upserted events held while /api/units loads
+  unitsLoading: null,
+  stationsById: new Map(),
+  recs: null,               // {incidentId, data, loading, error, at} for the open incident
+  proposals: new Map(),     // assignmentId -> recommendation proposed by assignment.overdue
+  overdueSeen: new Set(),   // assignment ids already alerted (sound)
+  overdueDismissed: new Set(),
+  ctiSeen: new Set(),
+  ctiAlerts: [],            // [{callId, number, incidentId, at}] newest first
+  cti: null,                // the last matched call: {callId, number, incidentId, at}
+  ctiFlash: new Map(),      // incidentId -> flash until (ms)
+  tab: "queue",
 };
 hooks.incidents = S.incidents;
+hooks.units = S.units;
 
 const $ = (id) => document.getElementById(id);
 let mapView = null;
 let queueView = null;
 let detailView = null;
+let unitsView = null;
 
 // ---- start ------------------------------------------------------------------------------------
 function boot() {
@@ -130,6 +195,8 @@ function wireStatic() {
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && S.picking) cancelPick();
   });
+  $("tab-queue").addEventListener("click", () => showTab("queue"));
+  $("tab-units").addEventListener("click", () => showTab("units"));
   $("closed-toggle").addEventListener("click", () => {
     const box = $("closed-box");
     box.classList.toggle("open");
@@ -187,12 +254,14 @@ async function startConsole(user) {
         types: new Map((S.config.incident_types || []).map((p) => [p.code, p])),
         dispositions: new Map((S.config.dispositions || []).map((p) => [p.code, p])),
       };
+      S.stationsById = new Map((S.config.stations || []).map((st) => [st.id, st]));
     }
+    hooks.myStationId = myStationId();
     if (gen !== S.generation) return;
     initViews();
     const seq = await loadSnapshot(true);
     if (gen !== S.generation) return;
-    S.live = connectLive({ since: seq, onEvent, onResync, onState });
+    S.live = connectLive({ since: seq, onEvent, onResync, onState, onLive });
     hooks.live = S.live;
   } catch (err) {
     if (gen !== S.generation) return;
@@ -212,8 +281,17 @@ function initViews() {
   if (!mapView) {
     mapView = new MapView($("map"), S.config, {
       onSelect: (id) => select(id),
-    }, hooks.markers);
+      onUnit: (id) => onUnitClicked(id),
+    }, hooks.markers, hooks.unitMarkers);
     hooks.map = mapView.map;
+  }
+  if (!unitsView) {
+    unitsView = new UnitsView($("units-pane"), {
+      onLocate: (id) => mapView.focusUnit(id),
+      onSelectIncident: (id) => select(id),
+      onFilter: () => renderUnits(),
+    });
+    unitsView.setStations(S.config.stations || []);
   }
   if (!queueView) {
     queueView = new QueueView($("queue"), $("closed-list"), $("closed-count"), {
@@ -226,6 +304,9 @@ function initViews() {
       claim: (id) => claim(id),
       classify, addNote, merge, close: closeIncident,
       startPick, cancelPick,
+      dispatch: dispatchUnits, cancelAssignment,
+      focusUnit: (id) => mapView.focusUnit(id),
+      onRecSelection: () => renderUnits(),
       onSelect: (id) => select(id),
       onClosePanel: () => select(null),
       toast,
@@ -246,6 +327,18 @@ function teardown() {
   S.flashUntil.clear();
   S.claiming.clear();
   S.buffer = null;
+  S.units.clear();
+  S.unitBuffer = null;
+  S.unitsLoading = null;
+  hooks.unitsReady = false;
+  S.recs = null;
+  S.proposals.clear();
+  S.overdueSeen.clear();
+  S.overdueDismissed.clear();
+  S.ctiSeen.clear();
+  S.ctiAlerts = [];
+  S.cti = null;
+  S.ctiFlash.clear();
   if (S.picking) cancelPick();
   S.selectedId = null;
   if (detailView) detailView.close();
@@ -253,6 +346,9 @@ function teardown() {
   $("detail").hidden = true;
   if (mapView) mapView.render([], S.trails, null, null);
   if (queueView) queueView.render([], [], ctx());
+  if (mapView) mapView.renderUnits(S.units, { passes: () => true, highlight: new Set(), links: [], now: now() });
+  if (unitsView) unitsView.render(S.units, ctx());
+  renderAlertStack();
   S.lastLiveAt = null;
   setConn("idle");
   S.downSince = null;
@@ -283,6 +379,9 @@ async function loadSnapshot(initial) {
     S.buffer = null;
     throw err;
   }
+  // Units after the snapshot: their seq is then at least the snapshot's, and the live feed (which
+  // resumes from the snapshot's seq) brings any unit change in between again (harmless).
+  await loadUnits();
   if (gen !== S.generation) return snap.seq;
   const fresh = new Map();
   for (const inc of snap.incidents) {
@@ -298,7 +397,9 @@ async function loadSnapshot(initial) {
   for (const [id, inc] of fresh) S.incidents.set(id, inc);
   const held = S.buffer || [];
   S.buffer = null;
-  for (const ev of held) if (ev.seq > snap.seq) applyEvent(ev.name, ev.data);
+  // Unit events held here arrived in order after /api/units answered: applying them all ends on
+  // the newest state.
+  for (const ev of held) if (ev.seq > snap.seq || ev.name === "unit.upserted") applyEvent(ev.name, ev.data);
   S.detailDirty = true;
   if (S.selectedId) loadDetail(S.selectedId);
   if (!initial && S.conn === "syncing") setConn(S.live ? "live" : "connecting");
@@ -307,6 +408,10 @@ async function loadSnapshot(initial) {
 }
 
 function onEvent(name, data, seq) {
+  if (name === "unit.upserted" && S.unitBuffer) {
+    S.unitBuffer.push({ data, seq });
+    return;
+  }
   if (S.buffer) {
     S.buffer.push({ name, data, seq });
     return;
@@ -331,6 +436,8 @@ function onState(state) {
     if (S.config) hooks.ready = true;
     // Back after a drop: the replay brought the events; refresh the open detail's timeline too.
     if (wasDown && S.selectedId) refreshDetailSoon(S.selectedId);
+    // Unit movements are not replayed: reload where every unit is.
+    if (wasDown) loadUnits().catch(() => {});
   }
 }
 
@@ -351,7 +458,189 @@ function applyEvent(name, data) {
   if (name === "incident.upserted") upsertIncident(data);
   else if (name === "alarm.position") applyPosition(data);
   else if (name === "incident.note") applyNote(data);
+  else if (name === "unit.upserted") upsertUnit(data);
+  else if (name === "assignment.overdue") applyOverdue(data);
+  else if (name === "cti.call") applyCti(data);
   if (S.conn === "live") S.lastLiveAt = Date.now();
+}
+
+// Unsequenced live messages: state not worth replaying (a reconnect reloads instead).
+function onLive(name, data) {
+  if (name === "units.moved") applyMoved(data);
+}
+
+// ---- units -------------------------------------------------------------------------------------
+// GET /api/units, while holding unit.upserted events; those newer than its seq are applied after.
+function loadUnits() {
+  if (S.unitsLoading) return S.unitsLoading;
+  const gen = S.generation;
+  S.unitBuffer = S.unitBuffer || [];
+  S.unitsLoading = (async () => {
+    try {
+      const res = await get("/api/units");
+      if (gen !== S.generation) return;
+      const fresh = new Map();
+      for (const u of res.units || []) fresh.set(u.id, keepNewerPosition(u, S.units.get(u.id)));
+      S.units.clear();
+      for (const [id, u] of fresh) S.units.set(id, u);
+      const held = S.unitBuffer || [];
+      S.unitBuffer = null;
+      for (const ev of held) if (ev.seq > res.seq) upsertUnit(ev.data);
+      hooks.unitsReady = true;
+      scheduleRender();
+    } catch (err) {
+      // Keep what we had; the next reconnect or resync tries again.
+      if (gen === S.generation) {
+        const held = S.unitBuffer || [];
+        S.unitBuffer = null;
+        for (const ev of held) upsertUnit(ev.data);
+        if (err.status !== 401) toast(errorText(err), true);
+      }
+    } finally {
+      S.unitsLoading = null;
+    }
+  })();
+  return S.unitsLoading;
+}
+
+function keepNewerPosition(u, prev) {
+  if (prev && prev.position && (!u.position || parseTime(prev.position.at) > parseTime(u.position.at))) {
+    return { ...u, position: prev.position };
+  }
+  return u;
+}
+
+function upsertUnit(u) {
+  if (!u || typeof u.id !== "number") return;
+  const prev = S.units.get(u.id);
+  S.units.set(u.id, keepNewerPosition(u, prev));
+  // A unit that became (un)available changes what the open incident should be offered.
+  if (S.selectedId && (!prev || prev.status !== u.status)) refreshRecsSoon(400);
+  scheduleRender();
+}
+
+let unknownUnitReload = 0;
+function applyMoved(data) {
+  let changed = false;
+  for (const m of (data && data.units) || []) {
+    const u = S.units.get(m.id);
+    if (!u) {
+      // A unit we have not heard of (added since we loaded): reload, at most every 10 s.
+      if (Date.now() - unknownUnitReload > 10000) {
+        unknownUnitReload = Date.now();
+        loadUnits().catch(() => {});
+      }
+      continue;
+    }
+    if (!m.position || (u.position && parseTime(u.position.at) > parseTime(m.position.at))) continue;
+    S.units.set(m.id, { ...u, position: m.position, stale: false });
+    changed = true;
+  }
+  if (changed) scheduleUnitsRender();
+}
+
+let unitsTimer = null;
+function scheduleUnitsRender() {
+  if (!unitsTimer) unitsTimer = setTimeout(renderUnits, 16);
+}
+
+function myStationId() {
+  const id = S.user ? S.user.station_id : null;
+  return id === undefined ? null : id;
+}
+
+function onUnitClicked(unitId) {
+  const u = S.units.get(unitId);
+  if (!u) return;
+  if (u.incident_id) return select(u.incident_id);
+  showTab("units");
+  const row = document.querySelector(`[data-testid=unit-row][data-unit-id="${unitId}"]`);
+  if (row) {
+    row.scrollIntoView({ block: "nearest" });
+    row.classList.remove("ping");
+    void row.offsetWidth;
+    row.classList.add("ping");
+  }
+}
+
+function showTab(name) {
+  S.tab = name === "units" ? "units" : "queue";
+  const units = S.tab === "units";
+  $("queue-pane").hidden = units;
+  $("units-pane").hidden = !units;
+  $("tab-queue").setAttribute("aria-selected", String(!units));
+  $("tab-units").setAttribute("aria-selected", String(units));
+  $("tab-queue").classList.toggle("on", !units);
+  $("tab-units").classList.toggle("on", units);
+  if (units) renderUnits();
+}
+
+// ---- dispatch: recommendations, overdue offers, CTI calls ---------------------------------------
+let recsGen = 0;
+async function loadRecs(id) {
+  const inc = S.incidents.get(id);
+  if (!inc || !OPEN.has(inc.status)) return;
+  const cur = S.recs && S.recs.incidentId === id ? S.recs : null;
+  S.recs = { incidentId: id, data: cur ? cur.data : null, loading: true, error: null, at: Date.now() };
+  const gen = ++recsGen;
+  try {
+    const data = await get(`/api/incidents/${id}/recommendations`);
+    if (gen !== recsGen || S.selectedId !== id) return;
+    S.recs = { incidentId: id, data, loading: false, error: null, at: Date.now() };
+  } catch (err) {
+    if (gen !== recsGen || S.selectedId !== id) return;
+    S.recs = { incidentId: id, data: cur ? cur.data : null, loading: false, error: err, at: Date.now() };
+  }
+  S.detailDirty = true;
+  scheduleRender();
+}
+
+let recsTimer = null;
+function refreshRecsSoon(delay = 400) {
+  clearTimeout(recsTimer);
+  const id = S.selectedId;
+  recsTimer = setTimeout(() => id !== null && S.selectedId === id && loadRecs(id), delay);
+}
+
+function applyOverdue({ assignment, incident_id: incidentId, proposal }) {
+  if (!assignment) return;
+  S.proposals.set(assignment.id, proposal || null);
+  const inc = S.incidents.get(incidentId);
+  const cur = inc && (inc.assignments || []).find((a) => a.id === assignment.id);
+  if (cur && cur.status !== "dispatched") return;  // answered meanwhile (a replayed event)
+  if (cur && !cur.overdue_at) cur.overdue_at = assignment.overdue_at || new Date().toISOString();
+  if (!S.overdueSeen.has(assignment.id)) {
+    S.overdueSeen.add(assignment.id);
+    hooks.overdueAlerts += 1;
+    if (!sound.playOverdue()) nudgeSound();
+  }
+  if (incidentId === S.selectedId) S.detailDirty = true;
+  if (queueView) queueView.rows.forEach((row) => { row.key = null; });
+  scheduleRender();
+}
+
+function applyCti(d) {
+  if (!d || S.ctiSeen.has(d.call_id)) return;
+  S.ctiSeen.add(d.call_id);
+  hooks.ctiPops += 1;
+  const alert = { callId: d.call_id, number: d.caller_number, incidentId: d.incident_id ?? null, at: Date.now() };
+  S.ctiAlerts = [alert, ...S.ctiAlerts.filter((a) => a.callId !== d.call_id)].slice(0, 3);
+  if (alert.incidentId !== null) {
+    S.cti = alert;
+    S.ctiFlash.set(alert.incidentId, Date.now() + FLASH_MS);
+    showTab("queue");
+    select(alert.incidentId);
+    const row = document.querySelector(`[data-testid=queue-row][data-incident-id="${alert.incidentId}"]`);
+    if (row) row.scrollIntoView({ block: "nearest" });
+  }
+  scheduleRender();
+}
+
+function nudgeSound() {
+  const el = $("sound-state");
+  el.classList.remove("nudge");
+  void el.offsetWidth;  // restart the animation
+  el.classList.add("nudge");
 }
 
 // Find an alarm wherever it is now (merges move alarms between incidents).
@@ -383,6 +672,7 @@ function upsertIncident(inc) {
   if (inc.id === S.selectedId) {
     S.detailDirty = true;
     refreshDetailSoon(inc.id);
+    refreshRecsSoon(500);
     if (S.picking && !OPEN.has(inc.status)) cancelPick();
   } else if (detailView && detailView.mergeOpen) {
     S.detailDirty = true;
@@ -416,19 +706,28 @@ function applyNote({ incident_id: incidentId, note }) {
 }
 
 // ---- new incident alert -------------------------------------------------------------------------
+// The siren is for my station's incidents and for unrouted ones (no station's jurisdiction holds
+// them); an incident routed to another station gets one soft beep (that station's console sirens).
+// A user with no station (the city command centre) hears the siren for every incident.
+function sirenFor(inc) {
+  const mine = myStationId();
+  return mine === null || inc.station_id === null || inc.station_id === undefined || inc.station_id === mine;
+}
+
 function alertNew(inc) {
   S.flashUntil.set(inc.id, Date.now() + FLASH_MS);
-  const ok = sound.playSiren(() => {
-    hooks.alertsPlayed += 1;
+  const siren = sirenFor(inc);
+  const started = () => {
+    if (siren) hooks.alertsPlayed += 1;
+    else hooks.alertsSoft += 1;
     hooks.lastAlertAt = Date.now();
     hooks.lastAlertIncidentId = inc.id;
-  });
+    hooks.lastAlertKind = siren ? "siren" : "beep";
+  };
+  const ok = siren ? sound.playSiren(started) : sound.playSoft(started);
   if (!ok) {
     hooks.alertsMissed += 1;
-    const el = $("sound-state");
-    el.classList.remove("nudge");
-    void el.offsetWidth;  // restart the animation
-    el.classList.add("nudge");
+    nudgeSound();
   }
 }
 
@@ -452,7 +751,16 @@ function ctx(open) {
   const nowMs = Date.now();
   const flashing = new Set();
   for (const [id, until] of S.flashUntil) if (until > nowMs) flashing.add(id);
+  const ctiFlash = new Set();
+  for (const [id, until] of S.ctiFlash) if (until > nowMs) ctiFlash.add(id);
   return {
+    lang,
+    myStationId: myStationId(),
+    stationsById: S.stationsById,
+    ctiFlash,
+    recs: S.recs,
+    proposals: S.proposals,
+    cti: S.cti && nowMs - S.cti.at < CTI_KEEP_MS ? S.cti : null,
     config: S.config,
     priorities: S.lookups ? S.lookups.priorities : new Map(),
     types: S.lookups ? S.lookups.types : new Map(),
@@ -479,11 +787,127 @@ function renderAll() {
   $("count-new").textContent = String(nNew);
   $("count-new").parentElement.classList.toggle("hot", nNew > 0);
   $("count-claimed").textContent = String(open.length - nNew);
+  $("tab-queue-n").textContent = String(open.length);
+  // Looking at the units while new alarms wait: the queue tab says so loudly.
+  $("tab-queue").classList.toggle("hot", nNew > 0 || open.some((i) => (i.assignments || []).some(isOverdue)));
   if (detailView && detailView.isOpen && S.detailDirty) {
     S.detailDirty = false;
     const inc = S.incidents.get(S.selectedId);
     if (inc) detailView.update(inc, c);
   }
+  const sel = S.selectedId !== null ? S.incidents.get(S.selectedId) : null;
+  mapView.highlightStation(sel && sel.station_id !== undefined ? sel.station_id : null);
+  renderUnits(c);
+  renderAlertStack(open);
+}
+
+// Units on the map and in the panel. The filter (station, off duty) applies to both, except that
+// the units picked or sent for the open incident always show on the map.
+function renderUnits(c) {
+  unitsTimer = null;
+  if (!unitsView || !mapView) return;
+  c = c || ctx();
+  const nowMs = now();
+  const sel = S.selectedId !== null ? S.incidents.get(S.selectedId) : null;
+  const highlight = new Set(detailView && detailView.isOpen && sel && OPEN.has(sel.status) ? detailView.selectedRecs() : []);
+  const links = [];
+  if (sel) {
+    const loc = ((sel.alarms || []).find((a) => a.location) || {}).location;
+    for (const a of (sel.assignments || []).filter(isActiveAssignment)) {
+      highlight.add(a.unit_id);
+      if (loc) links.push({ unitId: a.unit_id, lat: loc.lat, lon: loc.lon, status: a.status === "accepted" ? "dispatched" : a.status });
+    }
+  }
+  mapView.renderUnits(S.units, { passes: (u) => unitsView.passes(u), highlight, links, now: nowMs });
+  unitsView.render(S.units, c);
+  let free = 0;
+  for (const u of S.units.values()) if (u.status === "available") free += 1;
+  $("tab-units-n").textContent = String(free);
+  $("tab-units").title = t("units_summary", { a: free, d: [...S.units.values()].filter((u) => ACTIVE_UNIT.has(u.status)).length,
+    b: [...S.units.values()].filter((u) => u.status === "busy").length,
+    o: [...S.units.values()].filter((u) => u.status === "off_duty").length });
+}
+
+// Over the map, top right: offers nobody accepted (until answered or dismissed) and ringing calls.
+let alertKey = null;
+function renderAlertStack(open) {
+  const box = $("alert-stack");
+  if (!S.user) {
+    clear(box);
+    alertKey = null;
+    return;
+  }
+  open = open || lists().open;
+  const nowMs = Date.now();
+  const overdue = [];
+  for (const inc of open) {
+    if (inc.id === S.selectedId) continue;  // the open detail shows its own overdue banners
+    for (const a of inc.assignments || []) {
+      if (!isOverdue(a) || S.overdueDismissed.has(a.id)) continue;
+      // Handled once the proposed unit was sent (the row keeps its red "not accepted" chip).
+      const prop = S.proposals.get(a.id);
+      if (prop && (inc.assignments || []).some((x) => x.unit_id === prop.unit_id && isActiveAssignment(x))) continue;
+      overdue.push({ inc, a });
+    }
+  }
+  S.ctiAlerts = S.ctiAlerts.filter((x) => nowMs - x.at < CTI_KEEP_MS);
+  const key = JSON.stringify([overdue.map(({ inc, a }) => [inc.id, a.id, S.proposals.get(a.id)]),
+    S.ctiAlerts.map((x) => x.callId), lang, [...S.claiming]]);
+  if (key === alertKey) return;
+  alertKey = key;
+  clear(box);
+  for (const x of S.ctiAlerts) {
+    const matched = x.incidentId !== null;
+    box.append(h("div", { class: `alert cti${matched ? "" : " small"}`, testid: "cti-alert", role: "status",
+      dataset: { callId: x.callId, matched: String(matched), incidentId: matched ? x.incidentId : "" } },
+    h("span", { class: "al-ico", "aria-hidden": "true" }, "☎"),
+    h("span", { class: "al-text" }, t("cti_banner", { phone: "" }), phoneEl(x.number),
+      h("span", { class: "al-sub" }, ` · ${matched ? t("cti_matched", { id: x.incidentId }) : t("cti_unmatched")}`),
+      h("span", { class: "muted" }, ` ${fmtClock(x.at)}`)),
+    matched ? h("button", { type: "button", class: "btn btn-small", onclick: () => select(x.incidentId) },
+      t("go_to_incident", { id: x.incidentId })) : null,
+    h("button", { type: "button", class: "btn btn-small btn-x", testid: "cti-dismiss", "aria-label": t("dismiss"),
+      onclick: () => {
+        S.ctiAlerts = S.ctiAlerts.filter((y) => y.callId !== x.callId);
+        alertKey = null;
+        renderAlertStack();
+      } }, "×")));
+  }
+  for (const { inc, a } of overdue) {
+    const prop = S.proposals.get(a.id);
+    box.append(h("div", { class: "alert overdue", testid: "overdue-alert", role: "alert",
+      dataset: { incidentId: inc.id, assignmentId: a.id } },
+    h("span", { class: "al-ico", "aria-hidden": "true" }, "⚠"),
+    h("span", { class: "al-text" }, h("b", {}, `#${inc.id} `), t("overdue_banner", { name: a.call_sign }), " ",
+      timerEl("overdue", parseTime(a.dispatched_at), null),
+      prop ? h("span", { class: "al-sub" }, ` · ${t("overdue_propose", { name: prop.call_sign, d: distanceText(prop.distance_m),
+        eta: etaText(prop.eta_s) })}`) : null),
+    h("span", { class: "al-btns" },
+      prop ? h("button", { type: "button", class: "btn btn-small btn-dispatch", testid: "overdue-alert-dispatch",
+        dataset: { unitId: prop.unit_id },
+        onclick: async (e) => {
+          e.currentTarget.disabled = true;
+          try {
+            await dispatchUnits(inc.id, [prop.unit_id]);
+          } catch (err) {
+            toast(errorText(err), true);
+          }
+          alertKey = null;
+          renderAlertStack();
+        } }, t("overdue_dispatch", { name: prop.call_sign })) : null,
+      h("button", { type: "button", class: "btn btn-small", onclick: () => select(inc.id) }, t("overdue_open", { id: inc.id })),
+      h("button", { type: "button", class: "btn btn-small", testid: "overdue-dismiss", onclick: () => {
+        S.overdueDismissed.add(a.id);
+        alertKey = null;
+        renderAlertStack();
+      } }, t("dismiss")))));
+  }
+  for (const el of box.querySelectorAll("[data-since]")) el.textContent = fmtAgeSince(Number(el.dataset.since));
+}
+
+function fmtAgeSince(since) {
+  const s = Math.max(0, Math.floor((now() - since) / 1000));
+  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 }
 
 function renderConn() {
@@ -534,6 +958,8 @@ let tickCount = 0;
 function tick() {
   if (queueView) queueView.tick();
   if (detailView) detailView.tick();
+  if (unitsView && S.tab === "units") unitsView.tick();
+  for (const el of $("alert-stack").querySelectorAll("[data-since]")) el.textContent = fmtAgeSince(Number(el.dataset.since));
   if (S.user) renderStale();
   // Flash the title while unclaimed incidents wait; end row flashes whose time is up.
   const { open } = S.user ? lists() : { open: [] };
@@ -548,10 +974,29 @@ function tick() {
       expired = true;
     }
   }
+  for (const [id, until] of S.ctiFlash) {
+    if (until <= nowMs) {
+      S.ctiFlash.delete(id);
+      expired = true;
+    }
+  }
   if (expired) scheduleRender();
+  tickCount += 1;
+  // Every 5 s: units cross the 2-minute stale line on the map; call banners expire.
+  if (tickCount % 5 === 0 && S.user) {
+    renderUnits();
+    if (S.ctiAlerts.some((x) => nowMs - x.at >= CTI_KEEP_MS)) renderAlertStack();
+    if (S.cti && nowMs - S.cti.at >= CTI_KEEP_MS && S.cti.incidentId === S.selectedId) {
+      S.cti = null;
+      S.detailDirty = true;
+      scheduleRender();
+    }
+  }
+  // The open incident's recommendations: units move, distances change.
+  if (S.selectedId !== null && S.recs && S.recs.incidentId === S.selectedId && !S.recs.loading &&
+      nowMs - S.recs.at > RECS_EVERY_MS) loadRecs(S.selectedId);
   // Once a minute: forget merged incidents after a while, closed ones past the 2 h window, and
   // the trails of alarms no longer shown (a night shift is long).
-  tickCount += 1;
   if (tickCount % 60 === 0) {
     for (const [id, inc] of S.incidents) {
       if (id === S.selectedId) continue;
@@ -572,6 +1017,8 @@ function toggleLang() {
   renderSound();
   renderUser();
   if (mapView) mapView.relabel();
+  if (unitsView) unitsView.relabel();
+  alertKey = null;
   if (detailView && detailView.isOpen) detailView.relabel(ctx());
   if (S.picking) renderPickBanner();
   if (!$("login-view").hidden) {
@@ -595,6 +1042,7 @@ async function select(id) {
   if (S.picking) cancelPick();
   if (id === null || id === undefined) {
     S.selectedId = null;
+    S.recs = null;
     detailView.close();
     $("detail").hidden = true;
     document.body.classList.remove("has-detail");
@@ -605,6 +1053,7 @@ async function select(id) {
   const same = S.selectedId === id;
   S.selectedId = id;
   S.flashUntil.delete(id);
+  if (!same) S.recs = null;
   let inc = S.incidents.get(id);
   if (!inc) {
     try {
@@ -626,6 +1075,7 @@ async function select(id) {
   S.detailDirty = true;
   scheduleRender();
   loadDetail(id);
+  loadRecs(id);
 }
 
 function stripDetail(d) {
@@ -685,6 +1135,28 @@ async function claimFromQueue(id) {
     const ok = await detailView.run("claim", () => claim(id));
     if (!ok) toast(errorText(detailView.lastError) || t("err_generic"), true);
   }
+}
+
+async function dispatchUnits(id, unitIds) {
+  let inc;
+  try {
+    inc = await post(`/api/incidents/${id}/dispatch`, { unit_ids: unitIds });
+  } catch (err) {
+    // unit_busy / unit_off_duty: someone was faster, or the unit changed; offer what is free now.
+    if (err.status === 409 && id === S.selectedId) loadRecs(id);
+    throw err;
+  }
+  upsertIncident(inc);
+  const names = unitIds.map((u) => (S.units.get(u) || {}).call_sign || `#${u}`).join("、");
+  toast(t("dispatch_done", { names }));
+  if (id === S.selectedId) loadRecs(id);
+  return inc;
+}
+
+async function cancelAssignment(a) {
+  await post(`/api/assignments/${a.id}/cancel`);
+  refreshDetailSoon(a.incident_id);
+  if (a.incident_id === S.selectedId) refreshRecsSoon(300);
 }
 
 async function classify(id, type, priority) {

@@ -1,10 +1,12 @@
 // The detail panel of the selected incident: callers with their positions, claim, classify,
 // notes, merge duplicates, close, timeline. The skeleton (and so the forms the operator is
 // typing into) is built once per incident; live updates refresh the parts around them.
-import { h, clear, phoneEl, now, parseTime, fmtAge, fmtClock, fmtDateTime, distanceM } from "./util.js";
-import { t, pick, statusLabel, sourceLabel, actionLabel, errorText, distanceText } from "./i18n.js";
+import { h, clear, put, phoneEl, now, parseTime, fmtAge, fmtClock, fmtDateTime, distanceM } from "./util.js";
+import { t, pick, statusLabel, sourceLabel, actionLabel, errorText, distanceText, assignStatusLabel, etaText,
+  stationShort, kindLabel } from "./i18n.js";
 import { shapeSvg } from "./mapview.js";
-import { byQueueOrder } from "./queue.js";
+import { byQueueOrder, incidentTimes, timerEl, isActiveAssignment, isOverdue } from "./queue.js";
+import { kindEl } from "./units.js";
 
 const OPEN = new Set(["new", "claimed"]);
 
@@ -20,6 +22,11 @@ export class DetailView {
     this.mergeOpen = false;
     this.mergeSel = new Set();
     this.classDirty = false;
+    this.recSel = new Set();   // unit ids ticked in the recommendations
+    this.recTouched = false;   // the operator changed the ticks (or dispatched): no more automatic tick
+    this.cancelArmed = null;   // assignment id whose "recall" asks for a second click
+    this.recKey = null;
+    this.asgKey = null;
   }
 
   get isOpen() {
@@ -36,6 +43,11 @@ export class DetailView {
     this.mergeOpen = false;
     this.mergeSel.clear();
     this.classDirty = false;
+    this.recSel.clear();
+    this.recTouched = false;
+    this.cancelArmed = null;
+    this.recKey = null;
+    this.asgKey = null;
     this.build(ctx);
     this.update(inc, ctx);
   }
@@ -73,6 +85,8 @@ export class DetailView {
     const s = {};
     this.s = s;
     s.head = h("div", { class: "d-head" });
+    s.timers = h("div", { class: "d-timers", testid: "detail-timers" });
+    s.alerts = h("div", { class: "d-alerts" });
     s.banner = h("div", { class: "d-banner", testid: "detail-banner" });
     s.error = h("div", { class: "d-error", testid: "detail-error", role: "alert", hidden: true });
     s.claim = h("div", { class: "d-claim" });
@@ -121,12 +135,23 @@ export class DetailView {
     s.mergeSec = h("section", { class: "d-sec" },
       h("h3", {}, h("span", { "data-k": "merge" }), s.mergeToggle), s.mergeBody);
 
+    // dispatch: the jurisdiction, the units sent, the nearest available ones to send
+    s.station = h("div", { class: "d-station", testid: "detail-station" });
+    s.asgList = h("div", { class: "asg-list", testid: "assignments" });
+    s.recList = h("div", { class: "rec-list", testid: "rec-list" });
+    s.recTitle = h("div", { class: "rec-title", "data-k": "rec_title" });
+    s.dispatchBtn = h("button", { type: "button", class: "btn btn-dispatch btn-big", testid: "dispatch-button",
+      onclick: () => this.doDispatch() });
+    s.recBox = h("div", { class: "rec-box" }, s.recTitle, s.recList, s.dispatchBtn);
+    s.dispatchSec = h("section", { class: "d-sec d-dispatch", testid: "dispatch-section" },
+      h("h3", {}, h("span", { "data-k": "dispatch" }), s.station), s.asgList, s.recBox);
+
     s.timeline = h("ol", { class: "timeline", testid: "timeline" });
     s.timelineSec = h("section", { class: "d-sec" }, h("h3", {}, h("span", { "data-k": "timeline" })), s.timeline);
 
-    s.body = h("div", { class: "d-body" }, s.banner, s.error, s.claim, s.callers, s.classify, s.notes, s.closeSec,
-      s.mergeSec, s.timelineSec);
-    this.el.append(s.head, s.body);
+    s.body = h("div", { class: "d-body" }, s.alerts, s.banner, s.error, s.claim, s.callers, s.dispatchSec, s.classify,
+      s.notes, s.closeSec, s.mergeSec, s.timelineSec);
+    this.el.append(s.head, s.timers, s.body);
     this.fillOptions(ctx);
   }
 
@@ -185,19 +210,19 @@ export class DetailView {
     // header
     const prio = ctx.priorities.get(inc.priority);
     const ended = !open && Boolean(inc.closed_at);
-    clear(s.head).append(
+    put(s.head,
       h("span", { class: `prio p${inc.priority}`, testid: "detail-priority" }, String(inc.priority),
         h("small", {}, prio ? pick(prio) : "")),
       h("span", { class: "d-id" }, `#${inc.id}`),
       h("span", { class: `status st-${inc.status}`, testid: "detail-status", dataset: { status: inc.status } },
         statusLabel(inc.status)),
-      // Open: time since received, ticking. Closed or merged: how long it was open, fixed.
-      h("span", { class: `age d-age${ended ? " ended" : ""}`, testid: "detail-age",
-        dataset: ended ? { status: inc.status } : { since: parseTime(inc.received_at), status: inc.status },
-        title: `${t("received_at")} ${fmtDateTime(inc.received_at)}` },
-      fmtAge((ended ? parseTime(inc.closed_at) : now()) - parseTime(inc.received_at))),
+      this.mine(inc, ctx) ? h("span", { class: "tag mine big", testid: "detail-mine", title: t("mine_title") },
+        t("mine_badge")) : null,
       h("button", { type: "button", class: "btn btn-icon d-x", testid: "detail-close", title: t("detail_close"),
         "aria-label": t("detail_close"), onclick: () => this.handlers.onClosePanel() }, "×"));
+
+    this.renderTimers(inc, ended);
+    this.renderAlerts(inc, ctx);
 
     // banner: merged / closed / type
     clear(s.banner);
@@ -214,6 +239,7 @@ export class DetailView {
 
     this.renderClaim(inc, ctx);
     this.renderCallers(inc, ctx);
+    this.renderDispatch(inc, ctx);
 
     // classify: follow the incident unless the operator is changing it
     if (!this.classDirty) {
@@ -309,7 +335,8 @@ export class DetailView {
     for (const e of (this.data && this.data.timeline) || []) {
       s.timeline.append(h("li", { testid: "timeline-item", dataset: { name: e.name } },
         h("span", { class: "tl-time" }, fmtClock(e.at)), h("span", { class: "tl-name" }, actionLabel(e.name)),
-        e.actor ? h("span", { class: "tl-actor muted" }, this.actorName(e.actor)) : null));
+        e.incident_id && e.incident_id !== this.id ? h("span", { class: "tl-from muted" }, `#${e.incident_id}`) : null,
+        e.actor || e.actor_name ? h("span", { class: "tl-actor muted" }, e.actor_name || this.actorName(e.actor)) : null));
     }
   }
 
@@ -383,6 +410,7 @@ export class DetailView {
     s.classifyBtn.disabled = !open || this.busy.has("classify") || !s.typeSel.value || !this.selectedPriority() || unchanged;
     s.noteBtn.disabled = this.inc.status === "merged" || this.busy.has("note") || !s.noteInput.value.trim();
     s.closeBtn.disabled = !open || this.busy.has("close") || !s.dispSel.value;
+    this.syncDispatchButton();
     if (s.mergeSubmit) s.mergeSubmit.disabled = !open || this.busy.has("merge") || this.mergeSel.size === 0;
   }
 
@@ -466,7 +494,223 @@ export class DetailView {
 
   tick() {
     if (!this.isOpen) return;
-    const el = this.el.querySelector(".d-age");
-    if (el && el.dataset.since) el.textContent = fmtAge(now() - Number(el.dataset.since));
+    const n = now();
+    for (const el of this.el.querySelectorAll("[data-since]")) {
+      const age = n - Number(el.dataset.since);
+      el.textContent = fmtAge(age);
+      if (el.dataset.late) el.classList.toggle("late", age >= Number(el.dataset.late));
+    }
+  }
+
+  // ---- dispatch ---------------------------------------------------------------------------------
+  mine(inc, ctx) {
+    return ctx.myStationId !== null && ctx.myStationId !== undefined && inc.station_id === ctx.myStationId;
+  }
+
+  // Received / dispatched / on scene, ticking mm:ss (fixed once the incident is closed).
+  renderTimers(inc, ended) {
+    const s = this.s;
+    const tm = incidentTimes(inc);
+    const end = ended ? parseTime(inc.closed_at) : null;
+    const cell = (kind, label, since, testid, extra = {}) => h("div", { class: `d-timer dt-${kind}` },
+      h("small", {}, label), timerEl(kind, since, end, { testid, ...extra }));
+    clear(s.timers).append(
+      cell("received", t("t_received"), tm.received, "detail-age"),
+      cell("dispatched", t("t_dispatched"), tm.dispatched, "timer-dispatched"),
+      cell("on_scene", t("t_on_scene"), tm.onScene, "timer-on-scene"));
+    // The received timer keeps its test id "detail-age" and data-status (closed: how long it was open).
+    const age = s.timers.querySelector("[data-timer=received]");
+    age.classList.add("age", "d-age");
+    age.dataset.status = inc.status;
+    age.title = `${t("received_at")} ${fmtDateTime(inc.received_at)}`;
+  }
+
+  // Overdue offers (with the next unit to send) and a ringing 110 call, on top of the panel.
+  renderAlerts(inc, ctx) {
+    const s = this.s;
+    clear(s.alerts);
+    if (ctx.cti && ctx.cti.incidentId === inc.id) {
+      s.alerts.append(h("div", { class: "banner cti", testid: "cti-banner", dataset: { callId: ctx.cti.callId } },
+        h("span", { class: "cti-ico", "aria-hidden": "true" }, "☎"),
+        h("span", {}, t("cti_banner", { phone: "" })), phoneEl(ctx.cti.number, { class: "phone" }),
+        h("span", { class: "muted" }, ` · ${fmtClock(ctx.cti.at)}`)));
+    }
+    if (!OPEN.has(inc.status)) return;
+    const recs = ctx.recs && ctx.recs.incidentId === inc.id && ctx.recs.data ? ctx.recs.data.units : [];
+    for (const a of (inc.assignments || []).filter(isOverdue)) {
+      const prop = ctx.proposals.has(a.id) ? ctx.proposals.get(a.id)
+        : recs.find((r) => !(inc.assignments || []).some((x) => x.unit_id === r.unit_id && isActiveAssignment(x))) || null;
+      const busy = prop && this.busy.has(`dispatch:${prop.unit_id}`);
+      const sent = prop && (inc.assignments || []).some((x) => x.unit_id === prop.unit_id && isActiveAssignment(x));
+      s.alerts.append(h("div", { class: "banner overdue", testid: "overdue-banner", role: "alert",
+        dataset: { assignmentId: a.id, unitId: a.unit_id } },
+      h("div", { class: "ov1" }, h("span", { class: "ov-ico", "aria-hidden": "true" }, "⚠"),
+        h("span", {}, t("overdue_banner", { name: a.call_sign })),
+        timerEl("overdue", parseTime(a.dispatched_at), null, { class: "timer" })),
+      sent ? h("div", { class: "ov2" }, t("overdue_sent", { name: prop.call_sign }))
+        : prop ? h("div", { class: "ov2" },
+          h("span", {}, t("overdue_propose", { name: prop.call_sign, d: distanceText(prop.distance_m), eta: etaText(prop.eta_s) })),
+          h("button", { type: "button", class: "btn btn-dispatch", testid: "overdue-dispatch", disabled: busy,
+            dataset: { unitId: prop.unit_id },
+            onclick: () => this.doDispatch([prop.unit_id], `dispatch:${prop.unit_id}`) },
+          t("overdue_dispatch", { name: prop.call_sign })))
+        : h("div", { class: "ov2 muted" }, t("overdue_no_proposal"))));
+    }
+  }
+
+  renderDispatch(inc, ctx) {
+    const s = this.s;
+    const open = OPEN.has(inc.status);
+    const st = ctx.stationsById.get(inc.station_id);
+    s.station.dataset.stationId = inc.station_id ?? "";
+    put(s.station, h("span", { class: "muted" }, `${t("jurisdiction")}：`),
+      st ? h("b", { title: pick(st) }, stationShort(st)) : h("span", { class: "tag warn" }, t("unrouted")),
+      this.mine(inc, ctx) ? h("span", { class: "tag mine" }, t("mine_badge")) : null);
+    s.dispatchSec.hidden = inc.status === "merged";
+    this.renderAssignments(inc, ctx);
+    s.recBox.hidden = !open;
+    if (open) this.renderRecs(inc, ctx);
+  }
+
+  renderAssignments(inc, ctx) {
+    const s = this.s;
+    const list = [...(inc.assignments || [])].sort((a, b) =>
+      (isActiveAssignment(b) - isActiveAssignment(a)) || a.id - b.id);
+    const key = JSON.stringify([list, this.cancelArmed, [...this.busy], inc.status, ctx.lang]);
+    if (key === this.asgKey) return;
+    this.asgKey = key;
+    clear(s.asgList);
+    if (!list.length) {
+      s.asgList.append(h("div", { class: "muted small" }, t("assigned_none")));
+      return;
+    }
+    const open = OPEN.has(inc.status);
+    for (const a of list) {
+      const active = isActiveAssignment(a);
+      const overdue = isOverdue(a);
+      // The clock of the current step: waiting for accept, since accepted, en route, on scene.
+      const stepAt = { dispatched: a.dispatched_at, accepted: a.accepted_at, en_route: a.en_route_at,
+        on_scene: a.on_scene_at }[a.status];
+      const endAt = { cleared: a.cleared_at, declined: a.declined_at, cancelled: a.cancelled_at }[a.status];
+      const steps = [["t_dispatched", a.dispatched_at], ["t_accepted", a.accepted_at], ["t_en_route", a.en_route_at],
+        ["t_on_scene", a.on_scene_at]].filter(([, at]) => at).map(([k, at]) => `${t(k)} ${fmtClock(at)}`).join(" · ");
+      const armed = this.cancelArmed === a.id;
+      const timer = active
+        ? timerEl("assignment", parseTime(stepAt || a.dispatched_at), null, { testid: "assignment-timer" })
+        : h("span", { class: "timer ended", testid: "assignment-timer" }, endAt ? fmtClock(endAt) : "");
+      if (active && a.status === "dispatched") timer.dataset.late = "30000";
+      s.asgList.append(h("div", { class: `asg as-${a.status}${overdue ? " overdue" : ""}${active ? "" : " done"}`,
+        testid: "assignment-row", dataset: { assignmentId: a.id, unitId: a.unit_id, status: a.status } },
+      h("div", { class: "a1" },
+        kindEl(a.unit_kind, 18),
+        h("button", { type: "button", class: "linklike a-cs", title: t("locate_unit"),
+          onclick: () => this.handlers.focusUnit(a.unit_id) }, a.call_sign),
+        h("span", { class: `astatus as-${a.status}`, testid: "assignment-status", dataset: { status: a.status } },
+          overdue ? `${assignStatusLabel(a.status)} · ${t("overdue_short")}` : assignStatusLabel(a.status)),
+        timer,
+        active && open ? h("button", { type: "button", class: `btn btn-small btn-recall${armed ? " armed" : ""}`,
+          testid: "assignment-cancel", dataset: { assignmentId: a.id }, disabled: this.busy.has(`cancel:${a.id}`),
+          onclick: () => this.doCancel(a) }, armed ? t("cancel_confirm") : t("cancel_assignment")) : null),
+      steps ? h("div", { class: "a2 muted" }, steps) : null,
+      a.status === "declined" && a.decline_reason
+        ? h("div", { class: "a2 warn" }, t("declined_reason", { r: a.decline_reason })) : null,
+      a.backup_requested_at && active
+        ? h("div", { class: "a2 backup" }, `${t("backup_requested")} ${fmtClock(a.backup_requested_at)}`) : null));
+    }
+  }
+
+  renderRecs(inc, ctx) {
+    const s = this.s;
+    const r = ctx.recs && ctx.recs.incidentId === inc.id ? ctx.recs : null;
+    const units = r && r.data ? r.data.units : [];
+    // Forget ticks of units no longer recommended (dispatched elsewhere, gone busy).
+    for (const id of [...this.recSel]) if (!units.some((u) => u.unit_id === id)) this.recSel.delete(id);
+    const hasActive = (inc.assignments || []).some(isActiveAssignment);
+    if (!this.recTouched && !hasActive && !this.recSel.size && units.length) this.recSel.add(units[0].unit_id);
+    const key = JSON.stringify([units, r && r.data && r.data.position ? 1 : 0, r ? Boolean(r.loading) : true,
+      r && r.error ? r.error.code : null, [...this.recSel], ctx.lang, ctx.myStationId]);
+    if (key !== this.recKey) {
+      this.recKey = key;
+      clear(s.recList);
+      if (!r || (!r.data && r.loading)) s.recList.append(h("div", { class: "muted small" }, t("rec_loading")));
+      else if (r.error && !r.data) s.recList.append(h("div", { class: "banner err" }, errorText(r.error)));
+      else if (!r.data.position) s.recList.append(h("div", { class: "rec-empty warn" }, t("rec_no_position")));
+      else if (!units.length) s.recList.append(h("div", { class: "rec-empty" }, t("rec_none")));
+      for (const u of units) {
+        const st = ctx.stationsById.get(u.station_id);
+        const box = h("input", { type: "checkbox", testid: "rec-check", dataset: { unitId: u.unit_id },
+          checked: this.recSel.has(u.unit_id),
+          onchange: (e) => {
+            this.recTouched = true;
+            if (e.target.checked) this.recSel.add(u.unit_id); else this.recSel.delete(u.unit_id);
+            this.recKey = null;
+            this.renderRecs(this.inc, this.ctx);
+            this.handlers.onRecSelection && this.handlers.onRecSelection();
+          } });
+        s.recList.append(h("label", { class: `rec${this.recSel.has(u.unit_id) ? " on" : ""}`, testid: "rec-row",
+          dataset: { unitId: u.unit_id } },
+        box,
+        kindEl(u.kind, 18),
+        h("span", { class: "r-cs", testid: "rec-call-sign" }, u.call_sign),
+        h("span", { class: "r-dist", testid: "rec-distance", title: kindLabel(u.kind) }, distanceText(u.distance_m)),
+        h("span", { class: "r-eta", testid: "rec-eta" }, etaText(u.eta_s)),
+        h("span", { class: "r-st", title: st ? pick(st) : "" }, stationShort(st)),
+        u.in_jurisdiction ? h("span", { class: "tag ok", testid: "rec-juris", title: t("rec_in_juris_title") },
+          t("rec_in_juris")) : null));
+      }
+    }
+    this.syncDispatchButton();
+  }
+
+  syncDispatchButton() {
+    const s = this.s;
+    if (!s || !s.dispatchBtn || !this.inc) return;
+    const r = this.ctx && this.ctx.recs && this.ctx.recs.incidentId === this.id && this.ctx.recs.data
+      ? this.ctx.recs.data.units : [];
+    const names = r.filter((u) => this.recSel.has(u.unit_id)).map((u) => u.call_sign);
+    const busy = this.busy.has("dispatch");
+    s.dispatchBtn.disabled = busy || !names.length || !OPEN.has(this.inc.status);
+    s.dispatchBtn.textContent = busy ? t("dispatching") : names.length ? t("dispatch_btn_n", { names: names.join("、") })
+      : t("dispatch_btn");
+  }
+
+  selectedRecs() {
+    return [...this.recSel];
+  }
+
+  async doDispatch(unitIds = null, busyName = "dispatch") {
+    const ids = unitIds || [...this.recSel];
+    if (!ids.length) return;
+    const id = this.id;
+    this.recTouched = true;
+    const ok = await this.run(busyName, () => this.handlers.dispatch(id, ids));
+    if (ok && this.id === id) {
+      for (const u of ids) this.recSel.delete(u);
+      this.recKey = null;
+      this.asgKey = null;
+      this.update(this.inc, this.ctx);
+    }
+  }
+
+  async doCancel(a) {
+    if (this.cancelArmed !== a.id) {
+      this.cancelArmed = a.id;
+      this.asgKey = null;
+      this.renderAssignments(this.inc, this.ctx);
+      clearTimeout(this.cancelTimer);
+      this.cancelTimer = setTimeout(() => {
+        if (this.cancelArmed === a.id) {
+          this.cancelArmed = null;
+          this.asgKey = null;
+          if (this.inc) this.renderAssignments(this.inc, this.ctx);
+        }
+      }, 4000);
+      return;
+    }
+    this.cancelArmed = null;
+    const ok = await this.run(`cancel:${a.id}`, () => this.handlers.cancelAssignment(a));
+    if (ok) this.handlers.toast(t("cancelled_done", { name: a.call_sign }));
+    this.asgKey = null;
+    if (this.inc) this.renderAssignments(this.inc, this.ctx);
   }
 }

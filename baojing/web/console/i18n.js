@@ -117,6 +117,71 @@ const STR = {
     role_call_taker: "接警员",
     role_dispatcher: "指挥员",
     role_admin: "管理员",
+    tab_queue: "警情",
+    tab_units: "警力",
+    tab_units_free: "空闲",
+    units_all_stations: "全部派出所",
+    units_show_off: "显示下班",
+    units_empty: "没有符合条件的警力单元",
+    units_summary: "空闲 {a} · 出警 {d} · 忙 {b} · 下班 {o}",
+    units_no_members: "（未编入民警）",
+    pos_ago: "位置 {t}前",
+    pos_stale: "位置已过时：{t}前",
+    pos_none: "无定位",
+    ago_s: "{n} 秒",
+    ago_m: "{n} 分钟",
+    ago_h: "{n} 小时",
+    ago_short_m: "{n}分",
+    ago_short_h: "{n}时",
+    mine_badge: "本所",
+    mine_title: "本所辖区警情",
+    unrouted: "辖区未定",
+    jurisdiction: "辖区",
+    dispatch: "派警",
+    dispatch_btn: "派警",
+    dispatch_btn_n: "派警：{names}",
+    dispatching: "派警中…",
+    dispatch_done: "已派警：{names}",
+    rec_title: "推荐警力（由近到远）",
+    rec_loading: "正在计算推荐…",
+    rec_none: "附近没有空闲且定位有效的警力单元",
+    rec_no_position: "警情无定位，无法推荐 — 请先在地图上标定位置",
+    rec_in_juris: "✓ 辖区",
+    rec_in_juris_title: "该单元属于警情辖区派出所",
+    eta_min: "约 {n} 分钟",
+    eta_lt1: "1 分钟内",
+    assigned_title: "已派单元",
+    assigned_none: "尚未派警",
+    cancel_assignment: "撤回",
+    cancel_confirm: "确认撤回？",
+    cancelled_done: "已撤回 {name}",
+    declined_reason: "拒绝原因：{r}",
+    backup_requested: "请求增援",
+    t_received: "报警",
+    t_dispatched: "派警",
+    t_on_scene: "到场",
+    t_waiting_accept: "等待接受",
+    t_accepted: "已接受",
+    t_en_route: "在途",
+    overdue_banner: "{name} 派警后未接受，已等待",
+    overdue_short: "未接受",
+    overdue_propose: "建议加派 {name}（{d} · {eta}）",
+    overdue_no_proposal: "附近暂无其他空闲警力",
+    overdue_dispatch: "加派 {name}",
+    overdue_sent: "已加派 {name}",
+    overdue_open: "打开 #{id}",
+    dismiss: "知道了",
+    cti_banner: "来电 {phone}",
+    cti_matched: "#{id} 网上报警记录已打开",
+    cti_unmatched: "无网上报警记录",
+    legend_units: "警力",
+    legend_stale: "定位过时（虚线、淡化）",
+    legend_juris: "派出所辖区",
+    kind_car: "警车",
+    kind_motorbike: "摩托",
+    kind_foot: "步巡",
+    go_to_incident: "打开 #{id}",
+    locate_unit: "在地图上显示",
   },
   en: {
     app_title: "Baojing · 110 Command",
@@ -232,6 +297,71 @@ const STR = {
     role_call_taker: "Call-taker",
     role_dispatcher: "Dispatcher",
     role_admin: "Admin",
+    tab_queue: "Incidents",
+    tab_units: "Units",
+    tab_units_free: "free",
+    units_all_stations: "All stations",
+    units_show_off: "Show off duty",
+    units_empty: "No units match",
+    units_summary: "free {a} · out {d} · busy {b} · off {o}",
+    units_no_members: "(no officers)",
+    pos_ago: "position {t} ago",
+    pos_stale: "Position out of date: {t} ago",
+    pos_none: "No position",
+    ago_s: "{n} s",
+    ago_m: "{n} min",
+    ago_h: "{n} h",
+    ago_short_m: "{n}m",
+    ago_short_h: "{n}h",
+    mine_badge: "Mine",
+    mine_title: "In my station's jurisdiction",
+    unrouted: "No station",
+    jurisdiction: "Jurisdiction",
+    dispatch: "Dispatch",
+    dispatch_btn: "Dispatch",
+    dispatch_btn_n: "Dispatch: {names}",
+    dispatching: "Dispatching…",
+    dispatch_done: "Dispatched: {names}",
+    rec_title: "Recommended units (nearest first)",
+    rec_loading: "Finding units…",
+    rec_none: "No available unit with a fresh position nearby",
+    rec_no_position: "No position: set one on the map to get recommendations",
+    rec_in_juris: "✓ jurisdiction",
+    rec_in_juris_title: "The unit belongs to the incident's station",
+    eta_min: "about {n} min",
+    eta_lt1: "under 1 min",
+    assigned_title: "Assigned units",
+    assigned_none: "No unit dispatched yet",
+    cancel_assignment: "Recall",
+    cancel_confirm: "Really recall?",
+    cancelled_done: "{name} recalled",
+    declined_reason: "Reason: {r}",
+    backup_requested: "Backup requested",
+    t_received: "Received",
+    t_dispatched: "Dispatched",
+    t_on_scene: "On scene",
+    t_waiting_accept: "Awaiting accept",
+    t_accepted: "Accepted",
+    t_en_route: "En route",
+    overdue_banner: "{name} has not accepted; waiting",
+    overdue_short: "not accepted",
+    overdue_propose: "Next: {name} ({d} · {eta})",
+    overdue_no_proposal: "No other available unit nearby",
+    overdue_dispatch: "Dispatch {name}",
+    overdue_sent: "{name} dispatched as well",
+    overdue_open: "Open #{id}",
+    dismiss: "OK",
+    cti_banner: "Call from {phone}",
+    cti_matched: "#{id} online alarm opened",
+    cti_unmatched: "no online alarm on record",
+    legend_units: "Units",
+    legend_stale: "Position out of date (dashed, faded)",
+    legend_juris: "Station jurisdiction",
+    kind_car: "Car",
+    kind_motorbike: "Motorbike",
+    kind_foot: "Foot",
+    go_to_incident: "Open #{id}",
+    locate_unit: "Show on map",
   },
 };
 
@@ -259,6 +389,27 @@ const ACTIONS = {
   caller_picked_position: ["报警人地图选点", "Caller picked a position"],
   caller_typed_place: ["报警人输入地点", "Caller typed a place"],
   rated: ["报警人评价", "Caller rated"],
+  dispatched: ["派警", "Unit dispatched"],
+  dispatch_overdue: ["派警超时未接受", "Dispatch not accepted in time"],
+  unit_accept: ["警力接受派警", "Unit accepted"],
+  unit_decline: ["警力拒绝派警", "Unit declined"],
+  unit_en_route: ["警力出发", "Unit en route"],
+  unit_on_scene: ["警力到场", "Unit on scene"],
+  unit_backup: ["请求增援", "Backup requested"],
+  unit_clear: ["警力处置完毕", "Unit cleared"],
+  unit_cancelled: ["撤回派警", "Dispatch recalled"],
+  call_ringing: ["110 来电", "110 call ringing"],
+};
+
+const UNIT_STATUS = {
+  available: ["空闲", "Available"], dispatched: ["已派警", "Dispatched"], en_route: ["在途", "En route"],
+  on_scene: ["到场", "On scene"], busy: ["忙碌", "Busy"], off_duty: ["下班", "Off duty"],
+};
+
+const ASSIGN_STATUS = {
+  dispatched: ["待接受", "Dispatched"], accepted: ["已接受", "Accepted"], en_route: ["在途", "En route"],
+  on_scene: ["到场", "On scene"], cleared: ["已完毕", "Cleared"], declined: ["已拒绝", "Declined"],
+  cancelled: ["已撤回", "Recalled"],
 };
 
 export let lang = (() => {
@@ -286,6 +437,41 @@ const pair = (table, key) => (table[key] ? table[key][lang === "zh" ? 0 : 1] : k
 export const statusLabel = (s) => pair(STATUS, s);
 export const sourceLabel = (s) => pair(SOURCE, s || "");
 export const actionLabel = (s) => pair(ACTIONS, s || "");
+export const unitStatusLabel = (s) => pair(UNIT_STATUS, s || "");
+export const assignStatusLabel = (s) => pair(ASSIGN_STATUS, s || "");
+export const kindLabel = (k) => t(`kind_${k}`);
+
+// "12 秒" / "3 分钟" / "2 小时": how long ago, for positions.
+export function agoText(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return t("ago_s", { n: s });
+  if (s < 7200) return t("ago_m", { n: Math.floor(s / 60) });
+  return t("ago_h", { n: Math.floor(s / 3600) });
+}
+
+// "3分" on a map label (short).
+export function agoShort(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  return s < 7200 ? t("ago_short_m", { n: Math.floor(s / 60) }) : t("ago_short_h", { n: Math.floor(s / 3600) });
+}
+
+// 262 s -> "约 5 分钟"
+export function etaText(s) {
+  if (!Number.isFinite(s)) return "";
+  return s < 60 ? t("eta_lt1") : t("eta_min", { n: Math.round(s / 60) });
+}
+
+// A station's short name for tight places: "双塔区站前派出所（演示）" -> "站前所".
+export function stationShort(st) {
+  if (!st) return "";
+  if (lang === "zh") {
+    let n = String(st.name_zh || st.name_en || "").replace(/[（(][^）)]*[）)]\s*$/, "").trim();
+    const m = /^.{1,6}?[区县市](.+)$/.exec(n);
+    if (m && m[1].length >= 2) n = m[1];
+    return n.replace(/派出所$/, "所");
+  }
+  return String(st.name_en || st.name_zh || "").replace(/\s*\([^)]*\)\s*$/, "").replace(/\s+Station$/, "").trim();
+}
 
 // {zh, en} options from /api/config, or {name_zh, name_en} district/station properties.
 export function pick(o) {

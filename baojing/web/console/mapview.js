@@ -4,7 +4,8 @@
 // before drawing and clicked points are sent with crs "gcj02" (the server converts them back).
 /* global L */
 import { wgs84ToGcj02, gcj02ToWgs84 } from "/shared/geo.js";
-import { t, pick, sourceLabel, lang } from "./i18n.js";
+import { t, pick, sourceLabel, lang, unitStatusLabel, kindLabel, agoShort, stationShort } from "./i18n.js";
+import { kindSvg, UNIT_COLORS, isStale, positionAge } from "./units.js";
 
 const COLORS = {
   gps: "#22d3ee", network: "#fbbf24", typed: "#c4b5fd", picked: "#f472b6", operator: "#a3e635", unknown: "#9ca3af",
@@ -12,6 +13,9 @@ const COLORS = {
 const SOURCES = ["gps", "network", "typed", "picked", "operator"];
 const AUTOMATIC = new Set(["gps", "network"]);
 const FULL_LABEL_ZOOM = 15;
+const JURIS_STYLE = { color: "#7dd3fc", weight: 1.2, opacity: 0.5, dashArray: "3 5", fill: false };
+const JURIS_HI = { color: "#7dd3fc", weight: 2.5, opacity: 0.95, dashArray: "6 5", fill: true, fillColor: "#7dd3fc",
+  fillOpacity: 0.06 };
 
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -57,7 +61,7 @@ export function shapeSvg(source, size = 28, locked = false) {
 }
 
 export class MapView {
-  constructor(el, config, handlers, markers = new Map()) {
+  constructor(el, config, handlers, markers = new Map(), unitMarkers = new Map()) {
     this.cfg = config.map || {};
     this.gcj = this.cfg.crs === "gcj02";
     this.handlers = handlers;
@@ -66,6 +70,10 @@ export class MapView {
     this.trailLayers = new Map(); // alarmId -> {line, dots, key}
     this.markerKeys = new Map();
     this.picking = null;
+    this.unitMarkers = unitMarkers; // unitId -> L.Marker (exposed as window.baojing.unitMarkers)
+    this.unitKeys = new Map();
+    this.jurisPolys = new Map();  // stationId -> L.Polygon
+    this.highlightedStation = null;
 
     const center = this.cfg.center || [41.571, 120.435];
     this.map = L.map(el, {
@@ -82,12 +90,16 @@ export class MapView {
     } else {
       el.classList.add("bj-no-tiles");
     }
+    this.map.createPane("bj-juris").style.zIndex = 345;
     this.map.createPane("bj-districts").style.zIndex = 350;
     this.map.createPane("bj-circles").style.zIndex = 390;
     this.map.createPane("bj-trails").style.zIndex = 400;
 
+    this.jurisLayer = L.layerGroup().addTo(this.map);
     this.districtLayer = L.layerGroup().addTo(this.map);
     this.stationLayer = L.layerGroup().addTo(this.map);
+    this.linkLayer = L.layerGroup().addTo(this.map);
+    this.unitLayer = L.layerGroup().addTo(this.map);
     this.circleLayer = L.layerGroup().addTo(this.map);
     this.trailLayer = L.layerGroup().addTo(this.map);
     this.markerLayer = L.layerGroup().addTo(this.map);
@@ -154,14 +166,24 @@ export class MapView {
 
   drawStations(stations) {
     this.stationLayer.clearLayers();
+    this.jurisLayer.clearLayers();
+    this.jurisPolys.clear();
     this.stations = stations;
+    // Each station's jurisdiction: thin and dashed, under the district outlines.
+    for (const s of stations) {
+      const ring = Array.isArray(s.jurisdiction) ? s.jurisdiction.filter((p) => Array.isArray(p) && p.length >= 2) : [];
+      if (ring.length < 3) continue;
+      const poly = L.polygon(ring.map(([lat, lon]) => this.toMap(lat, lon)), {
+        pane: "bj-juris", interactive: false, ...JURIS_STYLE,
+      });
+      poly.bjStationId = s.id;
+      poly.addTo(this.jurisLayer);
+      this.jurisPolys.set(s.id, poly);
+    }
     for (const s of stations) {
       if (typeof s.lat !== "number" || typeof s.lon !== "number") continue;
-      const m = L.marker(this.toMap(s.lat, s.lon), {
-        icon: L.divIcon({ className: "bj-station", html: "<span>警</span>", iconSize: [18, 18], iconAnchor: [9, 9] }),
-        keyboard: false, zIndexOffset: -1000,
-      });
-      m.bindTooltip("", { direction: "top", offset: [0, -8], className: "bj-station-tip" });
+      // The name is part of the icon (not a tooltip) so that unit badges draw over it.
+      const m = L.marker(this.toMap(s.lat, s.lon), { keyboard: false, zIndexOffset: -1000, interactive: false });
       m.bjStation = s;
       m.addTo(this.stationLayer);
     }
@@ -169,7 +191,29 @@ export class MapView {
   }
 
   relabelStations() {
-    this.stationLayer.eachLayer((m) => m.setTooltipContent(esc(pick(m.bjStation))));
+    this.stationLayer.eachLayer((m) => {
+      const s = m.bjStation;
+      const hi = s.id === this.highlightedStation ? " is-juris" : "";
+      m.setIcon(L.divIcon({
+        className: `bj-station-wrap${hi}`, iconSize: [18, 18], iconAnchor: [9, 9],
+        html: `<span class="bj-station" title="${esc(pick(s))}"><span>警</span></span><span class="bj-st-name"
+          data-testid="map-station" data-station-id="${s.id}">${esc(stationShort(s))}</span>`,
+      }));
+    });
+  }
+
+  // The selected incident's jurisdiction station: its outline drawn bolder (null: none).
+  highlightStation(stationId) {
+    if (this.highlightedStation === stationId) return;
+    const old = this.jurisPolys.get(this.highlightedStation);
+    if (old) old.setStyle(JURIS_STYLE);
+    this.highlightedStation = stationId;
+    const poly = this.jurisPolys.get(stationId);
+    if (poly) poly.setStyle(JURIS_HI);
+    this.stationLayer.eachLayer((m) => {
+      const el = m.getElement();
+      if (el) el.classList.toggle("is-juris", m.bjStation.id === stationId);
+    });
   }
 
   addLegend() {
@@ -207,7 +251,15 @@ export class MapView {
         <span>${esc(t("legend_trail"))}</span></div>
       <div class="lg-row"><svg width="20" height="12"><path d="M1 6 H19" stroke="#93a4c3" stroke-width="2"
         stroke-dasharray="5 3"/></svg><span>${esc(t("legend_district"))}</span></div>
+      <div class="lg-row"><svg width="20" height="12"><path d="M1 6 H19" stroke="#7dd3fc" stroke-width="1.3"
+        stroke-dasharray="3 4"/></svg><span>${esc(t("legend_juris"))}</span></div>
       <div class="lg-row"><span class="bj-station lg-station"><span>警</span></span><span>${esc(t("legend_station"))}</span></div>
+      <div class="lg-sub">${esc(t("legend_units"))}</div>
+      <div class="lg-units">${["available", "dispatched", "en_route", "on_scene", "busy"].map((st) =>
+    `<span class="lg-unit us-${st}"><span class="lg-sw"></span>${esc(unitStatusLabel(st))}</span>`).join("")}</div>
+      <div class="lg-units">${["car", "motorbike", "foot"].map((k) =>
+    `<span class="lg-unit">${kindSvg(k, 14)}${esc(kindLabel(k))}</span>`).join("")}</div>
+      <div class="lg-row"><span class="lg-stale">${kindSvg("car", 12)}</span><span>${esc(t("legend_stale"))}</span></div>
       ${this.tiles ? "" : `<div class="lg-note" data-testid="no-basemap">${esc(t("no_basemap"))}</div>`}
       </div>`;
     el.querySelector(".lg-head").addEventListener("click", () => {
@@ -225,6 +277,86 @@ export class MapView {
     this.renderLegend();
     this.relabelFit();
     this.markerKeys.clear();  // labels are rebuilt on the next render
+    this.unitKeys.clear();
+  }
+
+  // ---- units ----------------------------------------------------------------------------------
+  // units: Map<id, UnitOut>; opts: {passes(u) -> bool, highlight: Set<unitId> (recommended /
+  // picked for the open incident), links: [{unitId, lat, lon, status}] (unit to its incident), now}
+  renderUnits(units, opts) {
+    const nowMs = opts.now;
+    const want = new Map();
+    for (const u of units.values()) {
+      if (!u.position || !Number.isFinite(u.position.lat) || !Number.isFinite(u.position.lon)) continue;
+      if (!opts.passes(u) && !opts.highlight.has(u.id)) continue;
+      want.set(u.id, u);
+    }
+    for (const [id, marker] of this.unitMarkers) {
+      if (!want.has(id)) {
+        this.unitLayer.removeLayer(marker);
+        this.unitMarkers.delete(id);
+        this.unitKeys.delete(id);
+      }
+    }
+    for (const u of want.values()) this.upsertUnit(u, opts.highlight.has(u.id), nowMs);
+    this.linkLayer.clearLayers();
+    for (const link of opts.links || []) {
+      const m = this.unitMarkers.get(link.unitId);
+      if (!m) continue;
+      L.polyline([m.getLatLng(), this.toMap(link.lat, link.lon)], {
+        color: UNIT_COLORS[link.status] || "#e5e7eb", weight: 2.5, opacity: 0.9, dashArray: "2 6",
+        interactive: false, pane: "bj-trails",
+      }).addTo(this.linkLayer);
+    }
+  }
+
+  upsertUnit(u, highlighted, nowMs) {
+    const pos = this.toMap(u.position.lat, u.position.lon);
+    const stale = isStale(u, nowMs);
+    const age = positionAge(u, nowMs);
+    const ageText = stale && age !== null ? agoShort(age) : "";
+    const key = [u.status, u.kind, u.call_sign, stale, ageText, highlighted, lang].join("|");
+    let marker = this.unitMarkers.get(u.id);
+    if (!marker) {
+      marker = L.marker(pos, { keyboard: false, zIndexOffset: -500, riseOnHover: true });
+      marker.on("click", (e) => {
+        L.DomEvent.stopPropagation(e);
+        if (this.picking) return this.onMapClick(e);
+        this.handlers.onUnit && this.handlers.onUnit(marker.bjUnitId);
+      });
+      marker.addTo(this.unitLayer);
+      this.unitMarkers.set(u.id, marker);
+    } else if (!marker.getLatLng().equals(pos)) {
+      marker.setLatLng(pos);
+    }
+    marker.bjUnitId = u.id;
+    marker.bjStatus = u.status;
+    if (this.unitKeys.get(u.id) === key) return;
+    this.unitKeys.set(u.id, key);
+    const cls = ["bj-unit", `us-${u.status}`, `k-${u.kind}`, stale ? "stale" : "", highlighted ? "is-hi" : ""]
+      .filter(Boolean).join(" ");
+    const title = `${u.call_sign} · ${kindLabel(u.kind)} · ${unitStatusLabel(u.status)}`;
+    marker.setIcon(L.divIcon({
+      className: "bj-unit-wrap",
+      html: `<div class="${cls}" data-testid="unit-marker" data-unit-id="${u.id}" data-status="${esc(u.status)}"
+        data-stale="${stale}" title="${esc(title)}"><span class="bj-unit-k">${kindSvg(u.kind, 15)}</span><span
+        class="bj-unit-cs">${esc(u.call_sign)}</span>${ageText ? `<span class="bj-unit-age">${esc(ageText)}</span>` : ""}</div>`,
+      iconSize: [0, 0], iconAnchor: [0, 0],
+    }));
+  }
+
+  // Pan to a unit (from the units panel) and make its marker pulse once.
+  focusUnit(unitId) {
+    const m = this.unitMarkers.get(unitId);
+    if (!m) return false;
+    this.map.setView(m.getLatLng(), Math.max(this.map.getZoom(), 14), { animate: true });
+    const el = m.getElement() && m.getElement().querySelector(".bj-unit");
+    if (el) {
+      el.classList.remove("ping");
+      void el.offsetWidth;
+      el.classList.add("ping");
+    }
+    return true;
   }
 
   // ---- live layers -------------------------------------------------------------------------------

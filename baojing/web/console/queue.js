@@ -1,12 +1,44 @@
 // The incident queue (open incidents, priority 1 first, then oldest first) and the list of
 // recently closed ones. Rows are keyed by incident id and reused, so a flashing row keeps
 // flashing and the ages tick without rebuilding anything.
-import { h, clear, phoneEl, now, parseTime, fmtAge, fmtClock } from "./util.js";
-import { t, pick, statusLabel, sourceLabel, lang } from "./i18n.js";
+import { h, clear, put, phoneEl, now, parseTime, fmtAge, fmtClock } from "./util.js";
+import { t, pick, statusLabel, sourceLabel, assignStatusLabel, lang } from "./i18n.js";
 import { shapeSvg } from "./mapview.js";
 
-export function byQueueOrder(a, b) {
-  return a.priority - b.priority || parseTime(a.received_at) - parseTime(b.received_at) || a.id - b.id;
+// Priority 1 first; within a priority my station's incidents first (when I have a station); then
+// oldest first.
+export function byQueueOrder(a, b, myStationId = null) {
+  const mine = (i) => (myStationId !== null && myStationId !== undefined && i.station_id === myStationId ? 0 : 1);
+  return a.priority - b.priority || mine(a) - mine(b) || parseTime(a.received_at) - parseTime(b.received_at) ||
+    a.id - b.id;
+}
+
+const ACTIVE = new Set(["dispatched", "accepted", "en_route", "on_scene"]);
+export const isActiveAssignment = (a) => ACTIVE.has(a.status);
+// An offer nobody accepted in time (the server set overdue_at) that is still waiting.
+export const isOverdue = (a) => a.status === "dispatched" && Boolean(a.overdue_at);
+
+// The incident's clocks: since received, since the first dispatch, since the first unit arrived.
+// Recalled and declined assignments do not count. Closed incidents stop at closed_at.
+export function incidentTimes(inc) {
+  const counted = (inc.assignments || []).filter((a) => a.status !== "cancelled" && a.status !== "declined");
+  const first = (field) => {
+    const ts = counted.map((a) => parseTime(a[field])).filter((x) => x !== null);
+    return ts.length ? Math.min(...ts) : null;
+  };
+  return {
+    received: parseTime(inc.received_at), dispatched: first("dispatched_at"), onScene: first("on_scene_at"),
+    end: inc.status === "closed" || inc.status === "merged" ? parseTime(inc.closed_at || inc.updated_at) : null,
+  };
+}
+
+// A ticking mm:ss element (the tick() of the queue and of the detail update every [data-since]).
+export function timerEl(kind, since, end, attrs = {}) {
+  const dataset = { timer: kind };
+  if (since !== null && end === null) dataset.since = since;
+  const text = since === null ? "--:--" : fmtAge((end ?? now()) - since);
+  return h("span", { ...attrs, class: `timer t-${kind}${since === null ? " none" : ""}${end !== null ? " ended" : ""}`,
+    dataset }, text);
 }
 
 export class QueueView {
@@ -20,11 +52,12 @@ export class QueueView {
   }
 
   render(open, closed, ctx) {
-    open = [...open].sort(byQueueOrder);
+    open = [...open].sort((a, b) => byQueueOrder(a, b, ctx.myStationId));
     const seen = new Set();
     for (const inc of open) {
       seen.add(inc.id);
-      const key = JSON.stringify([inc, ctx.selectedId === inc.id, ctx.claiming.has(inc.id), lang]);
+      const key = JSON.stringify([inc, ctx.selectedId === inc.id, ctx.claiming.has(inc.id), lang, ctx.myStationId,
+        ctx.stationsById.has(inc.station_id)]);
       let row = this.rows.get(inc.id);
       if (!row) {
         const el = h("div", {
@@ -45,6 +78,7 @@ export class QueueView {
         this.fillRow(row.el, inc, ctx);
       }
       row.el.classList.toggle("flash", ctx.flashing.has(inc.id));
+      row.el.classList.toggle("cti", ctx.ctiFlash.has(inc.id));
     }
     for (const [id, row] of this.rows) {
       if (!seen.has(id)) {
@@ -76,8 +110,13 @@ export class QueueView {
     el.dataset.incidentId = inc.id;
     el.dataset.status = inc.status;
     el.dataset.priority = inc.priority;
+    const assignments = inc.assignments || [];
+    const overdue = assignments.filter(isOverdue);
+    const mine = ctx.myStationId !== null && ctx.myStationId !== undefined && inc.station_id === ctx.myStationId;
+    el.dataset.mine = String(mine);
+    el.dataset.overdue = String(overdue.length > 0);
     el.className = `qrow p${inc.priority} st-${inc.status}${ctx.selectedId === inc.id ? " sel" : ""}` +
-      `${ctx.flashing.has(inc.id) ? " flash" : ""}`;
+      `${ctx.flashing.has(inc.id) ? " flash" : ""}${overdue.length ? " overdue" : ""}${mine ? " mine" : ""}`;
     el.setAttribute("aria-selected", ctx.selectedId === inc.id ? "true" : "false");
     const prio = ctx.priorities.get(inc.priority);
     const alarms = inc.alarms || [];
@@ -100,12 +139,13 @@ export class QueueView {
       }, ctx.claiming.has(inc.id) ? t("claiming") : t("claim"))
       : null;
 
-    clear(el).append(
+    put(el,
       h("div", { class: "q1" },
         h("span", { class: `prio p${inc.priority}`, testid: "queue-priority", title: t("priority") },
           String(inc.priority), h("small", {}, prio ? pick(prio) : "")),
         h("span", { class: "qid" }, `#${inc.id}`),
-        h("span", { class: "age", testid: "queue-age", dataset: { since: parseTime(inc.received_at), status: inc.status },
+        mine ? h("span", { class: "tag mine", testid: "queue-mine", title: t("mine_title") }, t("mine_badge")) : null,
+        h("span", { class: "age", testid: "queue-age", dataset: { since: parseTime(inc.received_at), status: inc.status, timer: "received" },
           title: `${t("received_at")} ${fmtClock(inc.received_at)}` }, ""),
         statusCell,
         claimBtn),
@@ -121,9 +161,24 @@ export class QueueView {
             Number.isFinite(loc.accuracy_m) ? ` ±${Math.round(loc.accuracy_m)}m` : "")
           : h("span", { class: "qloc noloc" }, t("no_position")),
         first.place_text ? h("span", { class: "qplace", title: first.place_text }, first.place_text) : null),
+      assignments.length ? this.unitsLine(inc, assignments) : null,
     );
     const src = el.querySelector(".qsrc");
     if (src && loc) src.innerHTML = shapeSvg(loc.source, 14, loc.locked);
+  }
+
+  // Who is going and how long it takes: "派 01:23 · 到 00:40 · [双塔21 在途]"
+  unitsLine(inc, assignments) {
+    const tm = incidentTimes(inc);
+    const active = assignments.filter(isActiveAssignment);
+    return h("div", { class: "q4" },
+      tm.dispatched !== null ? h("span", { class: "qtimer" }, h("small", {}, t("t_dispatched")),
+        timerEl("dispatched", tm.dispatched, tm.end, { testid: "queue-timer-dispatched" })) : null,
+      tm.onScene !== null ? h("span", { class: "qtimer" }, h("small", {}, t("t_on_scene")),
+        timerEl("on_scene", tm.onScene, tm.end, { testid: "queue-timer-on-scene" })) : null,
+      ...active.map((a) => h("span", { class: `achip as-${a.status}${isOverdue(a) ? " overdue" : ""}`,
+        testid: "queue-assignment", dataset: { unitId: a.unit_id, status: a.status } },
+      a.call_sign, " ", isOverdue(a) ? t("overdue_short") : assignStatusLabel(a.status))));
   }
 
   renderClosed(closed, ctx) {
@@ -156,7 +211,7 @@ export class QueueView {
     for (const el of this.listEl.querySelectorAll("[data-since]")) {
       const age = n - Number(el.dataset.since);
       el.textContent = fmtAge(age);
-      const waiting = el.dataset.status === "new";
+      const waiting = el.dataset.status === "new" && el.dataset.timer === "received";
       el.classList.toggle("warn", waiting && age >= 60000 && age < 180000);
       el.classList.toggle("late", waiting && age >= 180000);
     }

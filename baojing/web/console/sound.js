@@ -111,3 +111,25 @@ export function playSiren(onStart) {
   }, wait);
   return true;
 }
+
+// One short, softer beep: a new incident routed to another station (its own console sirens).
+export function playSoft(onStart) {
+  if (soundState() !== "on") return false;
+  const t0 = Math.max(ctx.currentTime + 0.02, busyUntil);
+  tone(t0, 0.22, 660, 0.16);
+  onStart && onStart();
+  return true;
+}
+
+// A dispatch offer went unanswered: three quick high pips, twice — unlike the siren, so the
+// dispatcher knows without looking that it is a unit, not a new alarm.
+export function playOverdue(onStart) {
+  if (soundState() !== "on") return false;
+  const t0 = Math.max(ctx.currentTime + 0.02, busyUntil);
+  for (let r = 0; r < 2; r++) {
+    for (let i = 0; i < 3; i++) tone(t0 + r * 0.6 + i * 0.13, 0.08, 1320, 0.24);
+  }
+  busyUntil = t0 + 1.2;
+  onStart && onStart();
+  return true;
+}

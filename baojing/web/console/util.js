@@ -27,6 +27,13 @@ function append(el, children) {
   }
 }
 
+// Replace an element's children (null / false children are skipped, as in h()).
+export function put(el, ...children) {
+  clear(el);
+  append(el, children);
+  return el;
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;

@@ -723,7 +723,7 @@ function renderList() {
   const els = entries.map((e) => {
     const a = e.a;
     const pendingRating = a && outbox.items.some((i) => i.kind === "rating" && i.alarmId === a.id);
-    const sig = JSON.stringify([e.status, a && a.updated_at, a && a.rating, a && a.place_text, pendingRating]);
+    const sig = JSON.stringify([e.status, a && a.updated_at, a && a.rating, a && a.place_text, a && a.responders, pendingRating]);
     const c = listCache.get(e.k);
     if (c && c.sig === sig) return c.el;
     const el = itemView(e);

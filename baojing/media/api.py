@@ -1,0 +1,52 @@
+"""Evidence files: list an incident's, play one (every playback audited)."""
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import FileResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..auth import roles
+from ..auth.service import Principal
+from ..bodylimit import BodyLimit
+from ..deps import DbSession, require
+from . import service
+from .schemas import IncidentMedia
+
+router = APIRouter(prefix="/api", tags=["media"])
+console = require(roles.CONSOLE)
+
+
+@router.get("/incidents/{incident_id}/media", response_model=IncidentMedia,
+            summary="Evidence files of an incident (and of incidents merged into it), oldest first")
+async def incident_media(incident_id: int, session: AsyncSession = DbSession, who: Principal = Depends(console)):
+    return await service.of_incident(session, incident_id, who)
+
+
+@router.get("/media/{media_id}", summary="Play or download an evidence file (Range supported; audited)",
+            response_class=FileResponse)
+async def play(media_id: int, request: Request, session: AsyncSession = DbSession,
+               who: Principal = Depends(console), range: str | None = Header(default=None, max_length=200)):
+    path, m = await service.for_playback(session, request.app.state.settings, media_id, who, range)
+    return FileResponse(path, media_type=m.mime, headers={"X-Content-SHA256": m.sha256,
+                                                          "Cache-Control": "private, no-store"})
+
+
+# Routes that take a file, and the most any of them accepts (a 20 MB clip plus the multipart
+# envelope). Each route then holds its own, smaller limit per kind of file.
+UPLOAD_PATHS = re.compile(r"^/api/calls/\d+/(attachments|snapshots)$")
+UPLOAD_MAX_BYTES = 21 * 1024 * 1024
+
+
+class UploadBodyLimit:
+    """The app's body limit, with the larger one for the upload routes."""
+
+    def __init__(self, app, max_bytes: int):
+        self.small = BodyLimit(app, max_bytes)
+        self.large = BodyLimit(app, UPLOAD_MAX_BYTES)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and UPLOAD_PATHS.match(scope["path"]):
+            return await self.large(scope, receive, send)
+        return await self.small(scope, receive, send)
