@@ -16,15 +16,13 @@ from .auth.service import AuditBuffer
 from .calls import api as calls_api
 from .calls.runtime import CallsRuntime
 from .config import Settings, get_settings
+from .headers import SecurityHeaders
 from .db import make_engine, make_sessionmaker
 from .dispatch import admin_api, watch
 from .dispatch import api as dispatch_api
 from .dispatch.board import Board
 from .incidents import api as incidents_api
 from .media import api as media_api
-
-CSP = ("default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; "
-       "connect-src 'self' ws: wss:; media-src 'self' blob:; frame-ancestors 'none'")
 
 INDEX = """<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>报警 Baojing</title><style>body{font:18px system-ui,sans-serif;margin:2em;line-height:1.8}</style>
@@ -95,15 +93,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/vendor/leaflet/", StaticFiles(directory=settings.vendor_dir / "leaflet" / "dist", check_dir=False),
               name="leaflet")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.url.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(media_api.UploadBodyLimit, max_bytes=settings.max_body_bytes)
     return app

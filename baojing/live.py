@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_SLOW, CLOSE_BAD_HELLO = 4401, 4403, 4008, 4400
+GAP_WAIT = 0.05
 
 
 def may_see(who: Principal, ev: Published) -> bool:
@@ -115,22 +116,34 @@ class Hub:
         self._inbox.put_nowait(ev)
 
     async def _pump(self) -> None:
+        # Transactions commit in sequence order but their coroutines publish in whatever order they
+        # resume, so a gap usually closes within milliseconds: hold later events briefly, and only
+        # when a gap outlives GAP_WAIT (a rolled-back sequence on PostgreSQL, another process's
+        # event) ask the table, which has everything committed, in order.
+        held: dict[int, Published] = {}
+        gap_since = 0.0
+        loop = asyncio.get_running_loop()
         while True:
-            ev = await self._inbox.get()
             try:
-                if ev.seq <= self.last:
-                    continue
-                if ev.seq == self.last + 1:
-                    self._deliver(ev)
-                    continue
-                # A gap: another transaction's events are not here yet (or were rolled back). The
-                # table has everything committed, in order.
-                async with self.sessions() as s:
-                    missing = await events.events_after(s, self.last, limit=100_000)
-                for m in missing:
-                    self._deliver(m)
+                wait = None if not held else max(0.0, gap_since + GAP_WAIT - loop.time())
+                try:
+                    ev = await asyncio.wait_for(self._inbox.get(), wait)
+                    if ev.seq > self.last:
+                        held[ev.seq] = ev
+                except asyncio.TimeoutError:
+                    async with self.sessions() as s:
+                        held.update((m.seq, m) for m in await events.events_after(s, self.last, limit=100_000))
+                    for m in sorted(held.values(), key=lambda m: m.seq):
+                        self._deliver(m)
+                    held.clear()
+                while self.last + 1 in held:
+                    self._deliver(held.pop(self.last + 1))
+                if held and not gap_since:
+                    gap_since = loop.time()
+                elif not held:
+                    gap_since = 0.0
             except Exception:
-                log.exception("event pump failed on seq %s", ev.seq)
+                log.exception("event pump failed after seq %s", self.last)
 
     def _deliver(self, ev: Published) -> None:
         self.last = ev.seq

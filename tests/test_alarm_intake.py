@@ -213,3 +213,11 @@ async def test_an_alarm_that_waited_offline_keeps_the_time_of_its_fix(client):
              "recorded_at": (taken + timedelta(seconds=40)).isoformat()}
     ack = await client.post(f"/api/alarms/{a['id']}/positions", headers={"X-Device-Token": a["device_token"]}, json=later)
     assert ack.json()["flagged"] is False
+
+
+async def test_pages_and_answers_carry_security_headers(client):
+    page = await client.get("/m/")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    api = await client.get("/api/terms")
+    assert api.headers["cache-control"] == "no-store"

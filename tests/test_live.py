@@ -205,3 +205,22 @@ async def test_a_caller_hears_how_far_the_officers_coming_are(live_server):
         assert m["data"]["unit"]["distance_m"] == pytest.approx(1056, abs=5)
         assert "position" not in m["data"]["unit"], "where the officer is stays hidden by default"
         await caller.close()
+
+
+async def test_the_hub_puts_events_published_out_of_order_back_in_order(app):
+    from baojing.auth.service import Principal
+    from baojing.events import Published
+
+    hub = app.state.hub
+    conn = hub.register(Principal("staff", "dispatcher", user_id=3))
+    base = hub.last
+
+    def ev(n):
+        return Published(base + n, "incident.upserted", "staff", None, None, {"n": n})
+
+    await hub._receive(ev(2))
+    await hub._receive(ev(1))
+    await hub._receive(ev(4))  # 3 never comes (a rolled-back sequence): 4 goes after a short wait
+    got = [(await asyncio.wait_for(conn.queue.get(), 2))[0].seq - base for _ in range(3)]
+    assert got == [1, 2, 4]
+    hub.unregister(conn)

@@ -1,7 +1,8 @@
 // Live event stream over /ws: reconnects by itself and resumes from the last sequence seen,
 // so a dropped connection costs latency, never an event. See docs/api.md.
 
-export function connectLive({ since, deviceToken = null, onEvent, onResync, onState, onLive }) {
+// onMessage(m): every other message type ("signal", "call.state", …) and errors that carry a call_id.
+export function connectLive({ since, deviceToken = null, onEvent, onResync, onState, onLive, onMessage }) {
   let lastSeq = since ?? null;
   let socket = null;
   let retry = 0;
@@ -43,8 +44,14 @@ export function connectLive({ since, deviceToken = null, onEvent, onResync, onSt
         lastSeq = m.seq;
         onResync && onResync(m.seq);
       } else if (m.type === "error") {
+        if (m.call_id !== undefined && m.call_id !== null) {
+          onMessage && onMessage(m);
+          return;
+        }
         state(m.code === "unauthorized" ? "unauthorized" : "error");
         if (m.code === "unauthorized" || m.code === "forbidden") stopped = true;
+      } else if (m.type !== "ping") {
+        onMessage && onMessage(m);
       }
     };
     socket.onclose = () => {
