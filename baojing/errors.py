@@ -13,13 +13,15 @@ class DomainError(Exception):
     code = "bad_request"
 
     def __init__(self, message_zh: str, message_en: str, *, code: str | None = None, status: int | None = None,
-                 audit: tuple | None = None):
+                 audit: tuple | None = None, errors: list[dict] | None = None):
         super().__init__(message_en)
         self.message_zh = message_zh
         self.message_en = message_en
         # (principal, action, subject_type, subject_id): a refusal that must be on the record. It is
         # written outside the request's transaction, which the refusal rolls back.
         self.audit = audit
+        # Per-item problems (e.g. CSV lines: {line, field, message_zh, message_en}).
+        self.errors = errors
         if code:
             self.code = code
         if status:
@@ -111,7 +113,7 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError):
         if exc.audit:
             request.app.state.audit.add(*exc.audit, {"refused": exc.code})
-        return JSONResponse(body(exc.code, exc.message_zh, exc.message_en), status_code=exc.status)
+        return JSONResponse(body(exc.code, exc.message_zh, exc.message_en, exc.errors), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):

@@ -268,3 +268,24 @@ async def test_closing_an_incident_stands_its_units_down_and_merging_moves_them(
     async with app.state.sessions() as s:
         told = list(await s.scalars(select(Event.data).where(Event.scope == "unit", Event.name == "assignment.updated")))
     assert told[-1]["status"] == "cancelled"
+
+
+async def test_admin_edits_refuse_a_code_or_call_sign_already_taken(staff):
+    admin = await staff("admin")
+    units = {u["call_sign"]: u for u in (await admin.get("/api/admin/units")).json()["units"]}
+    body = {"call_sign": "双塔22", "kind": "car", "station_id": units["双塔21"]["station_id"], "member_ids": []}
+    r = await admin.put(f"/api/admin/units/{units['双塔21']['id']}", json=body)
+    assert r.status_code == 409 and r.json()["code"] == "duplicate_call_sign"
+    assert (await admin.post("/api/admin/units", json=body)).status_code == 409
+    st = {"code": "st-north", "name_zh": "重复", "name_en": "Dup", "lat": 41.6, "lon": 120.48}
+    assert (await admin.post("/api/admin/stations", json=st)).json()["code"] == "duplicate_code"
+
+
+async def test_a_bad_csv_names_every_bad_line_in_both_languages(staff):
+    admin = await staff("admin")
+    bad = "call_sign,kind,station_code,members\n\n凌河05,car,nowhere,\n凌河05,car,st-north,\n凌河06,tank,st-north,\n"
+    r = await admin.post("/api/admin/units/import", content=bad.encode(), headers={"content-type": "text/csv"})
+    assert r.status_code == 422
+    lines = sorted({e["line"] for e in r.json()["errors"]})
+    assert lines == [3, 5], r.json()["errors"]  # the blank line 2 counts; line 4 is good on its own
+    assert all(e["message_zh"] and e["message_en"] for e in r.json()["errors"])

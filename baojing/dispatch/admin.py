@@ -22,13 +22,22 @@ STATION_COLUMNS = ["code", "name_zh", "name_en", "lat", "lon", "address", "juris
 UNIT_COLUMNS = ["call_sign", "kind", "station_code", "members"]
 
 
-async def save_station(session: AsyncSession, data: StationIn, who: Principal, station_id: int | None = None) -> dict:
+async def save_station(session: AsyncSession, data: StationIn, who: Principal, station_id: int | None = None,
+                       upsert: bool = False) -> dict:
+    """Add (station_id None), change (station_id) or, for imports, add-or-change by code."""
+    same_code = await session.scalar(select(Station).where(Station.code == data.code))
     if station_id is None:
-        st = await session.scalar(select(Station).where(Station.code == data.code)) or Station(code=data.code)
+        if same_code is not None and not upsert:
+            raise Conflict(f"已有代码为 {data.code} 的派出所", f"A station with code {data.code} exists",
+                           code="duplicate_code")
+        st = same_code or Station(code=data.code)
     else:
         st = await session.get(Station, station_id)
         if st is None:
             raise NotFound("没有这个派出所", f"No station {station_id}")
+        if same_code is not None and same_code.id != st.id:
+            raise Conflict(f"代码 {data.code} 已被其他派出所使用", f"Code {data.code} belongs to another station",
+                           code="duplicate_code")
     for field in ("code", "name_zh", "name_en", "lat", "lon", "address"):
         setattr(st, field, getattr(data, field))
     st.jurisdiction = [list(p) for p in data.jurisdiction] if data.jurisdiction else None
@@ -38,16 +47,24 @@ async def save_station(session: AsyncSession, data: StationIn, who: Principal, s
     return service.station_view(st)
 
 
-async def save_unit(session: AsyncSession, data: UnitIn, who: Principal, unit_id: int | None = None) -> dict:
+async def save_unit(session: AsyncSession, data: UnitIn, who: Principal, unit_id: int | None = None,
+                    upsert: bool = False) -> dict:
     await events.lock_sequence(session)
     if await session.get(Station, data.station_id) is None:
         raise Invalid("没有这个派出所", f"No station {data.station_id}", code="unknown_station")
+    same_sign = await session.scalar(select(Unit).where(Unit.call_sign == data.call_sign))
     if unit_id is None:
-        unit = await session.scalar(select(Unit).where(Unit.call_sign == data.call_sign)) or Unit(call_sign=data.call_sign)
+        if same_sign is not None and not upsert:
+            raise Conflict(f"已有呼号为 {data.call_sign} 的单元", f"A unit with call sign {data.call_sign} exists",
+                           code="duplicate_call_sign")
+        unit = same_sign or Unit(call_sign=data.call_sign)
     else:
         unit = await session.get(Unit, unit_id)
         if unit is None:
             raise NotFound("没有这个警力单元", f"No unit {unit_id}")
+        if same_sign is not None and same_sign.id != unit.id:
+            raise Conflict(f"呼号 {data.call_sign} 已被其他单元使用", f"Call sign {data.call_sign} belongs to another unit",
+                           code="duplicate_call_sign")
     unit.call_sign, unit.kind, unit.station_id = data.call_sign, data.kind, data.station_id
     session.add(unit)
     await session.flush()
@@ -67,13 +84,14 @@ async def _set_members(session: AsyncSession, unit: Unit, user_ids: list[int]) -
     await session.flush()
 
 
-def _rows(text: str, columns: list[str]) -> list[dict]:
+def _rows(text: str, columns: list[str]) -> list[tuple[int, dict]]:
+    """(line number in the file, row) pairs; blank lines keep the numbering true."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in columns if c not in (reader.fieldnames or [])]
     if missing:
         raise Invalid(f"CSV 缺少列：{', '.join(missing)}", f"The CSV lacks columns: {', '.join(missing)}",
                       code="csv_columns")
-    return list(reader)
+    return [(reader.line_num, row) for row in reader]
 
 
 def _ring(text: str) -> list[list[float]] | None:
@@ -84,20 +102,24 @@ def _ring(text: str) -> list[list[float]] | None:
 
 def _problems(line: int, exc: Exception) -> list[dict]:
     if isinstance(exc, ValidationError):
-        return [{"line": line, "field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-    return [{"line": line, "field": "", "message": str(exc)}]
+        return [{"line": line, "field": ".".join(str(p) for p in e["loc"]), "message_zh": f"格式不正确：{e['msg']}",
+                 "message_en": e["msg"]} for e in exc.errors()]
+    zh, en = exc.args if len(exc.args) == 2 else (str(exc), str(exc))
+    return [{"line": line, "field": "", "message_zh": zh, "message_en": en}]
 
 
 def _refuse(problems: list[dict]) -> None:
     if problems:
-        detail = "; ".join(f"line {p['line']} {p['field']}: {p['message']}" for p in problems[:20])
-        raise Invalid(f"CSV 有 {len(problems)} 处错误，未导入任何内容：{detail}",
-                      f"The CSV has {len(problems)} problem(s); nothing was imported: {detail}", code="csv_invalid")
+        zh = "；".join(f"第 {p['line']} 行 {p['field']}：{p['message_zh']}" for p in problems[:20])
+        en = "; ".join(f"line {p['line']} {p['field']}: {p['message_en']}" for p in problems[:20])
+        raise Invalid(f"CSV 有 {len(problems)} 处错误，未导入任何内容：{zh}",
+                      f"The CSV has {len(problems)} problem(s); nothing was imported: {en}", code="csv_invalid",
+                      errors=problems)
 
 
 async def import_stations(session: AsyncSession, text: str, who: Principal) -> int:
     parsed, problems = [], []
-    for line, row in enumerate(_rows(text, STATION_COLUMNS), start=2):
+    for line, row in _rows(text, STATION_COLUMNS):
         try:
             parsed.append(StationIn(code=row["code"], name_zh=row["name_zh"], name_en=row["name_en"],
                                     lat=float(row["lat"]), lon=float(row["lon"]), address=row["address"] or None,
@@ -106,7 +128,7 @@ async def import_stations(session: AsyncSession, text: str, who: Principal) -> i
             problems.extend(_problems(line, e))
     _refuse(problems)
     for data in parsed:
-        await save_station(session, data, who)
+        await save_station(session, data, who, upsert=True)
     return len(parsed)
 
 
@@ -114,23 +136,23 @@ async def import_units(session: AsyncSession, text: str, who: Principal) -> int:
     stations = dict((await session.execute(select(Station.code, Station.id))).all())
     users = dict((await session.execute(select(User.username, User.id))).all())
     parsed, problems = [], []
-    for line, row in enumerate(_rows(text, UNIT_COLUMNS), start=2):
+    seen: dict[str, int] = {}
+    for line, row in _rows(text, UNIT_COLUMNS):
         try:
             if row["station_code"] not in stations:
-                raise ValueError(f"unknown station {row['station_code']!r}")
+                raise ValueError(f"没有代码为 {row['station_code']!r} 的派出所", f"unknown station {row['station_code']!r}")
             names = row["members"].replace(";", " ").split()
             unknown = [n for n in names if n not in users]
             if unknown:
-                raise ValueError(f"unknown users {unknown}")
+                raise ValueError(f"没有这些账号：{' '.join(unknown)}", f"unknown users {unknown}")
+            if row["call_sign"] in seen:
+                raise ValueError(f"呼号与第 {seen[row['call_sign']]} 行重复", f"same call sign as line {seen[row['call_sign']]}")
+            seen[row["call_sign"]] = line
             parsed.append(UnitIn(call_sign=row["call_sign"], kind=row["kind"], station_id=stations[row["station_code"]],
                                  member_ids=[users[n] for n in names]))
         except (ValueError, ValidationError) as e:
             problems.extend(_problems(line, e))
     _refuse(problems)
-    seen = set()
     for data in parsed:
-        if data.call_sign in seen:
-            raise Conflict("CSV 中有重复的呼号", f"Call sign {data.call_sign} appears twice", code="csv_duplicate")
-        seen.add(data.call_sign)
-        await save_unit(session, data, who)
+        await save_unit(session, data, who, upsert=True)
     return len(parsed)

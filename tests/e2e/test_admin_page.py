@@ -90,7 +90,7 @@ def test_an_admin_manages_stations_and_units(server, browser):
     expect(bad).to_contain_text("第 3 行")
     expect(bad).to_contain_text("nowhere")
     expect(panel.get_by_test_id("import-error")).to_contain_text("未导入任何内容")
-    expect(panel.get_by_test_id("import-server-message")).to_contain_text("line 3")
+    expect(panel.get_by_test_id("import-server-message")).to_contain_text("第 3 行")
     assert call_signs(api) == before
     expect(page.locator("[data-testid=unit-row][data-call-sign='测试03']")).to_have_count(0)
     expect(page.locator("[data-testid=unit-row].fresh")).to_have_count(0)
