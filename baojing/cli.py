@@ -65,6 +65,8 @@ def cmd_serve(args) -> None:
     print(f"\nBaojing is serving on {base}\n"
           f"  caller (报警人):           {base}/m/\n"
           f"  command console (指挥中心): {base}/console/\n"
+          f"  field officer (出警民警):    {base}/officer/\n"
+          f"  administration (管理):      {base}/admin/\n"
           f"  API docs:                 {base}/docs\n"
           f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(f"{u} ({r})" for u, _, r, _ in USERS) + "\n",
           flush=True)
