@@ -1,4 +1,5 @@
 """Dispatch: units on duty, the nearest-unit recommendation, assignments and their steps."""
+import hashlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -289,3 +290,26 @@ async def test_a_bad_csv_names_every_bad_line_in_both_languages(staff):
     lines = sorted({e["line"] for e in r.json()["errors"]})
     assert lines == [3, 5], r.json()["errors"]  # the blank line 2 counts; line 4 is good on its own
     assert all(e["message_zh"] and e["message_en"] for e in r.json()["errors"])
+
+
+async def test_an_officer_adds_scene_photos_to_the_incidents_evidence(client, staff, app):
+    from call_helpers import jpeg
+
+    officer = await on_duty_at(staff, app, "officer", 41.568, 120.452)
+    console = await staff("dispatcher")
+    inc = await incident_of(console, (await raise_at(client, *SHUANGTA))["id"])
+    unit = await unit_named(console, "双塔21")
+    asg = (await console.post(f"/api/incidents/{inc['id']}/dispatch", json={"unit_ids": [unit["id"]]})).json()["assignments"][0]
+    r = await officer.post(f"/api/assignments/{asg['id']}/photos", files={"file": ("scene.jpg", jpeg(), "image/jpeg")},
+                           data={"caption": "车辆受损情况"})
+    assert r.status_code == 201, r.text
+    assert r.json()["kind"] == "photo" and r.json()["incident_id"] == inc["id"] and len(r.json()["sha256"]) == 64
+    bad = await officer.post(f"/api/assignments/{asg['id']}/photos", files={"file": ("x.jpg", b"not a photo", "image/jpeg")})
+    assert bad.status_code == 422 and bad.json()["code"] == "unsupported_file"
+    other = await staff("officer2")
+    assert (await other.post(f"/api/assignments/{asg['id']}/photos",
+                             files={"file": ("s.jpg", jpeg(), "image/jpeg")})).status_code == 403
+    listed = (await console.get(f"/api/incidents/{inc['id']}/media")).json()["media"]
+    assert [m["kind"] for m in listed] == ["photo"]
+    got = await console.get(listed[0]["url"])
+    assert hashlib.sha256(got.content).hexdigest() == listed[0]["sha256"]

@@ -1,13 +1,14 @@
 """Console and officer routes for dispatch."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import roles
 from ..auth.service import Principal
 from ..deps import DbSession, require
 from ..incidents.schemas import AssignmentOut, CloseIn, IncidentOut
+from ..media.schemas import MediaOut
 from . import avl, service
 from .schemas import (BusyIn, DeclineIn, DispatchIn, DutyIn, FixesAck, FixesIn, NoteIn, Recommendations,
                       UnitList, UnitOut)
@@ -93,3 +94,11 @@ async def backup(assignment_id: int, data: NoteIn, session: AsyncSession = DbSes
 async def clear(assignment_id: int, data: CloseIn, session: AsyncSession = DbSession,
                 who: Principal = Depends(officer)):
     return await service.respond(session, assignment_id, "clear", who, disposition=data.disposition, note=data.note)
+
+
+@router.post("/assignments/{assignment_id}/photos", response_model=MediaOut, status_code=201,
+             summary="Officer adds a scene photo (JPEG/PNG/WebP ≤ 10 MB) to the incident's evidence")
+async def photo(assignment_id: int, request: Request, file: UploadFile = File(...),
+                caption: str | None = Form(None, max_length=200), session: AsyncSession = DbSession,
+                who: Principal = Depends(officer)):
+    return await service.scene_photo(session, request.app.state.settings, assignment_id, file, caption, who)

@@ -267,3 +267,39 @@ async def may_view_incident(session: AsyncSession, who: Principal, incident_id: 
     if unit_id is None or unit_id not in await repository.units_on(session, incident_id):
         raise Forbidden("您无权查看该警情", "You may not see this incident", code="not_your_incident",
                         audit=(who, "incident.refused", "incident", incident_id))
+
+
+SCENE_PHOTO_MAX_BYTES = 10 * 1024 * 1024
+SCENE_PHOTOS_PER_OFFICER = 20
+# Photos may still come in for a while after clearing (taken on scene, sent once back in coverage).
+PHOTO_GRACE = timedelta(hours=2)
+
+
+async def scene_photo(session: AsyncSession, settings, assignment_id: int, upload, caption: str | None,
+                      who: Principal) -> dict:
+    """A photo the officer took on scene, kept as evidence of the incident."""
+    from ..media import service as media
+
+    await events.lock_sequence(session)
+    a = await session.get(Assignment, assignment_id)
+    if a is None:
+        raise NotFound("没有这个任务", f"No assignment {assignment_id}")
+    if await repository.unit_of_user(session, who.user_id) != a.unit_id:
+        raise Forbidden("这不是您单元的任务", "This assignment is not your unit's", code="not_your_assignment",
+                        audit=(who, "assignment.refused", "assignment", a.id))
+    if a.status not in ACTIVE and not (a.status == CLEARED and a.cleared_at > utcnow() - PHOTO_GRACE):
+        raise Conflict("任务已结束，不能再上传照片", "The assignment is over; no more photos", code="bad_transition")
+    if await media.count_by(session, a.incident_id, "photo", who.label) >= SCENE_PHOTOS_PER_OFFICER:
+        raise Invalid(f"每人每个警情最多 {SCENE_PHOTOS_PER_OFFICER} 张照片",
+                      f"At most {SCENE_PHOTOS_PER_OFFICER} photos per officer and incident", code="too_many_photos")
+    staged = await media.stage_upload(settings, upload, SCENE_PHOTO_MAX_BYTES, "照片", "photo")
+    try:
+        if staged.mime not in media.IMAGES:
+            raise Invalid("只能上传 JPEG、PNG 或 WebP 照片", "Only JPEG, PNG or WebP photos", code="unsupported_file")
+        m = await media.store(session, settings, staged, incident_id=a.incident_id, call_id=None, kind="photo",
+                              created_by=who.label, original_name=caption or upload.filename)
+    except BaseException:
+        staged.discard()
+        raise
+    await audit(session, who, "assignment.photo", "assignment", a.id, {"media_id": m.id})
+    return await media.announce(session, m, "scene_photo", who.label)

@@ -222,6 +222,11 @@ async def count_of_call(session: AsyncSession, call_id: int, kind: str) -> int:
                                 .where(MediaFile.call_id == call_id, MediaFile.kind == kind)) or 0
 
 
+async def count_by(session: AsyncSession, incident_id: int, kind: str, created_by: str) -> int:
+    return await session.scalar(select(func.count()).select_from(MediaFile).where(
+        MediaFile.incident_id == incident_id, MediaFile.kind == kind, MediaFile.created_by == created_by)) or 0
+
+
 async def for_playback(session: AsyncSession, settings: Settings, media_id: int, who: Principal,
                        range_header: str | None) -> tuple[Path, MediaFile]:
     m = await session.get(MediaFile, media_id)
