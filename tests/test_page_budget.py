@@ -7,7 +7,9 @@ from pathlib import Path
 WEB = Path(__file__).resolve().parents[1] / "baojing" / "web"
 STATIC_IMPORT = re.compile(r'^\s*import\s+(?:[^"\'()]*?\s+from\s+)?["\']([^"\']+)["\']', re.M)
 DYNAMIC_IMPORT = re.compile(r'\bimport\(\s*["\']([^"\']+)["\']\s*\)')
-ON_REQUEST = {"picker.js"}
+# The map picker (with Leaflet), and the video and text alarms (loaded when the caller taps 视频报警
+# or 文字报警, or comes back to a call left open).
+ON_REQUEST = {"picker.js", "call.js", "callwords.js", "chat.js", "rtc.js"}
 SCRIPT = re.compile(r'<script[^>]*\bsrc=["\']([^"\']+)["\']')
 
 

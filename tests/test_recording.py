@@ -8,10 +8,6 @@ outer test re-runs this file inside `unshare -n`; the inner one (only defined th
 import asyncio
 import hashlib
 import io
-import os
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,9 +19,9 @@ from aiortc import AudioStreamTrack
 from baojing.config import Settings
 from baojing.media.models import MediaFile
 from call_helpers import call_body, connect, login_cookie
+from netns import inside, run_inside
 from rtc_peers import Party, SyntheticVideo
 
-INSIDE = "BAOJING_TEST_IN_NETNS"
 HERE = Path(__file__).resolve()
 
 
@@ -34,25 +30,10 @@ def settings(database_url, tmp_path) -> Settings:
     return Settings(database_url=database_url, map_tiles="none", ws_ping_seconds=1.0, media_dir=tmp_path / "media")
 
 
-if not os.environ.get(INSIDE):
+if not inside():
 
     def test_a_recorded_video_call_between_real_webrtc_peers():
-        if shutil.which("unshare") is None or shutil.which("ip") is None:
-            pytest.fail("this test needs `unshare` (util-linux) and `ip` (iproute2) to make a loopback-only "
-                        "network namespace; install them, it must not be skipped")
-        inner = (f"ip link set lo up && ip addr add 127.0.0.2/8 dev lo && exec {sys.executable} -m pytest -q -s "
-                 f"-p no:cacheprovider {HERE} -k 'inside_a_namespace and sqlite'")
-        try:
-            proc = subprocess.run(["unshare", "-n", "sh", "-c", inner], cwd=HERE.parent.parent, capture_output=True,
-                                  text=True, timeout=300, env={**os.environ, INSIDE: "1"})
-        except subprocess.TimeoutExpired as e:
-            pytest.fail(f"the namespaced run took over 300 s:\n{e.stdout}\n{e.stderr}")
-        print(proc.stdout[-6000:], proc.stderr[-3000:])
-        if proc.returncode != 0 and "unshare:" in proc.stderr:
-            pytest.fail("cannot create a network namespace (`unshare -n` needs root or CAP_SYS_ADMIN); this media test "
-                        f"must run, not skip:\n{proc.stderr}")
-        assert proc.returncode == 0, f"the namespaced run failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
-        assert "1 passed" in proc.stdout, proc.stdout
+        run_inside(HERE, "inside_a_namespace and sqlite")
 
 else:
 

@@ -22,6 +22,8 @@
  *   rating            rating form of a closed alarm: rating-star-1 … rating-star-5, rating-comment,
  *                     rating-submit; rating-pending while it is being sent; rating-done (data-score)
  *                     shows the rating the server has
+ *   video-button, text-button, video-unavailable   video and text alarms: call.js (loaded on a tap)
+ *                     documents those screens and window.baojing.call
  * sw.js (service worker, not registered under navigator.webdriver) keeps the page loadable offline.
  * Test hook, read-only copies: window.baojing.outbox (queued requests), window.baojing.state
  * (state.dials counts tel:110 hand-offs; under navigator.webdriver the page counts but does not
@@ -378,7 +380,9 @@ function connect(seq, token) {
     live = m.connectLive({
       since: seq,
       deviceToken: token,
+      onMessage: (m) => callMod && callMod.onMessage(m),
       onEvent(name, data) {
+        if (callMod && name.startsWith("call.")) callMod.onEvent(name, data);
         if (name === "alarm.updated" && data && data.id) {
           upsert(data);
           render();
@@ -500,6 +504,42 @@ async function openMap() {
     rec.placeError = t("mapFail");
     render();
   }
+}
+
+// ---------- video and text alarms: call.js, loaded only on a tap ----------
+
+let callMod = null;
+const callCtx = {
+  form() {
+    const phone = normalizePhone($("phone").value);
+    const name = $("name").value.trim();
+    store.set("phone", phone);
+    store.set("name", name);
+    const p = checkPhone(phone);
+    showPhoneError(p ? t(p) : "");
+    return { phone, name, problem: p && t(p) };
+  },
+  firstFix, locator, setToken, refresh,
+  send: (m) => !!live && live.send(m),
+  show(on) {
+    $("app").hidden = !on;
+    if (on) render();
+  },
+  // The call's alarm joins "my alarms": its position is followed like any other alarm's.
+  adopt(key, id, fix) {
+    if (byKey(key)) return;
+    const last = fix && { lat: fix.lat, lon: fix.lon, acc: fix.acc, ts: fix.ts, sentAt: Date.now() };
+    mine.unshift({ key, at: Date.now(), queued: true, id, ackAt: Date.now(), lastSent: last, fixSent: fix && fix.acc, posOk: fix && fix.acc });
+    saveMine();
+    refresh();
+  },
+};
+
+async function openCall(kind) {
+  try {
+    callMod = callMod || (await import("./call.js"));
+    callMod.open(kind, callCtx);
+  } catch (e) { /* offline before it loaded: the phone alarm and 110 are still here */ }
 }
 
 // ---------- rendering ----------
@@ -779,6 +819,8 @@ function boot() {
   $("retry").addEventListener("click", () => outbox.kick());
   $("place-submit").addEventListener("click", sendPlace);
   $("map-open").addEventListener("click", openMap);
+  $("video-btn").addEventListener("click", () => openCall("video"));
+  $("text-btn").addEventListener("click", () => openCall("text"));
 
   const wake = () => {
     outbox.kick();
@@ -790,6 +832,7 @@ function boot() {
 
   if (store.get("terms", null)) showApp();
   else showTerms();
+  if (store.get("call", null)) openCall(null); // a video or text alarm open when the page was left
   applyLang();
   // Anything left over from last time (closed tab, no network) goes now.
   outbox.kick();
@@ -816,6 +859,7 @@ function boot() {
           live: liveState, outbox: outbox.state(), dials,
         }));
       },
+      get call() { return callMod ? callMod.hook() : null; },
     }),
   });
 }

@@ -1,0 +1,267 @@
+// The text alarm screen (文字报警): chat with the desk, photos and one short clip with a progress
+// bar each, silent mode. Test ids: see call.js. Messages typed before the alarm is acknowledged
+// wait here and go, in order, once it is.
+
+import { api, store } from "./net.js";
+import { getLang, serverMessage } from "./i18n.js";
+import { backoff } from "./outbox.js";
+import { w } from "./callwords.js";
+import { h, parseTime, setText } from "./call.js";
+
+export function createChat({ S, root, leave, setSilent, hangup, notify }) {
+  const msgs = new Map(); // id -> MessageOut
+  const local = []; // {lid, text, state: queued | failed, error}
+  const uploads = []; // {uid, file, kind, state: waiting | uploading | done | error, pct, error, url, msgId}
+  const thumbs = new Map(); // message id -> object URL of the caller's own file
+  let lid = 0;
+  let sending = false;
+  let uploading = false;
+  let drawn = "";
+
+  const status = h("p", { class: "t-status", "data-testid": "text-status", role: "status", "aria-live": "polite" });
+  const silent = h("input", { type: "checkbox", id: "t-silent", "data-testid": "text-silent", onchange: (e) => setSilent(e.target.checked) });
+  const list = h("ol", { class: "t-list", role: "log", "aria-live": "polite" });
+  const ups = h("div", { class: "t-ups" });
+  const input = h("textarea", { class: "t-input", rows: 2, maxlength: 2000, "data-testid": "chat-input", onkeydown: onKey });
+  const sendBtn = h("button", { type: "button", class: "btn primary t-send", "data-testid": "chat-send", onclick: submit });
+  const file = h("input", { type: "file", id: "t-file", class: "vh", multiple: true, accept: "image/jpeg,image/png,image/webp,video/mp4,video/webm,video/*", "data-testid": "chat-attach", onchange: onFiles });
+  const attachLabel = h("label", { class: "t-attach", for: "t-file", role: "button" });
+  const intro = h("p", { class: "note t-intro" });
+  const title = h("h2", {});
+  const back = h("button", { type: "button", class: "lang", onclick: leave });
+  const endBtn = h("button", { type: "button", class: "btn ghost t-end", "data-testid": "text-hangup", onclick: () => hangup() });
+  const fallback = h("a", { class: "v-110", href: "tel:110", "data-testid": "call-110-fallback" });
+  const silentLabel = h("span", {});
+  const hint = h("p", { class: "note t-hint" });
+
+  root.append(
+    h("div", { class: "cv-head" }, title, back),
+    status,
+    h("label", { class: "check small", for: "t-silent" }, silent, silentLabel),
+    intro,
+    list,
+    ups,
+    h("div", { class: "t-compose" }, file, attachLabel, input, sendBtn),
+    hint,
+    fallback,
+    endBtn);
+
+  function onKey(e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      submit();
+    }
+  }
+
+  function submit() {
+    const text = input.value.trim();
+    if (!text) {
+      input.focus();
+      return;
+    }
+    local.push({ lid: ++lid, text, state: "queued", error: null });
+    input.value = "";
+    draw();
+    pump();
+  }
+
+  // Chat lines, one at a time and in order, retried until the server answers.
+  async function pump() {
+    const s = S();
+    if (sending || !s || !s.id) return;
+    sending = true;
+    try {
+      let tries = 0;
+      for (;;) {
+        const m = local.find((x) => x.state === "queued");
+        if (!m || S() !== s) break;
+        const r = await api("POST", `/api/calls/${s.id}/messages`, { text: m.text }, 12000);
+        if (r.ok && r.data) {
+          local.splice(local.indexOf(m), 1);
+          add(r.data, false);
+          tries = 0;
+        } else if (r.status >= 400 && r.status < 500 && ![408, 425, 429].includes(r.status)) {
+          m.state = "failed";
+          m.error = serverMessage(r.data);
+        } else {
+          tries += 1;
+          draw();
+          await new Promise((res) => setTimeout(res, backoff(tries)));
+        }
+        draw();
+      }
+    } finally {
+      sending = false;
+    }
+  }
+
+  function onFiles() {
+    for (const f of Array.from(file.files || [])) {
+      const kind = (f.type || "").startsWith("video/") ? "clip" : "photo";
+      uploads.push({ uid: uploads.length + 1, file: f, kind, state: "waiting", pct: 0, error: null, url: URL.createObjectURL(f) });
+    }
+    file.value = "";
+    draw();
+    upload();
+  }
+
+  // One file at a time, with XMLHttpRequest for its upload progress.
+  function upload() {
+    const s = S();
+    if (uploading || !s || !s.id) return;
+    const u = uploads.find((x) => x.state === "waiting");
+    if (!u) return;
+    uploading = true;
+    u.state = "uploading";
+    const x = new XMLHttpRequest();
+    x.open("POST", `/api/calls/${s.id}/attachments`);
+    const token = store.get("device", null);
+    if (token) x.setRequestHeader("X-Device-Token", token);
+    x.setRequestHeader("Accept", "application/json");
+    x.timeout = 180000;
+    x.upload.onprogress = (e) => {
+      if (e.lengthComputable) {
+        u.pct = Math.min(99, Math.round((e.loaded * 100) / e.total));
+        draw();
+      }
+    };
+    const finish = (ok, data) => {
+      uploading = false;
+      if (ok) {
+        u.state = "done";
+        u.pct = 100;
+        u.msgId = data.id;
+        thumbs.set(data.id, u);
+        add(data, false);
+      } else {
+        u.state = "error";
+        u.error = data;
+      }
+      draw();
+      upload();
+    };
+    x.onload = () => {
+      let data = null;
+      try { data = JSON.parse(x.responseText); } catch (e) { /* not JSON */ }
+      if (x.status >= 200 && x.status < 300 && data) finish(true, data);
+      else finish(false, x.status === 413 ? serverMessage(data || { message_zh: "文件太大", message_en: "The file is too large" }) : serverMessage(data));
+    };
+    x.onerror = () => finish(false, w("errNet"));
+    x.ontimeout = x.onerror;
+    const fd = new FormData();
+    fd.append("file", u.file, u.file.name || (u.kind === "clip" ? "clip.mp4" : "photo.jpg"));
+    x.send(fd);
+    draw();
+  }
+
+  function retry(u) {
+    u.state = "waiting";
+    u.pct = 0;
+    u.error = null;
+    draw();
+    upload();
+  }
+
+  function add(m, live) {
+    if (!m || msgs.has(m.id)) return;
+    msgs.set(m.id, m);
+    if (live && m.role !== "caller") notify();
+    draw();
+  }
+
+  async function acked() {
+    const s = S();
+    const r = await api("GET", `/api/calls/${s.id}/messages`, undefined, 12000);
+    if (r.ok && r.data) for (const m of r.data.messages || []) add(m, false);
+    pump();
+    upload();
+    draw();
+  }
+
+  function msgView(m) {
+    const mine = m.role === "caller";
+    const att = m.attachment;
+    let media = null;
+    if (att) {
+      const u = thumbs.get(m.id);
+      if (u && att.kind === "photo") media = h("img", { class: "t-img", src: u.url, alt: "" });
+      else if (u && att.kind === "clip") media = h("video", { class: "t-img", src: u.url, controls: true, playsinline: true, muted: true });
+      else media = h("p", { class: "t-file", text: att.kind === "clip" ? w("tClip") : w("tPhoto") });
+    }
+    return h("li", { class: `t-msg ${mine ? "me" : "them"}`, "data-testid": "chat-message", "data-role": m.role, "data-state": "sent", "data-id": m.id },
+      h("p", { class: "t-who", text: `${mine ? w("tYou") : w("roles")[m.role] || m.role} · ${time(m.at)}` }),
+      media,
+      m.text ? h("p", { class: "t-text", text: m.text }) : null);
+  }
+
+  function time(v) {
+    const d = new Date(parseTime(v));
+    return isNaN(d) ? "" : `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+  }
+
+  function localView(m) {
+    return h("li", { class: `t-msg me ${m.state}`, "data-testid": "chat-message", "data-role": "caller", "data-state": m.state },
+      h("p", { class: "t-who", text: m.state === "failed" ? w("tFailed", { why: m.error }) : `${w("tYou")} · ${w("tQueued")}` }),
+      h("p", { class: "t-text", text: m.text }));
+  }
+
+  function upView(u) {
+    const state = u.state === "waiting" ? "uploading" : u.state;
+    const text = u.state === "done" ? w("tUploaded") : u.state === "error" ? w("tUploadFail", { why: u.error }) : w("tUploading", { p: u.pct });
+    return h("div", { class: `t-up ${state}`, "data-testid": "upload-progress", "data-state": state, "data-kind": u.kind },
+      h("p", { class: "t-up-name", text: `${u.kind === "clip" ? w("tClip") : w("tPhoto")} ${u.file.name || ""}` }),
+      h("progress", { max: 100, value: u.pct }),
+      h("p", { class: "t-up-text", role: u.state === "error" ? "alert" : null, text }),
+      u.state === "error" ? h("button", { type: "button", class: "btn ghost", text: "↻", "aria-label": "retry", onclick: () => retry(u) }) : null);
+  }
+
+  function stateOf(s) {
+    if (s.status === "ended") return "ended";
+    if (!s.id) return "sending";
+    return s.status;
+  }
+
+  function draw() {
+    const s = S();
+    if (!s || !s.chat) return;
+    const st = stateOf(s);
+    const c = s.call;
+    status.dataset.state = st;
+    let text;
+    if (s.phase === "refused") text = s.error;
+    else if (st === "sending") text = s.tries ? w("vRetry", { n: s.tries }) : w("tSending");
+    else if (st === "waiting") text = c && c.queue && c.queue.ahead > 0 ? w("tWaiting", { n: c.queue.ahead }) : w("tWaitingNext");
+    else if (st === "active") text = w("tActive");
+    else if (st === "held") text = w("tHeld");
+    else text = `${w("tEnded")} ${c && c.end_reason ? w("vEndedWhy")[c.end_reason] || "" : ""}`;
+    setText(status, text);
+    setText(title, w("tTitle"));
+    setText(back, w("vBack"));
+    setText(silentLabel, w("tSilent"));
+    silent.checked = !!s.silent;
+    setText(intro, w("tIntro"));
+    setText(attachLabel, `＋ ${w("tAttach")}`);
+    attachLabel.setAttribute("aria-label", w("tAttachHint"));
+    setText(hint, w("tAttachHint"));
+    input.placeholder = w("tInput");
+    setText(sendBtn, w("tSend"));
+    setText(fallback, `☎ ${w("fallback")}`);
+    setText(endBtn, st === "ended" ? w("tLeave") : w("vHangup"));
+    endBtn.onclick = st === "ended" ? leave : () => hangup();
+    const closed = st === "ended";
+    input.disabled = closed;
+    sendBtn.disabled = closed;
+    file.disabled = closed;
+
+    const sorted = Array.from(msgs.values()).sort((a, b) => a.id - b.id);
+    const sig = JSON.stringify([sorted.map((m) => m.id), local.map((m) => [m.lid, m.state]), getLang()]);
+    if (sig !== drawn) {
+      drawn = sig;
+      list.replaceChildren(...sorted.map(msgView), ...local.map(localView));
+      if (list.lastElementChild) list.lastElementChild.scrollIntoView({ block: "nearest" });
+    }
+    ups.replaceChildren(...uploads.map(upView));
+  }
+
+  return { draw, add, acked };
+}
