@@ -206,3 +206,18 @@ async def test_the_admin_lists_officer_accounts_and_nobody_else_may(staff):
     assert {u["username"] for u in r.json()["users"]} >= {"officer", "officer2"}
     assert all(u["role"] == "officer" for u in r.json()["users"])
     assert (await (await staff("dispatcher")).get("/api/admin/users")).status_code == 403
+
+
+async def test_the_timeline_survives_steps_taken_by_the_system_rather_than_a_person(client, staff, app):
+    from baojing import events
+    from baojing.deps import unit_of_work
+
+    a = await raise_alarm(client)
+    console = await staff()
+    inc = await incident_of(console, a["id"])
+    async with unit_of_work(app.state) as s:
+        await events.emit(s, "media.added", {"id": 1}, incident_id=inc["id"], actor="recorder", action="recording")
+    detail = await console.get(f"/api/incidents/{inc['id']}")
+    assert detail.status_code == 200
+    step = detail.json()["timeline"][-1]
+    assert step["name"] == "recording" and step["actor"] == "recorder" and step["actor_name"] is None

@@ -218,8 +218,11 @@ async def snapshot(session: AsyncSession, who: Principal) -> dict:
 
 async def _actor_names(session: AsyncSession, labels: list[str | None]) -> dict[str, str]:
     """Principal labels ("role:user id") to people's names, for the timeline."""
-    ids = {int(label.rsplit(":", 1)[1]) for label in labels
-           if label and not label.startswith("device:") and label.rsplit(":", 1)[1].isdigit()}
+    ids = set()
+    for label in labels:
+        role, _, uid = (label or "").partition(":")
+        if role and role != "device" and uid.isdigit():
+            ids.add(int(uid))
     if not ids:
         return {}
     rows = await session.execute(select(User.id, User.role, User.display_name).where(User.id.in_(ids)))

@@ -27,7 +27,9 @@
 //   myStationId: the logged-in user's station_id (null: no station, e.g. the city dispatcher)
 //   overdueAlerts: number of assignment.overdue alerts raised (sound + banners), one per assignment
 //   ctiPops:   number of cti.call events handled (matched: incident selected; or "no record" banner)
-//   showTab("queue" | "units"): switch the left column's tab
+//   showTab("queue" | "units" | "calls"): switch the left column's tab
+//   calls, call, callRings: the video desk (videodesk.js header): calls = Map<callId, CallOut>,
+//     call = {id, me, peers: Map<partyId, RTCPeerConnection>, …} for the call in view, or null
 // }
 // The first snapshot after login plays no siren (only incidents first seen later, from live events
 // or a resync snapshot, do); wait for window.baojing.ready before reading alertsPlayed.
@@ -87,6 +89,7 @@
 //   detail alerts: overdue-banner (data-assignment-id, data-unit-id; with overdue-dispatch,
 //     data-unit-id), cti-banner (data-call-id: "来电 138…" while a matched call rings)
 //   toast
+//   video desk (videodesk.js header): calls-tab, calls-pane, call-row, call-answer, call-view, …
 // -----------------------------------------------------------------------------------------------
 import { connectLive } from "/shared/live.js";
 import { get, post, setUnauthorizedHandler } from "./api.js";
@@ -97,6 +100,7 @@ import { QueueView, isActiveAssignment, isOverdue, timerEl } from "./queue.js";
 import { DetailView } from "./detail.js";
 import { UnitsView } from "./units.js";
 import * as sound from "./sound.js";
+import { VideoDesk } from "./videodesk.js";
 
 const OPEN = new Set(["new", "claimed"]);
 const RECENT_MS = 2 * 3600 * 1000;
@@ -154,6 +158,7 @@ let mapView = null;
 let queueView = null;
 let detailView = null;
 let unitsView = null;
+let videoDesk = null;
 
 // ---- start ------------------------------------------------------------------------------------
 function boot() {
@@ -197,6 +202,7 @@ function wireStatic() {
   });
   $("tab-queue").addEventListener("click", () => showTab("queue"));
   $("tab-units").addEventListener("click", () => showTab("units"));
+  $("calls-tab").addEventListener("click", () => showTab("calls"));
   $("closed-toggle").addEventListener("click", () => {
     const box = $("closed-box");
     box.classList.toggle("open");
@@ -261,7 +267,9 @@ async function startConsole(user) {
     initViews();
     const seq = await loadSnapshot(true);
     if (gen !== S.generation) return;
-    S.live = connectLive({ since: seq, onEvent, onResync, onState, onLive });
+    S.live = connectLive({ since: seq, onEvent, onResync, onState, onLive,
+      onMessage: (m) => videoDesk && videoDesk.onMessage(m) });
+    videoDesk.load();
     hooks.live = S.live;
   } catch (err) {
     if (gen !== S.generation) return;
@@ -299,6 +307,13 @@ function initViews() {
       onClaim: (id) => claimFromQueue(id),
     });
   }
+  if (!videoDesk) {
+    videoDesk = new VideoDesk({
+      pane: $("calls-pane"), view: $("call-view"), tab: $("calls-tab"), tabN: $("calls-tab-n"), hooks,
+      user: () => S.user, incident: (id) => S.incidents.get(id), units: () => S.units, select: (id) => select(id),
+      toast, send: (o) => Boolean(S.live && S.live.send(o)),
+    });
+  }
   if (!detailView) {
     detailView = new DetailView($("detail"), {
       claim: (id) => claim(id),
@@ -317,6 +332,7 @@ function initViews() {
 
 function teardown() {
   S.generation += 1;
+  if (videoDesk) videoDesk.stop();
   if (S.live) S.live.stop();
   S.live = null;
   hooks.live = null;
@@ -422,6 +438,7 @@ function onEvent(name, data, seq) {
 async function onResync() {
   try {
     await loadSnapshot(false);
+    if (videoDesk) videoDesk.load();
   } catch (err) {
     toast(errorText(err), true);
     if (S.live) S.live.drop();  // reconnect; the server sends resync again if needed
@@ -438,6 +455,7 @@ function onState(state) {
     if (wasDown && S.selectedId) refreshDetailSoon(S.selectedId);
     // Unit movements are not replayed: reload where every unit is.
     if (wasDown) loadUnits().catch(() => {});
+    if (wasDown && videoDesk) videoDesk.load();
   }
 }
 
@@ -461,6 +479,9 @@ function applyEvent(name, data) {
   else if (name === "unit.upserted") upsertUnit(data);
   else if (name === "assignment.overdue") applyOverdue(data);
   else if (name === "cti.call") applyCti(data);
+  if (videoDesk && (name.startsWith("call.") || name === "media.added" || name === "incident.upserted")) {
+    videoDesk.onEvent(name, data);
+  }
   if (S.conn === "live") S.lastLiveAt = Date.now();
 }
 
@@ -564,14 +585,14 @@ function onUnitClicked(unitId) {
 }
 
 function showTab(name) {
-  S.tab = name === "units" ? "units" : "queue";
+  S.tab = name === "units" || name === "calls" ? name : "queue";
   const units = S.tab === "units";
-  $("queue-pane").hidden = units;
-  $("units-pane").hidden = !units;
-  $("tab-queue").setAttribute("aria-selected", String(!units));
-  $("tab-units").setAttribute("aria-selected", String(units));
-  $("tab-queue").classList.toggle("on", !units);
-  $("tab-units").classList.toggle("on", units);
+  for (const [tab, pane, on] of [["tab-queue", "queue-pane", S.tab === "queue"], ["tab-units", "units-pane", units],
+    ["calls-tab", "calls-pane", S.tab === "calls"]]) {
+    $(pane).hidden = !on;
+    $(tab).setAttribute("aria-selected", String(on));
+    $(tab).classList.toggle("on", on);
+  }
   if (units) renderUnits();
 }
 
@@ -959,6 +980,7 @@ function tick() {
   if (queueView) queueView.tick();
   if (detailView) detailView.tick();
   if (unitsView && S.tab === "units") unitsView.tick();
+  if (videoDesk && S.user) videoDesk.tick();
   for (const el of $("alert-stack").querySelectorAll("[data-since]")) el.textContent = fmtAgeSince(Number(el.dataset.since));
   if (S.user) renderStale();
   // Flash the title while unclaimed incidents wait; end row flashes whose time is up.

@@ -133,3 +133,28 @@ export function playOverdue(onStart) {
   onStart && onStart();
   return true;
 }
+
+// A video or text alarm waits at the video desk: a telephone ring (two short bursts of a soft
+// 440 + 480 Hz sine pair), unlike the square-wave siren, so the operator knows it is a call.
+export function playRing(onStart) {
+  if (soundState() !== "on") return false;
+  const t0 = Math.max(ctx.currentTime + 0.02, busyUntil);
+  for (let r = 0; r < 2; r++) {
+    const start = t0 + r * 0.6;
+    for (const freq of [440, 480]) {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.type = "sine";
+      osc.frequency.setValueAtTime(freq, start);
+      gain.gain.setValueAtTime(0, start);
+      gain.gain.linearRampToValueAtTime(0.12, start + 0.02);
+      gain.gain.setValueAtTime(0.12, start + 0.38);
+      gain.gain.linearRampToValueAtTime(0, start + 0.4);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(start);
+      osc.stop(start + 0.42);
+    }
+  }
+  onStart && onStart();
+  return true;
+}

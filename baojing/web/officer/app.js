@@ -28,7 +28,11 @@
 //   markers: {caller, me}: its L.Marker objects (null when not drawn),
 //   state: () => {user, unit, assignment, incident, conn}, avl: () => the AVL state,
 //   platform: "ios" | "android" | "other" (the nav-link order in use),
+//   call: the video call the officer joined, or null (videocall.js: {id, me, peers, …}),
+//   me: () => the signed-in user's id,
 // }
+// Video calls (videocall.js): call-invite, call-join, call-decline, call-view, call-state,
+//   call-remote (data-party-id), call-local, call-mute, call-leave
 import { api, get, post, setUnauthorizedHandler } from "/officer/api.js";
 import { t, lang, setLang, pick, errorText, distanceText, agoText, applyStatic } from "/officer/i18n.js";
 import { createAvl, distanceM } from "/officer/avl.js";
@@ -39,6 +43,7 @@ import {
 import { navLinks, detectPlatform } from "/officer/navlinks.js";
 import { OfficerMap } from "/officer/mapview.js";
 import { connectLive } from "/shared/live.js";
+import { createVideoCall } from "/officer/videocall.js";
 
 const $ = (id) => document.getElementById(id);
 const ACTIVE = new Set(["accepted", "en_route", "on_scene"]);
@@ -66,7 +71,9 @@ const hooks = (window.baojing = {
   offersAlerted: 0, lastOffer: null, map: null, markers: { caller: null, me: null }, platform,
   state: () => ({ user: S.user, unit: S.unit, assignment: S.assignment, incident: S.incident, conn: S.conn }),
   avl: () => (S.avl ? S.avl.state() : null),
+  me: () => (S.user ? S.user.id : null),
 });
+const videoCall = createVideoCall({ hooks, send: (o) => Boolean(S.live && S.live.send(o)), toast: (...a) => toast(...a) });
 
 // ---- small helpers ------------------------------------------------------------------------------
 function h(tag, attrs, ...children) {
@@ -251,6 +258,7 @@ async function logout(ask = true) {
 }
 
 function stopApp() {
+  videoCall.close();
   if (S.live) S.live.stop();
   S.live = null;
   if (S.avl) S.avl.dispose();
@@ -284,6 +292,7 @@ async function startApp(user) {
     since: null,
     onEvent,
     onLive: () => { /* nothing unsequenced is sent to officers today */ },
+    onMessage: (m) => videoCall.onMessage(m),
     onResync: () => reloadMe(),
     onState: (s) => {
       setConn(s);
@@ -880,6 +889,7 @@ function reloadSoon(ms = 250) {
 }
 
 function onEvent(name, data) {
+  if (name.startsWith("call.")) videoCall.onEvent(name, data);
   if (name === "dispatch.offer") {
     hooks.lastOffer = { ...data };
     if (data.assignment && data.assignment.status === "dispatched") openOffer(data.assignment);
