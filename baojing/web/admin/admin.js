@@ -41,7 +41,7 @@
 //     import-server-message, import-close
 //   toast
 // -----------------------------------------------------------------------------------------------
-import { get, post, setUnauthorizedHandler } from "./api.js";
+import { get, post, setUnauthorizedHandler } from "/shared/api.js";
 import { t, setLang, lang, applyStatic, errorText, roleLabel, pick } from "./i18n.js";
 import { download } from "./util.js";
 import { stationsCsv, unitsCsv } from "./csv.js";

@@ -1,5 +1,5 @@
 // Stations tab: the table and the add/edit form (the map drawing lives in adminmap.js).
-import { post, put } from "./api.js";
+import { post, put } from "/shared/api.js";
 import { t, pick, errorText, lang } from "./i18n.js";
 import { h, clear, fix6 } from "./util.js";
 import { parseRing, formatRing, insideRing, ringsOverlap } from "./csv.js";

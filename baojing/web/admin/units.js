@@ -1,5 +1,5 @@
 // Units tab: the table and the add/edit form.
-import { post, put } from "./api.js";
+import { post, put } from "/shared/api.js";
 import { t, pick, lang, errorText, kindLabel, statusLabel, KIND_CODES } from "./i18n.js";
 import { h, clear } from "./util.js";
 

@@ -92,15 +92,17 @@
 //   video desk (videodesk.js header): calls-tab, calls-pane, call-row, call-answer, call-view, …
 // -----------------------------------------------------------------------------------------------
 import { connectLive } from "/shared/live.js";
-import { get, post, setUnauthorizedHandler } from "./api.js";
+import { get, post, setDateListener, setUnauthorizedHandler } from "/shared/api.js";
 import { t, setLang, lang, applyStatic, errorText, distanceText, etaText } from "./i18n.js";
-import { h, clear, now, parseTime, fmtClock, phoneEl } from "./util.js";
+import { h, clear, now, parseTime, fmtClock, phoneEl, noteServerDate } from "./util.js";
 import { MapView } from "./mapview.js";
 import { QueueView, isActiveAssignment, isOverdue, timerEl } from "./queue.js";
 import { DetailView } from "./detail.js";
 import { UnitsView } from "./units.js";
 import * as sound from "./sound.js";
 import { VideoDesk } from "./videodesk.js";
+
+setDateListener(noteServerDate); // "time since received" follows the server's clock
 
 const OPEN = new Set(["new", "claimed"]);
 const RECENT_MS = 2 * 3600 * 1000;

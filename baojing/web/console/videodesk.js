@@ -24,7 +24,7 @@
 //   call-close (the view of an ended call), call-error (data-code), evidence-list, evidence-item
 //   (data-media-id, data-kind), chat-list, chat-message (data-role, data-message-id), chat-input,
 //   chat-send
-import { get, post } from "./api.js";
+import { get, post } from "/shared/api.js";
 import { lang, errorText } from "./i18n.js";
 import { h, clear, now, parseTime, fmtAge, fmtClock, phoneEl } from "./util.js";
 import { Mesh, quality, localMedia } from "./rtc.js";

@@ -33,7 +33,7 @@
 // }
 // Video calls (videocall.js): call-invite, call-join, call-decline, call-view, call-state,
 //   call-remote (data-party-id), call-local, call-mute, call-leave
-import { api, get, post, setUnauthorizedHandler } from "/officer/api.js";
+import { api, get, post, setUnauthorizedHandler } from "/shared/api.js";
 import { t, lang, setLang, pick, errorText, distanceText, agoText, applyStatic } from "/officer/i18n.js";
 import { createAvl, distanceM } from "/officer/avl.js";
 import {

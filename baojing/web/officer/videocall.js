@@ -9,7 +9,7 @@
 //   (aria-pressed), call-leave, call-error
 // window.baojing.call: null, or {id, me, peers: Map<partyId, RTCPeerConnection>, status, state,
 //   joinedAt (Date.now() of the join tap), firstFrameAt: {partyId: Date.now() of the first frame}}
-import { get, post } from "/officer/api.js";
+import { get, post } from "/shared/api.js";
 import { lang } from "/officer/i18n.js";
 import { Mesh, localMedia } from "/console/rtc.js";
 

@@ -1,0 +1,40 @@
+// Small DOM helpers shared by the staff pages (no framework).
+
+// h("div", {class: "x", testid: "y", onclick: fn}, child, "text", [more]) -> element
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  let value;
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "testid") el.setAttribute("data-testid", v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "value") value = v;
+    else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "checked" || k === "disabled" || k === "selected") el[k] = Boolean(v);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  append(el, children);
+  if (value !== undefined) el.value = value;
+  return el;
+}
+
+export function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+// Replace an element's children (null / false children are skipped, as in h()).
+export function put(el, ...children) {
+  clear(el);
+  append(el, children);
+  return el;
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
