@@ -3,79 +3,25 @@
 // Browsers only start audio after a user gesture: unlockSound() runs in every tap handler, so the
 // login button, the duty switch or any tap on the page arms it.
 
+import { audioNow, initSound, onSoundState, soundState, tone, unlock } from "/shared/audio.js";
+
 const TONES = [1050, 740];     // hi-lo, Hz
 const SEGMENT = 0.4;           // seconds per tone
 const SEGMENTS = 4;            // 1.6 s of siren
 const PERIOD_MS = 2300;        // siren + a short pause, repeated until stopped
 const VIBRATION = [700, 250, 700, 250, 700];
 
-let ctx = null;
 let timer = null;
-let stateListeners = [];
 
-function emit() {
-  const s = soundState();
-  for (const fn of stateListeners) fn(s);
-}
-
-export function onSoundState(fn) {
-  stateListeners.push(fn);
-}
-
-function ensureContext() {
-  if (ctx) return ctx;
-  const AC = window.AudioContext || window.webkitAudioContext;
-  if (!AC) return null;
-  try {
-    ctx = new AC();
-  } catch {
-    return null;
-  }
-  ctx.onstatechange = emit;
-  return ctx;
-}
-
-// "on" (a siren will be heard), "off" (needs a tap), "unsupported".
-export function soundState() {
-  if (!(window.AudioContext || window.webkitAudioContext)) return "unsupported";
-  return ctx && ctx.state === "running" ? "on" : "off";
-}
-
-export function initSound() {
-  ensureContext();
-  emit();
-}
-
-// From a user gesture (or whenever the autoplay policy allows it).
-export async function unlockSound() {
-  const c = ensureContext();
-  if (c && c.state !== "running") {
-    try { await c.resume(); } catch { /* still off */ }
-  }
-  emit();
-  return soundState();
-}
-
-function tone(start, duration, freq, level) {
-  const osc = ctx.createOscillator();
-  const gain = ctx.createGain();
-  osc.type = "square";
-  osc.frequency.setValueAtTime(freq, start);
-  gain.gain.setValueAtTime(0, start);
-  gain.gain.linearRampToValueAtTime(level, start + 0.01);
-  gain.gain.setValueAtTime(level, start + duration - 0.02);
-  gain.gain.linearRampToValueAtTime(0, start + duration);
-  osc.connect(gain).connect(ctx.destination);
-  osc.start(start);
-  osc.stop(start + duration + 0.02);
-}
+export { onSoundState, soundState, initSound };
+export const unlockSound = unlock;
 
 function siren() {
   if (soundState() !== "on") {
     unlockSound();  // allowed when the page already had a gesture or the policy permits
     return false;
   }
-  const t0 = ctx.currentTime + 0.03;
+  const t0 = audioNow() + 0.03;
   for (let i = 0; i < SEGMENTS; i++) tone(t0 + i * SEGMENT, SEGMENT, TONES[i % 2], 0.5);
   return true;
 }
@@ -108,7 +54,7 @@ export const alarming = () => timer !== null;
 // A short beep to confirm that sound works (after the officer taps "enable sound").
 export function testBeep() {
   if (soundState() !== "on") return false;
-  tone(ctx.currentTime + 0.02, 0.15, 880, 0.3);
+  tone(audioNow() + 0.02, 0.15, 880, 0.3);
   return true;
 }
 
