@@ -3,7 +3,9 @@
 `POST /api/alarms` reads the body, gives it a number and broadcasts a small `incident.upserted`
 frame to every connected WebSocket; no database, no validation, no auth. `/ws` speaks just enough
 of the real protocol (hello -> ready) for bench/intake.py to use it unchanged, and
-`/api/auth/login` hands out a dummy cookie.
+`/api/auth/login` hands out a dummy cookie. `/ws-avl` is the floor for bench/avl.py: after the
+hello it answers each `{"type": "positions", "id", "points"}` with a `positions.ack` (no
+validation, no board).
 
 Run: .venv/bin/python -m bench.floor --port 8999
 """
@@ -79,11 +81,29 @@ async def _drain(ws: WebSocket) -> None:
         return
 
 
+async def avl_ws(ws: WebSocket) -> None:
+    """AVL floor: hello -> ready, then one positions.ack per positions message."""
+    await ws.accept()
+    try:
+        await ws.receive_text()  # hello
+        await ws.send_text(json.dumps({"type": "ready", "seq": 0, "principal": {"kind": "staff", "role": "officer"}}))
+        while True:
+            text = await ws.receive_text()
+            if '"positions"' in text:
+                m = json.loads(text)
+                n = len(m.get("points") or ())
+                await ws.send_text(json.dumps({"type": "positions.ack", "id": m.get("id"), "accepted": n,
+                                               "flagged": [None] * n}))
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+
+
 app = Starlette(routes=[
     Route("/healthz", healthz),
     Route("/api/auth/login", login, methods=["POST"]),
     Route("/api/alarms", alarms, methods=["POST"]),
     WebSocketRoute("/ws", ws_endpoint),
+    WebSocketRoute("/ws-avl", avl_ws),
 ])
 
 

@@ -219,6 +219,13 @@ def test_officer_goes_on_duty_takes_a_dispatch_navigates_and_clears(server, brow
         wait_until(lambda: unit(dispatcher, "双塔21")["status"] == "on_scene", "on_scene on /api/units")
         expect(page.get_by_test_id("status-clear")).to_have_class(re.compile(r"\bnext\b"))
 
+        # A scene photo goes to the incident's evidence.
+        page.get_by_test_id("photo-input").set_input_files(
+            {"name": "scene.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff\xe0" + b"\0" * 4096})
+        expect(page.get_by_test_id("photo-item").first).to_have_attribute("data-state", "done")
+        media = dispatcher.get(f"/api/incidents/{incident_id}/media").json()["media"]
+        assert [m["kind"] for m in media] == ["photo"]
+
         page.get_by_test_id("status-clear").click()
         dialog = page.get_by_test_id("clear-dialog")
         expect(dialog).to_be_visible()

@@ -21,6 +21,8 @@
 //   status-actions, status-en-route, status-on-scene, status-backup, status-clear (the next step
 //   has class "next"), clear-dialog, disposition-<code>, clear-note, clear-confirm, clear-cancel,
 //   backup-dialog, backup-note, backup-confirm, backup-cancel
+//   photo-pick (label), photo-input (file input, camera), photo-list, photo-item (data-state =
+//     uploading | done | error): scene photos sent to the incident's evidence
 // window.baojing = {
 //   offersAlerted: number of dispatch offers that started the alert (siren/vibration/notification),
 //   lastOffer: the last dispatch.offer data {assignment, incident_id} (+ alert: {sound, vibrate}),
@@ -856,6 +858,32 @@ async function confirmClear() {
   }
 }
 
+// ---- scene photos: each goes to the incident's evidence, with its own progress line ------------
+function uploadPhotos(files) {
+  const a = S.assignment;
+  if (!a) return;
+  for (const file of files) {
+    const line = document.createElement("li");
+    line.setAttribute("data-testid", "photo-item");
+    const say = (text, state) => { line.textContent = `${file.name} · ${text}`; line.dataset.state = state; };
+    say(t("photo_uploading", { pct: 0 }), "uploading");
+    $("c-photos").prepend(line);
+    const form = new FormData();
+    form.append("file", file);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/assignments/${a.id}/photos`);
+    xhr.upload.onprogress = (e) => e.lengthComputable && say(t("photo_uploading", { pct: Math.round((100 * e.loaded) / e.total) }), "uploading");
+    xhr.onload = () => {
+      if (xhr.status === 201) return say(t("photo_done"), "done");
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      say(t("photo_failed", { why: errorText({ status: xhr.status, ...(body || {}) }) }), "error");
+    };
+    xhr.onerror = () => say(t("photo_failed", { why: t("err_network") }), "error");
+    xhr.send(form);
+  }
+}
+
 function openBackup() {
   $("backup-note").value = "";
   setError($("backup-error"), null);
@@ -972,6 +1000,7 @@ function wire() {
   $("clear-confirm").addEventListener("click", confirmClear);
   $("backup-cancel").addEventListener("click", () => closeSheet("backup-sheet"));
   $("backup-confirm").addEventListener("click", confirmBackup);
+  $("c-photo").addEventListener("change", (e) => { uploadPhotos([...e.target.files]); e.target.value = ""; });
   $("c-recenter").addEventListener("click", () => {
     if (S.map && S.incident) S.map.recenter(callerPosition(S.incident), myPosition());
   });
