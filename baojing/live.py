@@ -80,8 +80,11 @@ def alarm_ids(ev: Published) -> list[int]:
 class Connection:
     who: Principal
     limit: int
+    token: str | None = None  # a staff socket's session cookie, to check it is still valid
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
     overflowed: bool = False
+    revoked: bool = False
+    closed: bool = False
 
     def offer(self, ev: Published | None, text: str) -> None:
         if self.overflowed:
@@ -99,18 +102,32 @@ class Hub:
         self.sessions, self.bus, self.settings, self.audit = sessions, bus, settings, audit
         self.last = 0
         self.connections: set[Connection] = set()
+        # Who is listening, by what they may hear: an event reaches its audience by a lookup, not
+        # by asking each of ten thousand officers' sockets whether it is theirs.
+        self._reach: dict[tuple, set[Connection]] = {}
         self._inbox: asyncio.Queue[Published] = asyncio.Queue()
         self._task: asyncio.Task | None = None
+        self._checker: asyncio.Task | None = None
 
     async def start(self) -> None:
         async with self.sessions() as s:
             self.last = await events.last_seq(s)
         self.bus.subscribe(self._receive)
         self._task = asyncio.create_task(self._pump())
+        self._checker = asyncio.create_task(self._check_sessions())
 
     async def close(self) -> None:
-        if self._task:
-            self._task.cancel()
+        for task in (self._task, self._checker):
+            if task:
+                task.cancel()
+
+    async def _check_sessions(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.ws_ping_seconds)
+            try:
+                await self.revalidate()
+            except Exception:
+                log.exception("checking sessions of open sockets failed")
 
     async def _receive(self, ev: Published) -> None:
         self._inbox.put_nowait(ev)
@@ -148,28 +165,35 @@ class Hub:
     def _deliver(self, ev: Published) -> None:
         self.last = ev.seq
         text = None
-        for conn in self.connections:
+        for conn in self.reach(_audience_key(ev)):
             if may_see(conn.who, ev):
                 text = text or frame(ev)
                 conn.offer(ev, text)
 
-    def broadcast(self, name: str, data: dict, to) -> None:
-        """Send something current but not worth replaying (positions of moving units) to every
-        connection `to(who)` accepts. It carries no sequence number: a client that misses one
-        gets the next, or reloads the snapshot."""
-        text = None
-        for conn in self.connections:
-            if to(conn.who):
-                text = text or json.dumps({"type": "live", "name": name, "data": to_jsonable_python(data)},
-                                          ensure_ascii=False)
+    def reach(self, key: tuple) -> set[Connection]:
+        """Connections of ("consoles",), ("device", id), ("unit", id) or ("user", id)."""
+        return self._reach.get(key, _NOBODY)
+
+    def present(self) -> set[tuple]:
+        """Every device and user with an open socket."""
+        return {k for k, conns in self._reach.items() if conns and k[0] in ("device", "user")}
+
+    def broadcast(self, key: tuple, name: str, data: dict) -> None:
+        """Send something current but not worth replaying (positions of moving units) to one
+        audience. It carries no sequence number: a client that misses one gets the next, or
+        reloads the snapshot."""
+        conns = self.reach(key)
+        if conns:
+            text = json.dumps({"type": "live", "name": name, "data": to_jsonable_python(data)}, ensure_ascii=False)
+            for conn in conns:
                 conn.offer(None, text)
 
-    def send(self, text: str, to) -> int:
-        """Send one ready-made frame (call signalling) to every connection `to(who)` accepts;
-        returns how many were reached."""
+    def send(self, text: str, key: tuple, to=None) -> int:
+        """Send one ready-made frame (call signalling) to the connections of `key` that `to(who)`
+        accepts; returns how many were reached."""
         n = 0
-        for conn in self.connections:
-            if to(conn.who):
+        for conn in self.reach(key):
+            if to is None or to(conn.who):
                 conn.offer(None, text)
                 n += 1
         return n
@@ -177,10 +201,69 @@ class Hub:
     def register(self, who: Principal) -> Connection:
         conn = Connection(who, self.settings.ws_queue_limit)
         self.connections.add(conn)
+        self._index(conn)
         return conn
 
     def unregister(self, conn: Connection) -> None:
         self.connections.discard(conn)
+        self._unindex(conn)
+
+    def rename(self, conn: Connection, who: Principal) -> None:
+        """The rights behind an open socket changed (an officer moved to another unit)."""
+        self._unindex(conn)
+        conn.who = who
+        self._index(conn)
+
+    def _index(self, conn: Connection) -> None:
+        for key in _keys(conn.who):
+            self._reach.setdefault(key, set()).add(conn)
+
+    def _unindex(self, conn: Connection) -> None:
+        for key in _keys(conn.who):
+            conns = self._reach.get(key)
+            if conns is not None:
+                conns.discard(conn)
+                if not conns:
+                    del self._reach[key]
+
+    async def revalidate(self) -> None:
+        """Every staff socket's login, checked for all of them in one query: a revoked or expired
+        session is closed within one ping period, without a query per socket."""
+        staff = [c for c in self.connections if c.who.kind == "staff" and c.token]
+        if not staff:
+            return
+        async with self.sessions() as s:
+            valid = await auth.valid_session_hashes(s, {c.token for c in staff})
+        for conn in staff:
+            if auth.token_hash(conn.token) not in valid:
+                conn.revoked = True
+                conn.queue.put_nowait(None)
+
+
+_NOBODY: frozenset = frozenset()
+
+
+def _keys(who: Principal) -> list[tuple]:
+    keys = []
+    if who.console:
+        keys.append(("consoles",))
+    if who.kind == "caller":
+        keys.append(("device", who.device_id))
+    if who.unit_id is not None:
+        keys.append(("unit", who.unit_id))
+    if who.user_id is not None:
+        keys.append(("user", who.user_id))
+    return keys
+
+
+def _audience_key(ev: Published) -> tuple:
+    if ev.scope == events.STAFF:
+        return ("consoles",)
+    if ev.scope == events.DEVICE:
+        return ("device", ev.device_id)
+    if ev.scope == events.UNIT:
+        return ("unit", ev.unit_id)
+    return ("user", ev.user_id)
 
 
 async def _principal(ws: WebSocket, hello: dict, sessions) -> Principal | None:
@@ -237,6 +320,7 @@ async def live(ws: WebSocket):
         await _error(ws, "forbidden", "您的角色没有可订阅的实时信息", "Your role has no live feed", CLOSE_FORBIDDEN)
         return
     conn = hub.register(who)
+    conn.token = ws.cookies.get(SESSION_COOKIE) if who.kind == "staff" else None
     try:
         await _serve(ws, conn, since, hub, settings, app.state.board)
     except WebSocketDisconnect:
@@ -275,25 +359,26 @@ async def _serve(ws: WebSocket, conn: Connection, since: int | None, hub: Hub, s
     receiver = asyncio.create_task(_incoming(ws, conn, board))
     try:
         while True:
-            getter = asyncio.ensure_future(conn.queue.get())
-            done, _ = await asyncio.wait({getter, receiver}, timeout=settings.ws_ping_seconds,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                if receiver in done:
-                    return
-                if who.kind == "staff":
-                    now = await _still_logged_in(ws, hub)
-                    if now is None:
-                        await _error(ws, "unauthorized", "登录已过期", "Your session has ended", CLOSE_UNAUTHORIZED)
-                        return
-                    if now != who:  # e.g. an officer moved to another unit: follow the new rights
-                        who = conn.who = now
+            # One timeout, no task per frame: at thousands of sockets the garbage of a future and
+            # a wait() per message stalled the whole loop (bench/README.md, AVL).
+            try:
+                async with asyncio.timeout(settings.ws_ping_seconds):
+                    item = await conn.queue.get()
+            except TimeoutError:
+                if who.kind == "staff" and who.role == roles.OFFICER:
+                    unit_id = board.unit_of_user.get(who.user_id)
+                    if unit_id != who.unit_id:  # moved to another unit: follow the new rights
+                        hub.rename(conn, replace(who, unit_id=unit_id))
+                        who = conn.who
                 await ws.send_json({"type": "ping", "seq": cursor})
                 continue
-            item = getter.result()
             if item is None:
-                await ws.close(CLOSE_SLOW)
+                if conn.closed:
+                    return
+                if conn.revoked:
+                    await _error(ws, "unauthorized", "登录已过期", "Your session has ended", CLOSE_UNAUTHORIZED)
+                else:
+                    await ws.close(CLOSE_SLOW)
                 return
             ev, text = item
             if ev is None:
@@ -321,7 +406,9 @@ async def _incoming(ws: WebSocket, conn: Connection, board: Board) -> None:
             if reply is not None:
                 conn.offer(None, json.dumps(reply))
     except (WebSocketDisconnect, RuntimeError):
-        return
+        # Wake the sender so the socket is let go at once, not at the next ping.
+        conn.closed = True
+        conn.queue.put_nowait(None)
 
 
 def _positions(text: str, who: Principal, board: Board) -> dict | None:
@@ -332,8 +419,3 @@ def _positions(text: str, who: Principal, board: Board) -> dict | None:
                 "message_en": f"Bad positions message: {e.errors()[0]['msg']}"}
     ack = avl.ingest(board, who, msg.points)
     return {"type": "positions.ack", "id": msg.id, **ack}
-
-
-async def _still_logged_in(ws: WebSocket, hub: Hub) -> Principal | None:
-    async with hub.sessions() as s:
-        return await _staff(ws, s)

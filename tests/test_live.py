@@ -224,3 +224,17 @@ async def test_the_hub_puts_events_published_out_of_order_back_in_order(app):
     got = [(await asyncio.wait_for(conn.queue.get(), 2))[0].seq - base for _ in range(3)]
     assert got == [1, 2, 4]
     hub.unregister(conn)
+
+
+async def test_a_console_whose_session_ends_is_disconnected(live_server):
+    base, _ = live_server
+    cookie = await login_cookie(base)
+    ws, ready = await connect(base, cookie=cookie)
+    assert ready["type"] == "ready"
+    async with httpx.AsyncClient(base_url=base, headers={"Cookie": cookie}) as c:
+        assert (await c.post("/api/auth/logout")).status_code == 204
+    while (m := json.loads(await asyncio.wait_for(ws.recv(), 5)))["type"] != "error":
+        pass
+    assert m["code"] == "unauthorized"
+    with pytest.raises(websockets.exceptions.ConnectionClosed):
+        await asyncio.wait_for(ws.recv(), 5)

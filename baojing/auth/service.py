@@ -44,7 +44,7 @@ class Principal:
         return self.kind == "staff" and self.role in roles.CONSOLE
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -84,7 +84,7 @@ async def check_password(sessions: async_sessionmaker, username: str, password: 
 
 async def open_login(session: AsyncSession, user: User, hours: int) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(LoginSession(token_hash=_token_hash(token), user_id=user.id,
+    session.add(LoginSession(token_hash=token_hash(token), user_id=user.id,
                              expires_at=utcnow() + timedelta(hours=hours)))
     await audit(session, Principal("staff", user.role, user.id, display_name=user.display_name),
                 "login", "user", user.id)
@@ -92,7 +92,20 @@ async def open_login(session: AsyncSession, user: User, hours: int) -> str:
 
 
 async def logout(session: AsyncSession, token: str) -> None:
-    await session.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+    await session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+
+
+async def valid_session_hashes(session: AsyncSession, tokens: set[str]) -> set[str]:
+    """Which of these session tokens still belong to an active account, as their hashes."""
+    hashes = [token_hash(t) for t in tokens]
+    valid: set[str] = set()
+    for i in range(0, len(hashes), 500):
+        rows = await session.scalars(
+            select(LoginSession.token_hash).join(User, User.id == LoginSession.user_id)
+            .where(LoginSession.token_hash.in_(hashes[i:i + 500]), LoginSession.expires_at > utcnow(),
+                   User.active.is_(True)))
+        valid.update(rows)
+    return valid
 
 
 async def principal_for_session(session: AsyncSession, token: str | None) -> Principal | None:
@@ -101,7 +114,7 @@ async def principal_for_session(session: AsyncSession, token: str | None) -> Pri
     row = (await session.execute(
         select(User, LoginSession.expires_at)
         .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.token_hash == _token_hash(token), User.active.is_(True))
+        .where(LoginSession.token_hash == token_hash(token), User.active.is_(True))
     )).first()
     if row is None or row.expires_at <= utcnow():
         return None
@@ -133,7 +146,7 @@ async def issue_device(session: AsyncSession) -> tuple[Device, str]:
 
 async def issue_token(session: AsyncSession, device_id: int) -> str:
     token = secrets.token_urlsafe(24)
-    session.add(DeviceToken(token_hash=_token_hash(token), device_id=device_id))
+    session.add(DeviceToken(token_hash=token_hash(token), device_id=device_id))
     await session.flush()
     return token
 
@@ -143,7 +156,7 @@ async def device_by_token(session: AsyncSession, token: str | None) -> Device | 
         return None
     return await session.scalar(
         select(Device).join(DeviceToken, DeviceToken.device_id == Device.id)
-        .where(DeviceToken.token_hash == _token_hash(token)))
+        .where(DeviceToken.token_hash == token_hash(token)))
 
 
 async def accept_terms(session: AsyncSession, device: Device, version: str) -> None:

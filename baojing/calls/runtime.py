@@ -95,11 +95,7 @@ class CallsRuntime:
             log.exception("announcing merged calls %s failed", call_ids)
 
     def present(self) -> set[tuple[str, int | None]]:
-        out = set()
-        for conn in self.state.hub.connections:
-            who = conn.who
-            out.add(("device", who.device_id) if who.kind == "caller" else ("user", who.user_id))
-        return out
+        return self.state.hub.present()
 
     async def _loop(self) -> None:
         while True:

@@ -91,6 +91,11 @@ class RosterParty:
             return self.role == CALLER and self.device_id == who.device_id
         return self.user_id is not None and self.user_id == who.user_id
 
+    @property
+    def key(self) -> tuple:
+        """Where the hub finds this party's sockets."""
+        return ("device", self.device_id) if self.role == CALLER else ("user", self.user_id)
+
 
 @dataclass
 class RosterCall:
@@ -205,7 +210,7 @@ class Relay:
         if target is None or target.id == me.id:
             return error("unknown_party", "对方不在这个通话中", f"Party {msg.to} is not in this call", raw)
         frame = json.dumps({"type": "signal", "call_id": call.id, "from": me.id, "data": data}, ensure_ascii=False)
-        if not self.hub.send(frame, target.is_):
+        if not self.hub.send(frame, target.key, target.is_):
             return error("peer_offline", "对方暂时不在线", f"Party {msg.to} is not connected right now", raw)
         return None
 
@@ -213,4 +218,4 @@ class Relay:
         text = json.dumps(frame)
         for p in call.parties.values():
             if p.id != me.id:
-                self.hub.send(text, p.is_)
+                self.hub.send(text, p.key, p.is_)

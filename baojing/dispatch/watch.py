@@ -33,9 +33,9 @@ def moved_listener(state):
         if not moved:
             return
         hub = state.hub
-        hub.broadcast("units.moved", {"units": [
+        hub.broadcast(("consoles",), "units.moved", {"units": [
             {"id": u.id, "position": {"lat": u.lat, "lon": u.lon, "accuracy_m": u.accuracy_m, "at": u.at}}
-            for u in moved]}, lambda who: who.console)
+            for u in moved]})
         by_id = {u.id: u for u in moved}
         async with state.sessions() as s:
             rows = (await s.execute(
@@ -51,6 +51,6 @@ def moved_listener(state):
                                                    "eta_s": eta_seconds(u.kind, d)}}
             if show:
                 data["unit"]["position"] = {"lat": u.lat, "lon": u.lon}
-            hub.broadcast("responder.moved", data, lambda who, d=device_id: who.kind == "caller" and who.device_id == d)
+            hub.broadcast(("device", device_id), "responder.moved", data)
 
     return on_moved
