@@ -57,7 +57,7 @@ async def seed_units(db_url: str, n: int, rng: random.Random) -> list[dict]:
 
     from baojing.auth import roles
     from baojing.auth.models import LoginSession, User
-    from baojing.auth.service import _hasher, _token_hash
+    from baojing.auth.service import _hasher, token_hash
     from baojing.dispatch.models import Station, Unit, UnitMember
 
     now = datetime.now(timezone.utc)
@@ -87,7 +87,7 @@ async def seed_units(db_url: str, n: int, rng: random.Random) -> list[dict]:
             await c.execute(insert(UnitMember), [
                 {"user_id": uid[f"bench-officer-{u['i']:05d}"], "unit_id": unit_id[f"压测{u['i']:05d}"]} for u in units])
             await c.execute(insert(LoginSession), [
-                {"token_hash": _token_hash(u["token"]), "user_id": uid[f"bench-officer-{u['i']:05d}"],
+                {"token_hash": token_hash(u["token"]), "user_id": uid[f"bench-officer-{u['i']:05d}"],
                  "created_at": now, "expires_at": now + timedelta(hours=6)} for u in units])
             for u in units:
                 u["unit_id"] = unit_id[f"压测{u['i']:05d}"]
