@@ -36,8 +36,8 @@ import httpx
 import websockets
 from websockets.asyncio.client import connect as ws_connect
 
-from bench.intake import (HOST, ROOT, Run, Server, baojing_cmd, cpu_seconds, describe_source, fmt,
-                          machine_busy_seconds, pct, prepare_database, stats)
+from bench.intake import (ROOT, Run, Server, baojing_cmd, cpu_seconds, describe_source,
+                          machine_busy_seconds, pct, prepare_database, stats, compare_table)
 
 perf = time.perf_counter
 LAT = (41.45, 41.72)
@@ -555,13 +555,7 @@ def table(ours: dict, floor: dict | None) -> str:
         ("generator CPU % of 1 core", lambda r: r["generator_cpu_pct"], False),
         ("other processes CPU % (noise)", lambda r: r["other_processes_cpu_pct"], False),
     ]
-    out = [f"{'':31}{'baojing':>13}{'floor':>13}{'ours/floor':>11}", "-" * 68]
-    for label, get, ratio in rows:
-        a = get(ours)
-        b = get(floor) if floor else None
-        r = f"{a / b:.1f}x" if ratio and isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else ""
-        out.append(f"{label:31}{fmt(a):>13}{fmt(b):>13}{r:>11}")
-    return "\n".join(out)
+    return compare_table(rows, ours, floor, label_w=31, col_w=13)
 
 
 async def main_async(args) -> int:

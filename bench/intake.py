@@ -496,12 +496,17 @@ def table(ours: dict, floor: dict | None) -> str:
         ("server CPU % of 1 core", lambda r: r["server_cpu_pct"], False),
         ("other processes CPU % (noise)", lambda r: r["other_processes_cpu_pct"], False),
     ]
-    out = [f"{'':30}{'baojing':>12}{'floor':>12}{'ours/floor':>12}", "-" * 66]
+    return compare_table(rows, ours, floor)
+
+
+def compare_table(rows, ours: dict, floor: dict | None, label_w: int = 30, col_w: int = 12) -> str:
+    """Ours, the floor and their ratio, one row per (label, getter, show the ratio) triple."""
+    out = [f"{'':{label_w}}{'baojing':>{col_w}}{'floor':>{col_w}}{'ours/floor':>{col_w}}", "-" * (label_w + 3 * col_w)]
     for label, get, ratio in rows:
         a = get(ours)
         b = get(floor) if floor else None
         r = f"{a / b:.1f}x" if ratio and isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else ""
-        out.append(f"{label:30}{fmt(a):>12}{fmt(b):>12}{r:>12}")
+        out.append(f"{label:{label_w}}{fmt(a):>{col_w}}{fmt(b):>{col_w}}{r:>{col_w}}")
     return "\n".join(out)
 
 
