@@ -6,6 +6,7 @@
 import { wgs84ToGcj02, gcj02ToWgs84 } from "/shared/geo.js";
 import { t, pick, lang } from "./i18n.js";
 import { esc } from "./util.js";
+import { addBaseTiles } from "/shared/basemap.js";
 
 const PALETTE = ["#38bdf8", "#f472b6", "#a3e635", "#fb923c", "#c084fc", "#2dd4bf", "#f87171", "#facc15"];
 const DRAFT = "#fde047";
@@ -28,15 +29,8 @@ export class StationMap {
     this.map = L.map(el, { center: this.toMap(c[0], c[1]), zoom: this.cfg.zoom || 11, zoomControl: true,
       attributionControl: true, doubleClickZoom: false });
     this.map.attributionControl.setPrefix(false);
-    this.tiles = Boolean(this.cfg.tiles && this.cfg.tiles !== "none" && this.cfg.url);
-    if (this.tiles) {
-      L.tileLayer(this.cfg.url, {
-        subdomains: this.cfg.subdomains && this.cfg.subdomains.length ? this.cfg.subdomains : "abc",
-        attribution: esc(this.cfg.attribution || ""), maxZoom: 18, minZoom: 3,
-      }).addTo(this.map);
-    } else {
-      el.classList.add("bj-no-tiles");
-    }
+    this.tiles = addBaseTiles(this.map, this.cfg);
+    if (!this.tiles) el.classList.add("bj-no-tiles");
     this.map.createPane("bj-districts").style.zIndex = 350;
     this.map.createPane("bj-juris").style.zIndex = 380;
     this.map.createPane("bj-draft").style.zIndex = 420;

@@ -2,9 +2,8 @@
 
 import { h } from "/shared/dom.js";
 
-export { h, clear } from "/shared/dom.js";
+export { h, clear, esc } from "/shared/dom.js";
 
-export const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 // 41.57720001 -> "41.577200" (6 decimals: about 0.1 m)
 export const fix6 = (x) => (Number.isFinite(x) ? x.toFixed(6).replace(/\.?0+$/, "") : "");

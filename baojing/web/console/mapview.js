@@ -6,6 +6,8 @@
 import { wgs84ToGcj02, gcj02ToWgs84 } from "/shared/geo.js";
 import { t, pick, sourceLabel, lang, unitStatusLabel, kindLabel, agoShort, stationShort } from "./i18n.js";
 import { kindSvg, UNIT_COLORS, isStale, positionAge } from "./units.js";
+import { addBaseTiles } from "/shared/basemap.js";
+import { esc } from "/shared/dom.js";
 
 const COLORS = {
   gps: "#22d3ee", network: "#fbbf24", typed: "#c4b5fd", picked: "#f472b6", operator: "#a3e635", unknown: "#9ca3af",
@@ -17,7 +19,6 @@ const JURIS_STYLE = { color: "#7dd3fc", weight: 1.2, opacity: 0.5, dashArray: "3
 const JURIS_HI = { color: "#7dd3fc", weight: 2.5, opacity: 0.95, dashArray: "6 5", fill: true, fillColor: "#7dd3fc",
   fillOpacity: 0.06 };
 
-const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function starPoints(cx, cy, outer, inner) {
   const pts = [];
@@ -81,15 +82,8 @@ export class MapView {
       attributionControl: true, preferCanvas: false, worldCopyJump: false,
     });
     this.map.attributionControl.setPrefix(false);
-    this.tiles = this.cfg.tiles && this.cfg.tiles !== "none" && this.cfg.url;
-    if (this.tiles) {
-      L.tileLayer(this.cfg.url, {
-        subdomains: this.cfg.subdomains && this.cfg.subdomains.length ? this.cfg.subdomains : "abc",
-        attribution: esc(this.cfg.attribution || ""), maxZoom: 18, minZoom: 3,
-      }).addTo(this.map);
-    } else {
-      el.classList.add("bj-no-tiles");
-    }
+    this.tiles = addBaseTiles(this.map, this.cfg);
+    if (!this.tiles) el.classList.add("bj-no-tiles");
     this.map.createPane("bj-juris").style.zIndex = 345;
     this.map.createPane("bj-districts").style.zIndex = 350;
     this.map.createPane("bj-circles").style.zIndex = 390;

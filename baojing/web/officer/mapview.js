@@ -2,6 +2,7 @@
 // them. Positions in the app are WGS-84; on GCJ-02 tiles (AMap) they are shifted before drawing.
 /* global L */
 import { wgs84ToGcj02 } from "/shared/geo.js";
+import { addBaseTiles } from "/shared/basemap.js";
 
 const CALLER_ICON = (label) => L.divIcon({
   className: "pin pin-caller", iconSize: [40, 48], iconAnchor: [20, 46],
@@ -32,14 +33,7 @@ export class OfficerMap {
       attributionControl: true, tap: true,
     });
     this.map.attributionControl.setPrefix(false);
-    if (this.cfg.tiles && this.cfg.tiles !== "none" && this.cfg.url) {
-      L.tileLayer(this.cfg.url, {
-        subdomains: this.cfg.subdomains && this.cfg.subdomains.length ? this.cfg.subdomains : "abc",
-        attribution: this.cfg.attribution || "", maxZoom: 18, minZoom: 3,
-      }).addTo(this.map);
-    } else {
-      el.classList.add("no-tiles");
-    }
+    if (!addBaseTiles(this.map, this.cfg)) el.classList.add("no-tiles");
     L.control.scale({ imperial: false, position: "bottomleft" }).addTo(this.map);
     this.map.on("dragstart", () => { this.userMoved = true; });
     this.line = null;

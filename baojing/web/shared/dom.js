@@ -38,3 +38,6 @@ export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;
 }
+
+// Text made safe to put inside HTML (Leaflet tooltips and popups take HTML strings).
+export const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
