@@ -283,6 +283,14 @@ def _require_open(call: Call) -> None:
         raise Conflict("通话已结束", f"Call {call.id} has ended", code="call_ended")
 
 
+def _require_answered_by(call: Call, who: Principal) -> None:
+    """Hold, transfer and inviting are for a live call, by the operator who has it (or a supervisor)."""
+    _require_open(call)
+    _require_in_charge(call, who)
+    if call.status == WAITING:
+        raise Conflict("通话尚未接听", "The call has not been answered", code="not_answered")
+
+
 def _require_in_charge(call: Call, who: Principal) -> None:
     if who.user_id != call.operator_id and who.role not in SUPERVISORS:
         raise Forbidden("这不是您接听的通话", "This call is answered by someone else", code="not_your_call",
@@ -323,10 +331,7 @@ async def answer(session: AsyncSession, settings: Settings, call_id: int, who: P
 async def hold(session: AsyncSession, settings: Settings, call_id: int, on_hold: bool, who: Principal) -> dict:
     await events.lock_sequence(session)
     call = await get(session, call_id)
-    _require_open(call)
-    _require_in_charge(call, who)
-    if call.status == WAITING:
-        raise Conflict("通话尚未接听", "The call has not been answered", code="not_answered")
+    _require_answered_by(call, who)
     if (call.status == HELD) != on_hold:
         call.status, call.held_at = (HELD, utcnow()) if on_hold else (ACTIVE, None)
         await audit(session, who, "call.hold" if on_hold else "call.resume", "call", call.id)
@@ -352,10 +357,7 @@ async def transfer(session: AsyncSession, settings: Settings, call_id: int, to_u
                    who: Principal) -> dict:
     await events.lock_sequence(session)
     call = await get(session, call_id)
-    _require_open(call)
-    _require_in_charge(call, who)
-    if call.status == WAITING:
-        raise Conflict("通话尚未接听", "The call has not been answered", code="not_answered")
+    _require_answered_by(call, who)
     if to_user_id is None:
         await audit(session, who, "call.transfer", "call", call.id, {"to": None})
         await _requeue(session, settings, call, "transferred", who)
@@ -390,10 +392,7 @@ async def add_party(session: AsyncSession, settings: Settings, call_id: int, use
     """Invite an officer sent to the incident, or a supervisor, into the call."""
     await events.lock_sequence(session)
     call = await get(session, call_id)
-    _require_open(call)
-    _require_in_charge(call, who)
-    if call.status == WAITING:
-        raise Conflict("通话尚未接听", "The call has not been answered", code="not_answered")
+    _require_answered_by(call, who)
     user = await session.get(User, user_id)
     if user is None or not user.active:
         raise NotFound("没有这个用户", f"No user {user_id}")
