@@ -80,7 +80,7 @@ def alarm_ids(ev: Published) -> list[int]:
 class Connection:
     who: Principal
     limit: int
-    token: str | None = None  # a staff socket's session cookie, to check it is still valid
+    session_hash: str | None = None  # a staff socket's login (hashed), to check it is still valid
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
     overflowed: bool = False
     revoked: bool = False
@@ -229,13 +229,13 @@ class Hub:
     async def revalidate(self) -> None:
         """Every staff socket's login, checked for all of them in one query: a revoked or expired
         session is closed within one ping period, without a query per socket."""
-        staff = [c for c in self.connections if c.who.kind == "staff" and c.token]
+        staff = [c for c in self.connections if c.session_hash]
         if not staff:
             return
         async with self.sessions() as s:
-            valid = await auth.valid_session_hashes(s, {c.token for c in staff})
+            valid = await auth.valid_session_hashes(s, {c.session_hash for c in staff})
         for conn in staff:
-            if auth.token_hash(conn.token) not in valid:
+            if conn.session_hash not in valid:
                 conn.revoked = True
                 conn.queue.put_nowait(None)
 
@@ -320,7 +320,8 @@ async def live(ws: WebSocket):
         await _error(ws, "forbidden", "您的角色没有可订阅的实时信息", "Your role has no live feed", CLOSE_FORBIDDEN)
         return
     conn = hub.register(who)
-    conn.token = ws.cookies.get(SESSION_COOKIE) if who.kind == "staff" else None
+    if who.kind == "staff":
+        conn.session_hash = auth.token_hash(ws.cookies.get(SESSION_COOKIE))
     try:
         await _serve(ws, conn, since, hub, settings, app.state.board)
     except WebSocketDisconnect:

@@ -95,9 +95,9 @@ async def logout(session: AsyncSession, token: str) -> None:
     await session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
 
 
-async def valid_session_hashes(session: AsyncSession, tokens: set[str]) -> set[str]:
-    """Which of these session tokens still belong to an active account, as their hashes."""
-    hashes = [token_hash(t) for t in tokens]
+async def valid_session_hashes(session: AsyncSession, hashes: set[str]) -> set[str]:
+    """Which of these hashed session tokens still belong to an active account."""
+    hashes = list(hashes)
     valid: set[str] = set()
     for i in range(0, len(hashes), 500):
         rows = await session.scalars(
