@@ -27,7 +27,7 @@
 import { get, post } from "/shared/api.js";
 import { lang, errorText } from "./i18n.js";
 import { h, clear, now, parseTime, fmtAge, fmtClock, phoneEl } from "./util.js";
-import { Mesh, quality, localMedia } from "./rtc.js";
+import { Mesh, quality, localMedia } from "/shared/rtc.js";
 import * as sound from "./sound.js";
 
 const TXT = {

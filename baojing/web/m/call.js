@@ -1,6 +1,6 @@
 /* Video and text alarms on the caller's page (视频报警, 文字报警). Loaded only when the caller taps
  * one of them (or comes back to a page that had one open), so the first load stays small.
- * Contract: docs/api.md, "Video and text calls". The text screen is in chat.js, WebRTC in rtc.js.
+ * Contract: docs/api.md, "Video and text calls". The text screen is in chat.js, WebRTC in /shared/rtc.js.
  *
  * data-testid (stable; the e2e tests rely on them):
  *   video-button, text-button   (index.html) under the red 电话报警 button
@@ -38,7 +38,7 @@ import { api, clock, store, uuid } from "./net.js";
 import { getLang, serverMessage } from "./i18n.js";
 import { backoff } from "./outbox.js";
 import { w } from "./callwords.js";
-import { createMesh } from "./rtc.js";
+import { Mesh, quality } from "/shared/rtc.js";
 
 const $ = (id) => document.getElementById(id);
 const RETRYABLE = [408, 425, 429];
@@ -151,12 +151,8 @@ export function onEvent(name, data) {
 
 export function onMessage(m) {
   if (!S || !m || m.call_id !== S.id) return;
-  if (m.type === "signal" && S.mesh) S.mesh.signal(m.from, m.data);
-  else if (m.type === "call.state" && S.mesh) S.mesh.remoteState(m.from, m.state);
-  else if (m.type === "error") {
-    if (S.mesh) S.mesh.error(m);
-    if (m.code === "call_ended") poll();
-  }
+  if (S.mesh) S.mesh.onMessage(m);
+  if (m.type === "error" && m.code === "call_ended") poll();
 }
 
 // ---------- the call's life: start (outbox-like), events, end ----------
@@ -264,7 +260,7 @@ function apply(call) {
   }
   if (before !== "active" && S.status === "active") notify();
   if (S.kind === "video") startMesh();
-  if (S.mesh) S.mesh.sync(call.parties);
+  if (S.mesh) S.mesh.setParties(call.parties);
   redraw();
 }
 
@@ -285,8 +281,8 @@ async function tick() {
   if (S.mesh) {
     S.mesh.flush();
     if (beat % 2 === 0) {
-      const q = await S.mesh.quality();
-      if (S && S.quality !== q) S.quality = q;
+      const q = quality(await S.mesh.stats());
+      if (S) S.quality = q === "none" ? "unknown" : q;
     }
   }
   if (beat % 15 === 0) poll(); // events can be late; this never is wrong
@@ -580,11 +576,10 @@ function notifyStart() {
 
 function startMesh() {
   if (!S || S.mesh || !S.id || !S.stream || !S.call || S.status === "ended") return;
-  S.mesh = createMesh({
-    callId: S.id, me: S.call.me, ice: S.ice, stream: S.stream, recording: !!S.call.recording,
+  S.mesh = new Mesh({
+    callId: S.id, me: S.call.me, iceServers: S.ice, stream: S.stream, recording: !!S.call.recording,
     send: (m) => ctx.send(m), onChange: drawVideo,
   });
-  S.mesh.recorderStart();
 }
 
 async function switchCamera() {
@@ -605,7 +600,7 @@ async function switchCamera() {
     S.facing = next;
     if (old) S.stream.removeTrack(old);
     S.stream.addTrack(track);
-    if (S.mesh) await S.mesh.replace("video", track);
+    if (S.mesh) await S.mesh.replaceTrack("video", track);
   } catch (e) {
     // Back to the camera we had.
     try {
@@ -613,7 +608,7 @@ async function switchCamera() {
       const track = s.getVideoTracks()[0];
       if (old) S.stream.removeTrack(old);
       S.stream.addTrack(track);
-      if (S.mesh) await S.mesh.replace("video", track);
+      if (S.mesh) await S.mesh.replaceTrack("video", track);
     } catch (e2) { /* camera gone: audio continues */ }
   }
   V.local.srcObject = S.stream;
@@ -645,7 +640,7 @@ function videoState() {
   if (S.status === "ended") return "ended";
   if (!S.confirmed) return "preview";
   if (!S.id) return "sending";
-  if (S.status === "active" && S.mesh && S.mesh.reconnecting) return "reconnecting";
+  if (S.status === "active" && S.mesh && S.mesh.state() === "reconnecting") return "reconnecting";
   return S.status;
 }
 

@@ -2,9 +2,9 @@
 // network when it answers within 3 s, else from the copy kept here. The API and the live socket
 // are never touched: alarms wait in the page's own outbox (localStorage) instead.
 
-const CACHE = "baojing-m-v2";
+const CACHE = "baojing-m-v3";
 const CORE = ["./", "app.css", "app.js", "i18n.js", "net.js", "outbox.js", "locate.js", "picker.js", "../shared/live.js",
-  "call.js", "callwords.js", "chat.js", "rtc.js", "call.css"];
+  "call.js", "callwords.js", "chat.js", "../shared/rtc.js", "call.css"];
 const KEEP = /^\/(m|shared|vendor\/leaflet)\//;
 
 self.addEventListener("install", (event) => {

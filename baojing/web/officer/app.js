@@ -36,8 +36,12 @@
 // Video calls (videocall.js): call-invite, call-join, call-decline, call-view, call-state,
 //   call-remote (data-party-id), call-local, call-mute, call-leave
 import { api, get, post, setUnauthorizedHandler } from "/shared/api.js";
-import { t, lang, setLang, pick, errorText, distanceText, agoText, applyStatic } from "/officer/i18n.js";
-import { createAvl, distanceM } from "/officer/avl.js";
+import { t, lang, setLang, pick, errorText, distanceText, agoText, applyStatic } from "/shared/i18n.js";
+import "/officer/i18n.js";
+import { createAvl } from "/officer/avl.js";
+import { distanceM } from "/shared/geo.js";
+import { h, clear } from "/shared/dom.js";
+import { parseTime, clockText as clock, elapsedText as mmss } from "/shared/time.js";
 import {
   initSound, unlockSound, onSoundState, soundState, startAlarm, stopAlarm, testBeep,
   registerWorker, askNotify, notify, notifyState, closeNotifications, keepAwake,
@@ -78,45 +82,6 @@ const hooks = (window.baojing = {
 const videoCall = createVideoCall({ hooks, send: (o) => Boolean(S.live && S.live.send(o)), toast: (...a) => toast(...a) });
 
 // ---- small helpers ------------------------------------------------------------------------------
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") el.className = v;
-    else if (k === "testid") el.setAttribute("data-testid", v);
-    else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
-
-function clear(el) {
-  while (el.firstChild) el.removeChild(el.firstChild);
-  return el;
-}
-
-function parseTime(s) {
-  if (!s) return null;
-  const str = String(s);
-  const ms = Date.parse(/(Z|[+-]\d\d:?\d\d)$/.test(str) ? str : str + "Z");
-  return Number.isFinite(ms) ? ms : null;
-}
-
-const pad = (n) => String(n).padStart(2, "0");
-function clock(ms) {
-  const d = new Date(ms);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
-
-function mmss(ms) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  return `${pad(Math.floor(s / 60))}:${pad(s % 60)}`;
-}
-
 // 13800138000 -> "138 0013 8000" for reading aloud (the href keeps the digits).
 function phoneText(p) {
   const m = /^(\+?86)?(1\d{2})(\d{4})(\d{4})$/.exec(String(p || ""));

@@ -4,6 +4,8 @@
 // When the network fails the points stay queued, in memory and in localStorage (so a reload or a
 // dead battery loses nothing), and go as one batch when it is back.
 
+import { distanceM } from "/shared/geo.js";
+
 const MOVE_M = 15;
 const MIN_GAP_MS = 5000;
 const HEARTBEAT_MS = 30000;
@@ -12,13 +14,6 @@ const POKE_MS = 20000;         // no new fix for this long: ask the phone once m
 const BATCH = 200;
 const MAX_QUEUE = 2000;        // ~3 h of driving at one point every 5 s; oldest dropped beyond
 const WATCH = { enableHighAccuracy: true, maximumAge: 0, timeout: 30000 };
-
-export function distanceM(a, b) {
-  const R = 6371008.8, rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad, dLon = (b.lon - a.lon) * rad;
-  const x = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * R * Math.asin(Math.min(1, Math.sqrt(x)));
-}
 
 const num = (v, lo, hi) => (typeof v === "number" && Number.isFinite(v) && v >= lo && v <= hi ? v : null);
 

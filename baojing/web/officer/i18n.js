@@ -1,8 +1,9 @@
-// Field officer texts: Simplified Chinese first, English on the 中/EN switch (kept in localStorage).
+// The field officer's words, Simplified Chinese first; the runtime (t, setLang, pick, errorText,
+// distances and ages) is /shared/i18n.js, with one remembered language for the whole site.
 
-const KEY = "baojing.officer.lang";
+import { words } from "../shared/i18n.js";
 
-const STR = {
+export const STR = {
   zh: {
     app_title: "出警终端",
     doc_title: "110 出警终端",
@@ -106,8 +107,6 @@ const STR = {
     src_picked: "报警人地图选点",
     src_operator: "接警员标定",
     src_unknown: "定位",
-    pos_age: "{t}前",
-    just_now: "刚刚",
     locked: "已锁定",
     no_position: "报警人无定位：请电话联系确认地点",
     place_text: "报警人描述地点",
@@ -142,12 +141,7 @@ const STR = {
     since_dispatch: "派单 {t}",
     err_network: "网络错误，无法连接服务器",
     err_generic: "操作失败",
-    km: "{n} 公里",
-    m: "{n} 米",
     acc: "±{d}",
-    min_s: "{n} 秒",
-    min_m: "{n} 分钟",
-    min_h: "{n} 小时",
     lang_switch: "EN",
     lang_switch_title: "Switch to English",
     loading: "正在加载…",
@@ -255,8 +249,6 @@ const STR = {
     src_picked: "Picked by caller on a map",
     src_operator: "Set by operator",
     src_unknown: "Position",
-    pos_age: "{t} ago",
-    just_now: "just now",
     locked: "locked",
     no_position: "Caller has no position: phone them to confirm the place",
     place_text: "Place given by caller",
@@ -291,74 +283,11 @@ const STR = {
     since_dispatch: "dispatched {t}",
     err_network: "Network error: cannot reach the server",
     err_generic: "The action failed",
-    km: "{n} km",
-    m: "{n} m",
     acc: "±{d}",
-    min_s: "{n} s",
-    min_m: "{n} min",
-    min_h: "{n} h",
     lang_switch: "中",
     lang_switch_title: "切换到中文",
     loading: "Loading…",
   },
 };
 
-export let lang = (() => {
-  try {
-    return localStorage.getItem(KEY) === "en" ? "en" : "zh";
-  } catch {
-    return "zh";
-  }
-})();
-
-export function setLang(l) {
-  lang = l === "en" ? "en" : "zh";
-  try { localStorage.setItem(KEY, lang); } catch { /* private mode: not remembered */ }
-  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-}
-
-export function t(key, vars) {
-  let s = STR[lang][key] ?? STR.zh[key] ?? key;
-  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, v);
-  return s;
-}
-
-// {zh, en} options from /api/config, or {name_zh, name_en} stations.
-export function pick(o) {
-  if (!o) return "";
-  if ("zh" in o || "en" in o) return lang === "zh" ? o.zh ?? o.en : o.en ?? o.zh;
-  return lang === "zh" ? o.name_zh ?? o.name_en : o.name_en ?? o.name_zh;
-}
-
-export function errorText(err) {
-  if (!err) return "";
-  const main = (lang === "zh" ? err.message_zh : err.message_en) || err.message || t("err_generic");
-  const fields = (err.errors || []).map((e) => (lang === "zh" ? e.message_zh : e.message_en)).filter(Boolean);
-  if (!fields.length) return main;
-  return lang === "zh" ? `${main}：${fields.join("；")}` : `${main}: ${fields.join("; ")}`;
-}
-
-export function distanceText(m) {
-  if (m >= 1000) return t("km", { n: (m / 1000).toFixed(m >= 10000 ? 0 : 1) });
-  return t("m", { n: m >= 100 ? Math.round(m / 10) * 10 : Math.round(m) });
-}
-
-// 42_000 ms -> "42 秒"; 3 min; 2 h
-export function ageText(ms) {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return t("min_s", { n: s });
-  if (s < 3600) return t("min_m", { n: Math.floor(s / 60) });
-  return t("min_h", { n: Math.floor(s / 3600) });
-}
-
-// "刚刚" / "3 分钟前"
-export function agoText(ms) {
-  return ms < 5000 ? t("just_now") : t("pos_age", { t: ageText(ms) });
-}
-
-// Static texts: [data-i18n] sets textContent, [data-i18n-ph] placeholder, [data-i18n-title] title.
-export function applyStatic(root = document) {
-  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll("[data-i18n-ph]")) el.placeholder = t(el.dataset.i18nPh);
-  for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
-}
+words(STR);

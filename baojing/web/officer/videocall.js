@@ -1,6 +1,6 @@
 // The officer's side of a video alarm: the desk invites the officer (event `call.ringing`), the
 // page shows "视频通话邀请" with a join button, and joining opens the same mesh call as the desk
-// (/console/rtc.js): one tile per other party, mute, hang up (= leave the call).
+// (/shared/rtc.js): one tile per other party, mute, hang up (= leave the call).
 // Contract: docs/api.md, "Video and text calls".
 //
 // data-testid: call-invite (data-call-id), call-join, call-decline, call-view (data-call-id,
@@ -10,8 +10,8 @@
 // window.baojing.call: null, or {id, me, peers: Map<partyId, RTCPeerConnection>, status, state,
 //   joinedAt (Date.now() of the join tap), firstFrameAt: {partyId: Date.now() of the first frame}}
 import { get, post } from "/shared/api.js";
-import { lang } from "/officer/i18n.js";
-import { Mesh, localMedia } from "/console/rtc.js";
+import { lang } from "/shared/i18n.js";
+import { Mesh, localMedia } from "/shared/rtc.js";
 
 const TXT = {
   zh: { invite: "视频通话邀请", from: "{by} 邀请您加入报警人的视频通话", join: "加入", decline: "忽略", leave: "挂断",

@@ -1,5 +1,5 @@
-// The WebRTC mesh of one video call, for staff pages (the console's video desk and the officer's
-// page import this file). Contract: docs/api.md, "Signalling over /ws".
+// The WebRTC mesh of one video call, for every page that takes part: the caller's video alarm,
+// the console's video desk and the officer's join. Contract: docs/api.md, "Signalling over /ws".
 //
 // One RTCPeerConnection per other present, joined party. In each pair the party with the larger
 // id offers (and restarts ICE); the other answers. Signals go over the app's /ws:
@@ -7,44 +7,83 @@
 //   in an error, so a refused offer (the peer not connected yet, the roster not updated yet) is
 //   retried with a fresh connection.
 // call.state "reconnecting" / "connected" is sent while a connection is down / back.
+// The caller of a recorded call also offers a send-only connection to the server's "recorder"
+// (signal id "rec"); a refused one is offered again, and a new offer starts a new segment.
+// Signals that cannot go out (the socket is reconnecting) wait and go in order once it is back.
 //
 // new Mesh({callId, me, iceServers, send(obj) -> bool, stream (local MediaStream or null),
-//           sendsAudioTo(party) -> bool, onRemote(partyId, MediaStream|null), onChange()})
-//   .setParties(CallOut.parties)   connect to the present joined parties, drop those who left
-//   .onMessage(m)                  a "signal", "call.state" or "error" frame from /ws for this call
-//   .peers                         Map<partyId, RTCPeerConnection> (window.baojing.call.peers)
-//   .state()                       "connecting" | "active" | "reconnecting"
-//   .setMuted(bool), .pauseTo(partyId, bool) (hold), .stats() -> {partyId: {...}}, .close()
+//           recording (offer to the recorder), sendsAudioTo(party) -> bool,
+//           onRemote(partyId, MediaStream|null), onChange()})
+//   .setParties(parties)        connect to the present joined parties, drop those who left (the
+//                               caller's {id, joined, left} and the staff's {id, joined_at, left_at})
+//   .onMessage(m)               a "signal", "call.state" or "error" frame from /ws for this call
+//   .peers                      Map<partyId, RTCPeerConnection> (window.baojing.call.peers)
+//   .remotes()                  [{id, stream, down}] for drawing one tile per party
+//   .state()                    "connecting" | "active" | "reconnecting"
+//   .setMuted(bool), .pauseTo(partyId, bool) (hold), .replaceTrack(kind, track) (camera switch),
+//   .stats() -> {partyId: {...}}, .flush(), .close()
 
 const RETRY_CODES = new Set(["not_a_party", "unknown_party", "peer_offline"]);
+// The recorder may not have the call in its roster yet, or our socket was reconnecting.
+const RECORDER_RETRY = new Set(["unknown_call", "not_a_party", "peer_offline", "recorder_busy", "recorder_failed", "internal"]);
+const MAX_WAITING = 500;
+
+// An empty candidate string is the end of candidates in some browsers: say it as null.
+const candidateOf = (e) => (e.candidate && e.candidate.candidate ? e.candidate.toJSON() : null);
+const sdpOf = (pc) => ({ sdp: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
 
 export class Mesh {
-  constructor({ callId, me, iceServers, send, stream, sendsAudioTo, onRemote, onChange }) {
-    Object.assign(this, { callId, me, send, stream, onRemote, onChange });
+  constructor({ callId, me, iceServers, send, stream, recording, sendsAudioTo, onRemote, onChange }) {
+    Object.assign(this, { callId, me, stream, onRemote, onChange });
+    this.sendNow = send;
     this.iceServers = iceServers || [];
+    this.recording = Boolean(recording);
     this.sendsAudioTo = sendsAudioTo || (() => true);
     this.peers = new Map();      // partyId -> RTCPeerConnection (the hook)
     this.info = new Map();       // partyId -> {pc, party, remote, queue, tries, timer, down, paused}
     this.remoteState = new Map(); // partyId -> "reconnecting" | "connected" (their call.state)
+    this.rec = null;             // {pc, tries, timer}: the connection to the recorder
+    this.waiting = [];           // signals the socket did not take yet
+    this.flushTimer = null;
     this.closed = false;
     this.n = 0;
     this.muted = false;
+    if (this.recording) this.startRecorder();
+  }
+
+  changed() {
+    this.onChange && this.onChange();
+  }
+
+  send(msg) {
+    if (this.closed) return;
+    if (this.waiting.length >= MAX_WAITING) this.waiting.shift();
+    this.waiting.push(msg);
+    this.flush();
+  }
+
+  flush() {
+    while (this.waiting.length && this.sendNow(this.waiting[0])) this.waiting.shift();
+    clearTimeout(this.flushTimer);
+    if (this.waiting.length && !this.closed) this.flushTimer = setTimeout(() => this.flush(), 1000);
   }
 
   setParties(parties) {
     if (this.closed) return;
-    const present = new Map();
     for (const p of parties || []) {
-      if (p.id !== this.me && p.joined_at && !p.left_at) present.set(p.id, p);
+      if (p.id === this.me) continue;
+      // An offer can overtake the event that says its sender joined: only "left" drops a party.
+      if (p.left_at || p.left) {
+        this.drop(p.id);
+        continue;
+      }
+      if (!(p.joined_at || p.joined)) continue;
+      const x = this.info.get(p.id);
+      if (x) x.party = p;
+      else if (this.me > p.id) this.connect(p.id, p);
+      else this.entry(p.id, p);  // wait for their offer
     }
-    for (const id of [...this.info.keys()]) if (!present.has(id)) this.drop(id);
-    for (const [id, p] of present) {
-      const x = this.info.get(id);
-      if (x) { x.party = p; continue; }
-      if (this.me > id) this.connect(id, p);
-      else this.entry(id, p);  // wait for their offer
-    }
-    this.onChange && this.onChange();
+    this.changed();
   }
 
   entry(id, party) {
@@ -66,14 +105,14 @@ export class Mesh {
     x.remote = new MediaStream();
     this.peers.set(id, pc);
     pc.onicecandidate = (e) => {
-      if (x.pc !== pc) return;
-      this.signal(id, { candidate: e.candidate ? e.candidate.toJSON() : null });
+      if (x.pc === pc) this.signal(id, { candidate: candidateOf(e) });
     };
     pc.ontrack = (e) => {
       if (x.pc !== pc) return;
       for (const t of x.remote.getTracks()) if (t.kind === e.track.kind) x.remote.removeTrack(t);
       x.remote.addTrack(e.track);
       this.onRemote && this.onRemote(id, x.remote);
+      this.changed();
     };
     pc.onconnectionstatechange = () => this.watch(id, pc);
     pc.oniceconnectionstatechange = () => this.watch(id, pc);
@@ -97,21 +136,23 @@ export class Mesh {
     if (this.closed) return;
     const x = this.entry(id, party);
     clearTimeout(x.timer);
+    x.timer = null;
     let pc = x.pc;
     if (!pc || !restart || pc.signalingState === "closed") {
       pc = this.newPc(id);
       this.addMedia(id, pc, true);
     }
     try {
+      if (restart && pc.signalingState !== "stable") await pc.setLocalDescription({ type: "rollback" });
       const offer = await pc.createOffer(restart ? { iceRestart: true } : {});
       if (x.pc !== pc) return;
       await pc.setLocalDescription(offer);
-      this.signal(id, { sdp: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
+      this.signal(id, sdpOf(pc));
     } catch (err) {
       console.warn("offer failed", id, err);
       this.retry(id);
     }
-    this.onChange && this.onChange();
+    this.changed();
   }
 
   retry(id, ms) {
@@ -120,13 +161,12 @@ export class Mesh {
     x.tries += 1;
     clearTimeout(x.timer);
     const wait = ms ?? Math.min(5000, 300 * 2 ** Math.min(x.tries, 4));
-    if (this.me > id) x.timer = setTimeout(() => this.connect(id, x.party), wait);
+    if (this.me > id) x.timer = setTimeout(() => { x.timer = null; this.connect(id, x.party); }, wait);
   }
 
   signal(to, data) {
-    if (this.closed) return false;
     this.n += 1;
-    return this.send({ type: "signal", call_id: this.callId, to, id: `s${to}.${this.n}`, data });
+    this.send({ type: "signal", call_id: this.callId, to, id: `s${to}.${this.n}`, data });
   }
 
   drop(id) {
@@ -156,16 +196,19 @@ export class Mesh {
       if (!x.reconnecting) this.sendState("reconnecting");
       x.reconnecting = true;
       // The offerer restarts ICE: at once on "failed", after 2 s of "disconnected".
-      if (this.me > id && !x.down) {
-        x.down = setTimeout(() => {
-          x.down = null;
-          if (x.pc === pc && pc.iceConnectionState !== "connected" && pc.iceConnectionState !== "completed") {
-            this.connect(id, x.party, true);
-          }
-        }, s === "failed" ? 0 : 2000);
-      }
+      if (this.me > id && !x.down) this.restartLater(id, x, pc, s === "failed" ? 0 : 2000);
     }
-    this.onChange && this.onChange();
+    this.changed();
+  }
+
+  restartLater(id, x, pc, ms) {
+    x.down = setTimeout(() => {
+      x.down = null;
+      if (x.pc !== pc || this.closed) return;
+      if (pc.iceConnectionState === "connected" || pc.iceConnectionState === "completed") return;
+      this.connect(id, x.party, true);
+      this.restartLater(id, x, pc, 6000); // again until it is back
+    }, ms);
   }
 
   sendState(state) {
@@ -173,13 +216,14 @@ export class Mesh {
   }
 
   async onMessage(m) {
-    if (this.closed || m.call_id !== this.callId) return;
+    if (this.closed || !m || m.call_id !== this.callId) return;
     if (m.type === "call.state") {
       this.remoteState.set(m.from, m.state);
-      this.onChange && this.onChange();
+      this.changed();
       return;
     }
     if (m.type === "error") {
+      if (m.id === "rec") return this.recorderRefused(m);
       const to = /^s(\d+)\./.exec(String(m.id || ""));
       if (to && RETRY_CODES.has(m.code)) {
         const id = Number(to[1]);
@@ -189,7 +233,9 @@ export class Mesh {
       }
       return;
     }
-    if (m.type !== "signal" || typeof m.from !== "number") return;
+    if (m.type !== "signal") return;
+    if (m.from === "recorder") return this.fromRecorder(m.data || {});
+    if (typeof m.from !== "number") return;
     const id = m.from;
     const data = m.data || {};
     let x = this.info.get(id);
@@ -199,7 +245,7 @@ export class Mesh {
     } else if (data.sdp && x && x.pc) {
       try {
         await x.pc.setRemoteDescription(data.sdp);
-        await this.flush(x);
+        await this.flushCandidates(x);
       } catch (err) {
         console.warn("answer refused", id, err);
         this.retry(id, 0);   // a new session on their side (a reload): start afresh
@@ -208,6 +254,7 @@ export class Mesh {
       if (!x.pc.remoteDescription) x.queue.push(data.candidate);
       else await this.addCandidate(x.pc, data.candidate);
     }
+    this.changed();
   }
 
   async answer(id, x, sdp) {
@@ -225,12 +272,12 @@ export class Mesh {
     }
     if (pc.getSenders().every((s) => !s.track)) this.addMedia(id, pc, false);
     await pc.setLocalDescription(await pc.createAnswer());
-    this.signal(id, { sdp: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
-    await this.flush(x);
-    this.onChange && this.onChange();
+    this.signal(id, sdpOf(pc));
+    await this.flushCandidates(x);
+    this.changed();
   }
 
-  async flush(x) {
+  async flushCandidates(x) {
     const q = x.queue;
     x.queue = [];
     for (const c of q) await this.addCandidate(x.pc, c);
@@ -242,6 +289,64 @@ export class Mesh {
     } catch (err) {
       console.warn("candidate refused", err);
     }
+  }
+
+  // ---- the recorder: a send-only connection the server answers as "recorder" ----
+
+  startRecorder() {
+    if (!this.recording || this.closed || !this.stream) return;
+    const tries = this.rec ? this.rec.tries : 0;
+    if (this.rec) {
+      clearTimeout(this.rec.timer);
+      try { this.rec.pc.close(); } catch { /* closed */ }
+    }
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const rec = (this.rec = { pc, tries, timer: null });
+    for (const track of this.stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] });
+    pc.onicecandidate = (e) => {
+      if (this.rec === rec) this.send({ type: "signal", call_id: this.callId, to: "recorder", data: { candidate: candidateOf(e) } });
+    };
+    pc.createOffer()
+      .then((offer) => pc.setLocalDescription(offer))
+      .then(() => {
+        if (this.rec === rec && !this.closed) this.send({ type: "signal", call_id: this.callId, to: "recorder", id: "rec", data: sdpOf(pc) });
+      })
+      .catch((err) => console.warn("recorder offer failed", err));
+  }
+
+  async fromRecorder(data) {
+    const rec = this.rec;
+    if (!rec) return;
+    try {
+      if (data.sdp && data.sdp.type === "answer" && rec.pc.signalingState === "have-local-offer") {
+        await rec.pc.setRemoteDescription(data.sdp);
+        rec.tries = 0;
+      } else if (data.candidate !== undefined && rec.pc.remoteDescription) {
+        await this.addCandidate(rec.pc, data.candidate);
+      }
+    } catch (err) {
+      console.warn("recorder answer refused", err);
+    }
+  }
+
+  recorderRefused(m) {
+    const rec = this.rec;
+    if (!rec || !RECORDER_RETRY.has(m.code) || rec.tries >= 20) return;
+    rec.tries += 1;
+    clearTimeout(rec.timer);
+    rec.timer = setTimeout(() => this.startRecorder(), Math.min(10000, 1000 * rec.tries));
+  }
+
+  get recorderState() {
+    return this.rec ? this.rec.pc.connectionState : "none";
+  }
+
+  // ---- what the screens show and do ----
+
+  remotes() {
+    return [...this.info].map(([id, x]) => ({
+      id, stream: x.pc ? x.remote : null, down: Boolean(x.reconnecting) || this.remoteState.get(id) === "reconnecting",
+    }));
   }
 
   state() {
@@ -276,15 +381,40 @@ export class Mesh {
     }
   }
 
-  // Per party: round-trip time (ms), loss of received video (%), received kbps and fps.
+  // The camera changed (front/back): every sender of that kind, the recorder's too, takes the new
+  // track without renegotiating; a party on hold stays paused.
+  async replaceTrack(kind, track) {
+    const jobs = [];
+    for (const x of this.info.values()) {
+      if (!x.pc) continue;
+      for (const s of x.pc.getSenders()) {
+        if ((s.track ? s.track.kind : s._bjKind) !== kind) continue;
+        s._bjKind = kind;
+        if (!x.paused) jobs.push(s.replaceTrack(track).catch(() => {}));
+      }
+    }
+    if (this.rec) {
+      for (const s of this.rec.pc.getSenders()) if (s.track && s.track.kind === kind) jobs.push(s.replaceTrack(track).catch(() => {}));
+    }
+    await Promise.all(jobs);
+  }
+
+  // Per connected party, since the last call: round-trip time (ms), loss of what it sends me and
+  // of what I send it (%), received kbps and fps, and whether anything arrived at all.
   async stats() {
     const out = {};
     for (const [id, x] of this.info) {
       if (!x.pc) continue;
+      if (x.reconnecting) {
+        out[id] = { rtt: null, loss: 100, kbps: 0, fps: 0, stalled: true };
+        continue;
+      }
+      const ice = x.pc.iceConnectionState;
+      if (ice !== "connected" && ice !== "completed") continue;
       let report;
       try { report = await x.pc.getStats(); } catch { continue; }
-      const r = { rtt: null, loss: 0, kbps: 0, fps: 0 };
-      let lost = 0, got = 0, bytes = 0;
+      const r = { rtt: null, loss: 0, kbps: 0, fps: 0, stalled: false };
+      let lost = 0, got = 0, bytes = 0, remoteLoss = 0;
       report.forEach((s) => {
         if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded" && s.currentRoundTripTime !== undefined) {
           r.rtt = Math.round(s.currentRoundTripTime * 1000);
@@ -293,13 +423,17 @@ export class Mesh {
           got += s.packetsReceived || 0;
           bytes += s.bytesReceived || 0;
           if (s.kind === "video") r.fps = Math.round(s.framesPerSecond || 0);
+        } else if (s.type === "remote-inbound-rtp" && s.fractionLost != null) {
+          remoteLoss = Math.max(remoteLoss, s.fractionLost * 100);
         }
       });
       const now = performance.now();
-      if (x.lastBytes !== undefined) r.kbps = Math.round(((bytes - x.lastBytes) * 8) / Math.max(1, now - x.lastAt));
-      x.lastBytes = bytes;
-      x.lastAt = now;
-      r.loss = got + lost > 0 ? Math.round((1000 * lost) / (got + lost)) / 10 : 0;
+      const prev = x.last || { lost: 0, got: 0, bytes, at: now };
+      const dLost = Math.max(0, lost - prev.lost), dGot = got - prev.got;
+      if (x.last) r.kbps = Math.round(((bytes - prev.bytes) * 8) / Math.max(1, now - prev.at));
+      r.loss = Math.max(dLost + dGot > 0 ? Math.round((1000 * dLost) / (dLost + dGot)) / 10 : 0, remoteLoss);
+      r.stalled = dGot <= 0 && prev.got > 0; // media stopped arriving since last time
+      x.last = { lost, got, bytes, at: now };
       out[id] = r;
     }
     return out;
@@ -307,17 +441,24 @@ export class Mesh {
 
   close() {
     this.closed = true;
+    clearTimeout(this.flushTimer);
+    this.waiting = [];
     for (const id of [...this.info.keys()]) this.drop(id);
+    if (this.rec) {
+      clearTimeout(this.rec.timer);
+      try { this.rec.pc.close(); } catch { /* closed */ }
+      this.rec = null;
+    }
   }
 }
 
-// "good" | "fair" | "poor" | "none" for a stats() answer.
+// "good" | "fair" | "poor" | "none" for a stats() answer: the worst party counts.
 export function quality(stats) {
   const all = Object.values(stats || {});
   if (!all.length) return "none";
   let worst = "good";
   for (const s of all) {
-    const q = s.rtt === null ? "fair" : s.rtt > 600 || s.loss > 8 ? "poor" : s.rtt > 250 || s.loss > 2 ? "fair" : "good";
+    const q = s.stalled || s.rtt > 600 || s.loss > 8 ? "poor" : s.rtt > 250 || s.loss > 3 ? "fair" : "good";
     if (q === "poor") return "poor";
     if (q === "fair") worst = "fair";
   }

@@ -1,9 +1,10 @@
-// node --test baojing/web/officer/navlinks.test.mjs
+// node --test tests/js/navlinks.test.mjs (the officer page's navigation links)
 // Datum of every navigation link, checked against a known pair:
 // WGS-84 41.576,120.41 -> GCJ-02 41.5783373,120.4157703 -> BD-09 41.5839854,120.4223936.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { navLinks, gcj02ToBd09, detectPlatform } from "./navlinks.js";
+import { navLinks, gcj02ToBd09, detectPlatform } from "../../baojing/web/officer/navlinks.js";
+import { datumPairs } from "./datum-pairs.mjs";
 
 const WGS = [41.576, 120.41];
 const GCJ = [41.5783373, 120.4157703];
@@ -110,13 +111,9 @@ test("platform detection", () => {
 });
 
 // The project's reference pairs (tests/data/datum-pairs.csv, also used by tests/test_geo.py).
-test("every link's datum against tests/data/datum-pairs.csv", async () => {
-  const { readFile } = await import("node:fs/promises");
-  const csv = await readFile(new URL("../../../tests/data/datum-pairs.csv", import.meta.url), "utf8");
-  const rows = csv.trim().split("\n").slice(1).map((line) => {
-    const cells = line.match(/("[^"]*"|[^,]*)(,|$)/g).map((c) => c.replace(/,$/, "").replace(/^"|"$/g, ""));
-    return cells.slice(1, 7).map((c) => (c === "" ? null : Number(c)));
-  });
+test("every link's datum against tests/data/datum-pairs.csv", () => {
+  const rows = datumPairs()
+    .map((r) => [r.wgs.lat, r.wgs.lon, r.gcj.lat, r.gcj.lon, r.bd ? r.bd.lat : null, r.bd ? r.bd.lon : null]);
   assert.ok(rows.length >= 10);
   let bdChecked = 0;
   for (const [wlat, wlon, glat, glon, blat, blon] of rows) {
