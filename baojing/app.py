@@ -26,6 +26,8 @@ from .dispatch import api as dispatch_api
 from .dispatch.board import Board
 from .incidents import api as incidents_api
 from .media import api as media_api
+from .sms import api as sms_api
+from .sms.runtime import SmsRuntime
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.board.start()
         app.state.calls = CallsRuntime(app.state)
         await app.state.calls.start()
+        app.state.sms = SmsRuntime(app.state, getattr(app.state, "sms_gateway", None))
+        await app.state.sms.start()
         overdue = asyncio.create_task(watch.overdue_watch(app.state))
         gc.callbacks.append(_log_slow_gc)
         settle = asyncio.create_task(_settle_long_lived())
@@ -97,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settle.cancel()
             gc.callbacks.remove(_log_slow_gc)
             await app.state.calls.close()  # stores the recordings still running
+            await app.state.sms.close()
             overdue.cancel()
             await app.state.board.close()
             await app.state.hub.close()
@@ -108,7 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Internet alarm platform for a 110 police command centre. See docs/api.md.")
     app.state.settings = settings
     errors.install(app)
-    for module in (auth_api, alarms_api, incidents_api, dispatch_api, admin_api, siteconfig, calls_api, media_api):
+    for module in (auth_api, alarms_api, incidents_api, dispatch_api, admin_api, siteconfig, calls_api, media_api,
+                   sms_api):
         app.include_router(module.router)
     app.include_router(live.router)
 

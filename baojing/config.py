@@ -51,6 +51,27 @@ class Settings(BaseSettings):
     call_invite_timeout_s: float = 60.0
     # Parties of one call besides the recorder; past four, use an SFU (docs/video.md).
     call_max_parties: int = 4
+    # Text messages (docs/api.md, "SMS"): "outbox" keeps them in the database and the log (demo,
+    # tests); "http" posts each to a provider, retrying failures with backoff.
+    sms_gateway: str = "outbox"
+    sms_http_url: str = ""
+    sms_http_user: str = ""
+    sms_http_password: str = ""
+    sms_http_token: str = ""
+    # JSON body posted per message; {phone}, {text} and {sign} are filled in inside its strings.
+    sms_http_body: dict = {"to": "{phone}", "text": "{sign}{text}"}
+    # Field of the provider's JSON answer holding its message id, kept with the message.
+    sms_http_id_field: str = "id"
+    sms_http_timeout_s: float = 10.0
+    sms_sign: str = "【朝阳110】"
+    sms_max_attempts: int = 6
+    sms_retry_base_s: float = 2.0
+    # One-time codes: lifetime, wrong tries allowed, and how often a number and an address may ask.
+    sms_code_ttl_s: int = 300
+    sms_code_max_tries: int = 5
+    sms_code_interval_s: int = 60
+    sms_code_per_phone_hour: int = 5
+    sms_code_per_address_hour: int = 20
     static_dir: Path = ROOT / "baojing" / "web"
     vendor_dir: Path = ROOT / "node_modules"
 

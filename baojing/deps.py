@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from . import events
 from .auth import service as auth
 from .auth.models import Device
-from .errors import Forbidden, Unauthorized
+from .errors import DomainError, Forbidden, Unauthorized
 
 SESSION_COOKIE = "bj_session"
 
@@ -24,10 +24,19 @@ async def unit_of_work(state) -> AsyncIterator[AsyncSession]:
         try:
             yield session
             await session.commit()
-        except BaseException:
-            await session.rollback()
-            events.take_pending(session)
+        except BaseException as e:
+            if not (isinstance(e, DomainError) and e.keep):
+                await session.rollback()
+                events.take_pending(session)
+                raise
+            # A refusal that must be remembered (DomainError.keep): store it, then refuse.
+            await session.commit()
+            await _publish(state, session)
             raise
+    await _publish(state, session)
+
+
+async def _publish(state, session: AsyncSession) -> None:
     published = events.take_pending(session)
     if published:
         await state.bus.publish(published)

@@ -13,8 +13,12 @@ class DomainError(Exception):
     code = "bad_request"
 
     def __init__(self, message_zh: str, message_en: str, *, code: str | None = None, status: int | None = None,
-                 audit: tuple | None = None, errors: list[dict] | None = None):
+                 audit: tuple | None = None, errors: list[dict] | None = None, keep: bool = False):
         super().__init__(message_en)
+        # The refusal itself must be stored (e.g. a wrong one-time code counts as a try): the unit of
+        # work commits what the service wrote before raising. Services set it only when that write is
+        # the whole of what they did.
+        self.keep = keep
         self.message_zh = message_zh
         self.message_en = message_en
         # (principal, action, subject_type, subject_id): a refusal that must be on the record. It is
