@@ -17,7 +17,7 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             return await self._refuse(send)
         seen = 0
-        refused = False
+        refused = started = False
 
         async def limited_receive():
             nonlocal seen, refused
@@ -29,9 +29,20 @@ class BodyLimit:
                     raise _TooLarge()
             return message
 
+        async def guarded_send(message):
+            # A chunked body has no Content-Length to refuse up front: the limit trips while the
+            # app reads, and the app's body parser turns any read error into its own 400. Once the
+            # limit has tripped, whatever the app answers is replaced by the one true answer, 413.
+            nonlocal started
+            if not refused:
+                started = True
+                await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
+            await self.app(scope, limited_receive, guarded_send)
         except _TooLarge:
+            pass
+        if refused and not started:
             await self._refuse(send)
 
     async def _refuse(self, send):

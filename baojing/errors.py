@@ -129,9 +129,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
+        # exc.headers carries what the status needs, e.g. 405's Allow.
         texts = {
             404: ("找不到该地址", "Not found"),
             405: ("不支持该请求方法", "Method not allowed"),
         }
         zh, en = texts.get(exc.status_code, ("请求失败", str(exc.detail)))
-        return JSONResponse(body(f"http_{exc.status_code}", zh, en), status_code=exc.status_code)
+        return JSONResponse(body(f"http_{exc.status_code}", zh, en), status_code=exc.status_code, headers=exc.headers)

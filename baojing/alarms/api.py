@@ -9,6 +9,7 @@ from ..auth import roles
 from ..auth.models import Device
 from ..auth.service import Principal
 from ..deps import DbSession, current_device, device_if_known, require
+from ..fields import Id
 from ..dispatch.schemas import CtiCallIn, CtiCallOut
 from ..errors import Forbidden
 from ..phone import PhoneError, normalize_phone
@@ -38,26 +39,26 @@ async def my_alarms(session: AsyncSession = DbSession, device: Device = Depends(
 
 @router.post("/alarms/{alarm_id}/positions", response_model=PositionAck, status_code=202,
              summary="A new position from the caller's phone while the alarm is open")
-async def add_position(alarm_id: int, data: PositionIn, session: AsyncSession = DbSession,
+async def add_position(alarm_id: Id, data: PositionIn, session: AsyncSession = DbSession,
                        device: Device = Depends(current_device)):
     return await service.add_position(session, alarm_id, data, device)
 
 
 @router.post("/alarms/{alarm_id}/place", response_model=AlarmOut, summary="A place the caller typed")
-async def set_place(alarm_id: int, data: PlaceIn, session: AsyncSession = DbSession,
+async def set_place(alarm_id: Id, data: PlaceIn, session: AsyncSession = DbSession,
                     device: Device = Depends(current_device)):
     return await service.set_place(session, alarm_id, data.text, device)
 
 
 @router.post("/alarms/{alarm_id}/rating", response_model=AlarmOut, summary="The caller rates a closed alarm (满意度)")
-async def rate(alarm_id: int, data: RatingIn, session: AsyncSession = DbSession,
+async def rate(alarm_id: Id, data: RatingIn, session: AsyncSession = DbSession,
                device: Device = Depends(current_device)):
     return await service.rate(session, alarm_id, data.score, data.comment, device)
 
 
 @router.post("/alarms/{alarm_id}/operator-position", response_model=IncidentOut,
              summary="The operator sets or corrects the caller's position; later automatic fixes never replace it")
-async def operator_position(alarm_id: int, data: OperatorPositionIn, session: AsyncSession = DbSession,
+async def operator_position(alarm_id: Id, data: OperatorPositionIn, session: AsyncSession = DbSession,
                             who: Principal = Depends(require(roles.CONSOLE))):
     return await service.operator_position(session, alarm_id, data, who)
 

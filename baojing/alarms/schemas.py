@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import bilingual
+from ..fields import Number, Whole
 from ..phone import PhoneError, normalize_phone
 
 Crs = Literal["wgs84", "gcj02", "bd09"]
@@ -16,8 +17,8 @@ class Strict(BaseModel):
 
 
 class PointIn(Strict):
-    lat: float = Field(description="Latitude in the given crs")
-    lon: float = Field(description="Longitude in the given crs")
+    lat: Number = Field(description="Latitude in the given crs")
+    lon: Number = Field(description="Longitude in the given crs")
     crs: Crs = "wgs84"
 
     @field_validator("lat")
@@ -36,7 +37,7 @@ class PointIn(Strict):
 
 
 class LocationIn(PointIn):
-    accuracy_m: float | None = Field(None, description="Radius of the fix in metres")
+    accuracy_m: Number | None = Field(None, description="Radius of the fix in metres")
     source: Literal["device", "picked"] = Field(
         "device", description="device: the phone's own fix; picked: the caller chose it on a map")
     recorded_at: datetime | None = Field(
@@ -82,7 +83,7 @@ class PlaceIn(Strict):
 
 
 class RatingIn(Strict):
-    score: int = Field(ge=1, le=5)
+    score: Whole = Field(ge=1, le=5)
     comment: str | None = Field(None, max_length=500)
 
 

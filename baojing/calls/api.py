@@ -10,6 +10,7 @@ from ..auth import service as auth
 from ..auth.models import Device
 from ..auth.service import Principal
 from ..deps import SESSION_COOKIE, DbSession, current_device, optional_device, require
+from ..fields import Id
 from ..errors import Unauthorized
 from ..media.schemas import MediaOut
 from . import chat, service
@@ -72,44 +73,44 @@ async def desk(request: Request, session: AsyncSession = DbSession, who: Princip
 
 
 @router.get("/calls/{call_id}", response_model=CallOut, summary="One call (consoles, and the staff in it)")
-async def get_call(call_id: int, request: Request, session: AsyncSession = DbSession,
+async def get_call(call_id: Id, request: Request, session: AsyncSession = DbSession,
                    who: Principal = Depends(staff_only)):
     return await service.staff_call(session, _settings(request), call_id, who)
 
 
 @router.post("/calls/{call_id}/answer", response_model=CallOut,
              summary="Answer a waiting call; 409 `already_answered` (naming who) if another operator was first")
-async def answer(call_id: int, request: Request, session: AsyncSession = DbSession, who: Principal = Depends(console)):
+async def answer(call_id: Id, request: Request, session: AsyncSession = DbSession, who: Principal = Depends(console)):
     return await service.answer(session, _settings(request), call_id, who)
 
 
 @router.post("/calls/{call_id}/hold", response_model=CallOut, summary="Put the caller on hold")
-async def hold(call_id: int, request: Request, session: AsyncSession = DbSession, who: Principal = Depends(console)):
+async def hold(call_id: Id, request: Request, session: AsyncSession = DbSession, who: Principal = Depends(console)):
     return await service.hold(session, _settings(request), call_id, True, who)
 
 
 @router.post("/calls/{call_id}/resume", response_model=CallOut, summary="Take the caller off hold")
-async def resume(call_id: int, request: Request, session: AsyncSession = DbSession, who: Principal = Depends(console)):
+async def resume(call_id: Id, request: Request, session: AsyncSession = DbSession, who: Principal = Depends(console)):
     return await service.hold(session, _settings(request), call_id, False, who)
 
 
 @router.post("/calls/{call_id}/transfer", response_model=CallOut,
              summary="Hand the call to another desk operator, or back to the queue (to_user_id null)")
-async def transfer(call_id: int, data: TransferIn, request: Request, session: AsyncSession = DbSession,
+async def transfer(call_id: Id, data: TransferIn, request: Request, session: AsyncSession = DbSession,
                    who: Principal = Depends(console)):
     return await service.transfer(session, _settings(request), call_id, data.to_user_id, who)
 
 
 @router.post("/calls/{call_id}/parties", response_model=CallOut,
              summary="Invite an officer dispatched to the incident, or a supervisor, into the call")
-async def add_party(call_id: int, data: PartyIn, request: Request, session: AsyncSession = DbSession,
+async def add_party(call_id: Id, data: PartyIn, request: Request, session: AsyncSession = DbSession,
                     who: Principal = Depends(console)):
     return await service.add_party(session, _settings(request), call_id, data.user_id, who)
 
 
 @router.post("/calls/{call_id}/join", response_model=CallOut,
              summary="An invited officer, supervisor or transfer target joins the call")
-async def join(call_id: int, request: Request, session: AsyncSession = DbSession,
+async def join(call_id: Id, request: Request, session: AsyncSession = DbSession,
                who: Principal = Depends(staff_only)):
     return await service.join(session, _settings(request), call_id, who)
 
@@ -117,26 +118,26 @@ async def join(call_id: int, request: Request, session: AsyncSession = DbSession
 @router.post("/calls/{call_id}/hangup",
              summary="The caller or the desk ends the call; anyone else in it leaves",
              description="Answers `CallerCallOut` to a caller, `CallOut` to staff.")
-async def hangup(call_id: int, request: Request, session: AsyncSession = DbSession,
+async def hangup(call_id: Id, request: Request, session: AsyncSession = DbSession,
                  who: Principal = Depends(anyone_in_a_call)):
     return await service.hangup(session, _settings(request), call_id, who)
 
 
 @router.get("/calls/{call_id}/messages", response_model=MessageList, summary="The call's chat, oldest first")
-async def messages(call_id: int, session: AsyncSession = DbSession, who: Principal = Depends(anyone_in_a_call)):
+async def messages(call_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(anyone_in_a_call)):
     return await chat.messages(session, call_id, who)
 
 
 @router.post("/calls/{call_id}/messages", response_model=MessageOut, status_code=201,
              summary="Send a chat line (the caller, or staff in the call)")
-async def send(call_id: int, data: MessageIn, session: AsyncSession = DbSession,
+async def send(call_id: Id, data: MessageIn, session: AsyncSession = DbSession,
                who: Principal = Depends(anyone_in_a_call)):
     return await chat.send_text(session, call_id, data.text, who)
 
 
 @router.post("/calls/{call_id}/attachments", response_model=MessageOut, status_code=201,
              summary="Send a photo (JPEG/PNG/WebP ≤ 5 MB, ≤ 8 per call) or one clip (MP4/WebM ≤ 20 MB, ≤ 15 s)")
-async def attach(call_id: int, request: Request, file: UploadFile = File(...),
+async def attach(call_id: Id, request: Request, file: UploadFile = File(...),
                  text: str | None = Form(None, max_length=2000), session: AsyncSession = DbSession,
                  who: Principal = Depends(anyone_in_a_call)):
     return await chat.attach(session, _settings(request), call_id, file, text, who)
@@ -144,6 +145,6 @@ async def attach(call_id: int, request: Request, file: UploadFile = File(...),
 
 @router.post("/calls/{call_id}/snapshots", response_model=MediaOut, status_code=201,
              summary="The desk keeps a frame of the caller's video (JPEG/PNG ≤ 2 MB) as evidence")
-async def snapshot(call_id: int, request: Request, file: UploadFile = File(...), session: AsyncSession = DbSession,
+async def snapshot(call_id: Id, request: Request, file: UploadFile = File(...), session: AsyncSession = DbSession,
                    who: Principal = Depends(console)):
     return await chat.snapshot(session, _settings(request), call_id, file, who)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from ..alarms.schemas import AlarmIn, LocationIn, Strict
 from ..errors import bilingual
+from ..fields import Id
 from ..media.schemas import MediaOut
 
 
@@ -115,11 +116,11 @@ class CallList(BaseModel):
 
 
 class TransferIn(Strict):
-    to_user_id: int | None = Field(description="Another desk operator; null puts the call back in the queue")
+    to_user_id: Id | None = Field(description="Another desk operator; null puts the call back in the queue")
 
 
 class PartyIn(Strict):
-    user_id: int = Field(description="An officer whose unit is assigned to the incident, or a dispatcher/admin")
+    user_id: Id = Field(description="An officer whose unit is assigned to the incident, or a dispatcher/admin")
 
 
 class MessageIn(Strict):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..auth.service import Principal
 from ..events import STAFF, Published
+from ..fields import Id, Whole
 from .models import CALLER, ENDED, VIDEO
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class Candidate(BaseModel):
     model_config = ConfigDict(extra="ignore")
     candidate: str = Field(max_length=1000)
     sdpMid: str | None = Field(None, max_length=64)
-    sdpMLineIndex: int | None = Field(None, ge=0, le=64)
+    sdpMLineIndex: Whole | None = Field(None, ge=0, le=64)
     usernameFragment: str | None = Field(None, max_length=256)
 
 
@@ -65,15 +66,15 @@ class SignalData(_Strict):
 
 class SignalIn(_Strict):
     type: Literal["signal"]
-    call_id: int
-    to: int | Literal["recorder"]
+    call_id: Id
+    to: Id | Literal["recorder"]
     data: SignalData
     id: Annotated[str, Field(max_length=64)] | int | None = Field(None, description="Echoed in an error")
 
 
 class CallStateIn(_Strict):
     type: Literal["call.state"]
-    call_id: int
+    call_id: Id
     state: Literal["reconnecting", "connected"]
     id: Annotated[str, Field(max_length=64)] | int | None = None
 

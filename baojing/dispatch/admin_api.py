@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth import roles
 from ..auth.service import Principal
 from ..deps import DbSession, require
+from ..fields import Id
 from . import admin, service
 from .schemas import StationIn, UnitIn, UnitList, UnitOut
 
@@ -25,7 +26,7 @@ async def add_station(data: StationIn, session: AsyncSession = DbSession, who: P
 
 
 @router.put("/stations/{station_id}", summary="Change a station")
-async def edit_station(station_id: int, data: StationIn, session: AsyncSession = DbSession,
+async def edit_station(station_id: Id, data: StationIn, session: AsyncSession = DbSession,
                        who: Principal = Depends(admin_only)):
     return await admin.save_station(session, data, who, station_id)
 
@@ -47,7 +48,7 @@ async def add_unit(data: UnitIn, session: AsyncSession = DbSession, who: Princip
 
 
 @router.put("/units/{unit_id}", response_model=UnitOut, summary="Change a unit and its members")
-async def edit_unit(unit_id: int, data: UnitIn, session: AsyncSession = DbSession,
+async def edit_unit(unit_id: Id, data: UnitIn, session: AsyncSession = DbSession,
                     who: Principal = Depends(admin_only)):
     return await admin.save_unit(session, data, who, unit_id)
 

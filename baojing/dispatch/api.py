@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth import roles
 from ..auth.service import Principal
 from ..deps import DbSession, require
+from ..fields import Id
 from ..incidents.schemas import AssignmentOut, CloseIn, IncidentOut
 from ..media.schemas import MediaOut
 from . import avl, service
@@ -25,19 +26,19 @@ async def units(session: AsyncSession = DbSession, who: Principal = Depends(cons
 
 @router.get("/incidents/{incident_id}/recommendations", response_model=Recommendations,
             summary="Nearest available units first, the jurisdiction's station marked")
-async def recommendations(incident_id: int, request: Request, session: AsyncSession = DbSession,
+async def recommendations(incident_id: Id, request: Request, session: AsyncSession = DbSession,
                           who: Principal = Depends(console)):
     return await service.recommend(session, request.app.state.board, incident_id)
 
 
 @router.post("/incidents/{incident_id}/dispatch", response_model=IncidentOut, summary="Send one or more units")
-async def dispatch(incident_id: int, data: DispatchIn, session: AsyncSession = DbSession,
+async def dispatch(incident_id: Id, data: DispatchIn, session: AsyncSession = DbSession,
                    who: Principal = Depends(console)):
     return await service.dispatch(session, incident_id, data.unit_ids, who)
 
 
 @router.post("/assignments/{assignment_id}/cancel", response_model=AssignmentOut, summary="Call a unit back")
-async def cancel(assignment_id: int, session: AsyncSession = DbSession, who: Principal = Depends(console)):
+async def cancel(assignment_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(console)):
     return await service.cancel(session, assignment_id, who)
 
 
@@ -63,42 +64,42 @@ async def positions(data: FixesIn, request: Request, who: Principal = Depends(of
 
 
 @router.post("/assignments/{assignment_id}/accept", response_model=AssignmentOut, summary="Officer accepts")
-async def accept(assignment_id: int, session: AsyncSession = DbSession, who: Principal = Depends(officer)):
+async def accept(assignment_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(officer)):
     return await service.respond(session, assignment_id, "accept", who)
 
 
 @router.post("/assignments/{assignment_id}/decline", response_model=AssignmentOut, summary="Officer declines, with a reason")
-async def decline(assignment_id: int, data: DeclineIn, session: AsyncSession = DbSession,
+async def decline(assignment_id: Id, data: DeclineIn, session: AsyncSession = DbSession,
                   who: Principal = Depends(officer)):
     return await service.respond(session, assignment_id, "decline", who, reason=data.reason)
 
 
 @router.post("/assignments/{assignment_id}/en-route", response_model=AssignmentOut, summary="Officer is on the way")
-async def en_route(assignment_id: int, session: AsyncSession = DbSession, who: Principal = Depends(officer)):
+async def en_route(assignment_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(officer)):
     return await service.respond(session, assignment_id, "en_route", who)
 
 
 @router.post("/assignments/{assignment_id}/on-scene", response_model=AssignmentOut, summary="Officer has arrived")
-async def on_scene(assignment_id: int, session: AsyncSession = DbSession, who: Principal = Depends(officer)):
+async def on_scene(assignment_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(officer)):
     return await service.respond(session, assignment_id, "on_scene", who)
 
 
 @router.post("/assignments/{assignment_id}/backup", response_model=AssignmentOut, summary="Officer needs backup")
-async def backup(assignment_id: int, data: NoteIn, session: AsyncSession = DbSession,
+async def backup(assignment_id: Id, data: NoteIn, session: AsyncSession = DbSession,
                  who: Principal = Depends(officer)):
     return await service.respond(session, assignment_id, "backup", who, note=data.note)
 
 
 @router.post("/assignments/{assignment_id}/clear", response_model=AssignmentOut,
              summary="Officer clears the incident with a disposition")
-async def clear(assignment_id: int, data: CloseIn, session: AsyncSession = DbSession,
+async def clear(assignment_id: Id, data: CloseIn, session: AsyncSession = DbSession,
                 who: Principal = Depends(officer)):
     return await service.respond(session, assignment_id, "clear", who, disposition=data.disposition, note=data.note)
 
 
 @router.post("/assignments/{assignment_id}/photos", response_model=MediaOut, status_code=201,
              summary="Officer adds a scene photo (JPEG/PNG/WebP ≤ 10 MB) to the incident's evidence")
-async def photo(assignment_id: int, request: Request, file: UploadFile = File(...),
+async def photo(assignment_id: Id, request: Request, file: UploadFile = File(...),
                 caption: str | None = Form(None, max_length=200), session: AsyncSession = DbSession,
                 who: Principal = Depends(officer)):
     return await service.scene_photo(session, request.app.state.settings, assignment_id, file, caption, who)

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ..alarms.schemas import PointIn, Strict
+from ..fields import Id, Number
 
 
 class Position(BaseModel):
@@ -59,7 +60,7 @@ class Recommendations(BaseModel):
 
 
 class DispatchIn(Strict):
-    unit_ids: list[int] = Field(min_length=1, max_length=20)
+    unit_ids: list[Id] = Field(min_length=1, max_length=20)
 
 
 class DutyIn(Strict):
@@ -71,9 +72,9 @@ class BusyIn(Strict):
 
 
 class FixIn(PointIn):
-    accuracy_m: float | None = Field(None, ge=0, le=100_000)
-    speed_mps: float | None = Field(None, ge=0, le=150)
-    heading: float | None = Field(None, ge=0, le=360)
+    accuracy_m: Number | None = Field(None, ge=0, le=100_000)
+    speed_mps: Number | None = Field(None, ge=0, le=150)
+    heading: Number | None = Field(None, ge=0, le=360)
     at: datetime | None = Field(None, description="When the phone took the fix")
 
 
@@ -105,18 +106,18 @@ class StationIn(Strict):
     code: str = Field(min_length=1, max_length=32)
     name_zh: str = Field(min_length=1, max_length=80)
     name_en: str = Field(min_length=1, max_length=80)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Number = Field(ge=-90, le=90)
+    lon: Number = Field(ge=-180, le=180)
     address: str | None = Field(None, max_length=200)
-    jurisdiction: list[tuple[float, float]] | None = Field(None, min_length=3, max_length=2000,
+    jurisdiction: list[tuple[Number, Number]] | None = Field(None, min_length=3, max_length=2000,
                                                            description="[[lat, lon], ...] WGS-84")
 
 
 class UnitIn(Strict):
     call_sign: str = Field(min_length=1, max_length=32)
     kind: Literal["car", "motorbike", "foot"]
-    station_id: int
-    member_ids: list[int] = Field(default_factory=list, max_length=6)
+    station_id: Id
+    member_ids: list[Id] = Field(default_factory=list, max_length=6)
 
 
 class CtiCallIn(Strict):

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth import roles
 from ..auth.service import Principal
 from ..deps import DbSession, require
+from ..fields import Id
 from . import service
 from .schemas import ClassifyIn, CloseIn, IncidentDetail, IncidentOut, MergeIn, NoteIn, Snapshot
 
@@ -20,35 +21,35 @@ async def snapshot(session: AsyncSession = DbSession, who: Principal = Depends(c
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail, summary="One incident with trails, notes, timeline")
-async def detail(incident_id: int, session: AsyncSession = DbSession, who: Principal = Depends(console)):
+async def detail(incident_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(console)):
     return await service.detail(session, incident_id, who)
 
 
 @router.post("/incidents/{incident_id}/claim", response_model=IncidentOut, summary="Take the incident (接警)")
-async def claim(incident_id: int, session: AsyncSession = DbSession, who: Principal = Depends(console)):
+async def claim(incident_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(console)):
     return await service.claim(session, incident_id, who)
 
 
 @router.post("/incidents/{incident_id}/classify", response_model=IncidentOut, summary="Set type and priority")
-async def classify(incident_id: int, data: ClassifyIn, session: AsyncSession = DbSession,
+async def classify(incident_id: Id, data: ClassifyIn, session: AsyncSession = DbSession,
                    who: Principal = Depends(console)):
     return await service.classify(session, incident_id, data.type, data.priority, who)
 
 
 @router.post("/incidents/{incident_id}/notes", response_model=IncidentOut, summary="Add an operator's note")
-async def add_note(incident_id: int, data: NoteIn, session: AsyncSession = DbSession,
+async def add_note(incident_id: Id, data: NoteIn, session: AsyncSession = DbSession,
                    who: Principal = Depends(console)):
     return await service.add_note(session, incident_id, data.text, who)
 
 
 @router.post("/incidents/{incident_id}/merge", response_model=IncidentOut,
              summary="Merge duplicate incidents into this one")
-async def merge(incident_id: int, data: MergeIn, session: AsyncSession = DbSession,
+async def merge(incident_id: Id, data: MergeIn, session: AsyncSession = DbSession,
                 who: Principal = Depends(console)):
     return await service.merge(session, incident_id, data.incident_ids, who)
 
 
 @router.post("/incidents/{incident_id}/close", response_model=IncidentOut, summary="Close with a disposition")
-async def close(incident_id: int, data: CloseIn, session: AsyncSession = DbSession,
+async def close(incident_id: Id, data: CloseIn, session: AsyncSession = DbSession,
                 who: Principal = Depends(console)):
     return await service.close(session, incident_id, data.disposition, data.note, who)

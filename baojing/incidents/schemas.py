@@ -7,12 +7,13 @@ from pydantic import BaseModel, Field, field_validator
 
 from ..alarms.schemas import LocationOut, PointIn, Strict
 from ..errors import bilingual
+from ..fields import Id, Number, Whole
 from .catalog import DISPOSITION_CODES, TYPE_CODES
 
 
 class ClassifyIn(Strict):
     type: str
-    priority: int = Field(ge=1, le=4)
+    priority: Whole = Field(ge=1, le=4)
 
     @field_validator("type")
     @classmethod
@@ -27,7 +28,7 @@ class NoteIn(Strict):
 
 
 class MergeIn(Strict):
-    incident_ids: list[int] = Field(min_length=1, max_length=50)
+    incident_ids: list[Id] = Field(min_length=1, max_length=50)
 
 
 class CloseIn(Strict):
@@ -43,7 +44,7 @@ class CloseIn(Strict):
 
 
 class OperatorPositionIn(PointIn):
-    accuracy_m: float | None = Field(None, ge=0, le=100_000)
+    accuracy_m: Number | None = Field(None, ge=0, le=100_000)
 
 
 class Person(BaseModel):

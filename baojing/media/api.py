@@ -11,6 +11,7 @@ from ..auth import roles
 from ..auth.service import Principal
 from ..bodylimit import BodyLimit
 from ..deps import DbSession, require
+from ..fields import Id
 from . import service
 from .schemas import IncidentMedia
 
@@ -20,13 +21,13 @@ console = require(roles.CONSOLE)
 
 @router.get("/incidents/{incident_id}/media", response_model=IncidentMedia,
             summary="Evidence files of an incident (and of incidents merged into it), oldest first")
-async def incident_media(incident_id: int, session: AsyncSession = DbSession, who: Principal = Depends(console)):
+async def incident_media(incident_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(console)):
     return await service.of_incident(session, incident_id, who)
 
 
 @router.get("/media/{media_id}", summary="Play or download an evidence file (Range supported; audited)",
             response_class=FileResponse)
-async def play(media_id: int, request: Request, session: AsyncSession = DbSession,
+async def play(media_id: Id, request: Request, session: AsyncSession = DbSession,
                who: Principal = Depends(console), range: str | None = Header(default=None, max_length=200)):
     path, m = await service.for_playback(session, request.app.state.settings, media_id, who, range)
     return FileResponse(path, media_type=m.mime, headers={"X-Content-SHA256": m.sha256,
