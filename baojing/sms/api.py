@@ -12,6 +12,7 @@ from ..auth import roles
 from ..auth.service import Principal, audit
 from ..deps import DbSession, require
 from ..errors import Invalid
+from ..fields import Id
 from ..phone import PhoneError, normalize_phone
 from . import service
 
@@ -44,7 +45,7 @@ class MessageList(BaseModel):
 async def messages(request: Request, phone: str | None = Query(None, max_length=40),
                    purpose: str | None = Query(None, max_length=32),
                    status: Literal["pending", "sent", "failed"] | None = None,
-                   before_id: int | None = None, limit: int = Query(100, ge=1, le=500),
+                   before_id: Id | None = None, limit: int = Query(100, ge=1, le=500),
                    session: AsyncSession = DbSession, who: Principal = Depends(require(frozenset({roles.ADMIN})))):
     if phone:
         try:
@@ -57,7 +58,7 @@ async def messages(request: Request, phone: str | None = Query(None, max_length=
 
 
 @router.post("/{message_id}/retry", response_model=MessageOut, summary="Send a failed message again")
-async def retry(message_id: int, session: AsyncSession = DbSession,
+async def retry(message_id: Id, session: AsyncSession = DbSession,
                 who: Principal = Depends(require(frozenset({roles.ADMIN})))):
     out = await service.retry(session, message_id)
     await audit(session, who, "sms.retry", "sms_message", message_id)
