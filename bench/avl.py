@@ -99,13 +99,13 @@ async def seed_units(db_url: str, n: int, rng: random.Random) -> list[dict]:
 def board_query_bench(units: list[dict], queries: int, rng: random.Random) -> dict:
     """Board.recommend in-process over the same units: the pure query, no HTTP, no database."""
     from baojing.db import utcnow
-    from baojing.dispatch import repository
+    from baojing.dispatch.status import AVAILABLE
     from baojing.dispatch.board import Board, BoardUnit
 
     board = Board(sessions=None)
     now = utcnow()
     for u in units:
-        board.units[u["unit_id"]] = BoardUnit(u["unit_id"], f"压测{u['i']:05d}", u["kind"], 1, repository.AVAILABLE,
+        board.units[u["unit_id"]] = BoardUnit(u["unit_id"], f"压测{u['i']:05d}", u["kind"], 1, AVAILABLE,
                                               u["lat"], u["lon"], 10.0, now)
     board.recommend(41.57, 120.43, 8)  # first use
     times = []

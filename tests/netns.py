@@ -1,6 +1,6 @@
 """Run a test file again inside a network namespace that has only loopback (127.0.0.1, plus
 127.0.0.2 for aioice, which skips 127.0.0.1 as a host address), so no WebRTC candidate can point
-off this machine (DESIGN.md, "Known traps"). The outer test calls `run_inside`; the inner run sees
+off this machine (docs/design.md, "Known traps"). The outer test calls `run_inside`; the inner run sees
 the environment flag INSIDE set and defines the real test instead."""
 from __future__ import annotations
 

@@ -135,7 +135,22 @@ async def test_an_assignment_moves_through_its_steps_and_each_is_timestamped(cli
     async with app.state.sessions() as s:
         steps = list(await s.scalars(select(Event.action).where(Event.incident_id == inc["id"], Event.scope == "staff",
                                                                 Event.action.is_not(None)).order_by(Event.seq)))
-    assert steps == ["received", "dispatched", "unit_accept", "unit_en_route", "unit_on_scene", "note", "unit_clear"]
+    assert steps == ["received", "claimed", "dispatched", "unit_accept", "unit_en_route", "unit_on_scene", "note",
+                     "unit_clear"]
+
+
+async def test_sending_units_to_a_new_incident_claims_it_by_the_claims_rules_with_its_audit(client, staff, app):
+    await on_duty_at(staff, app, "officer", 41.568, 120.452)
+    console = await staff("dispatcher")
+    inc = await incident_of(console, (await raise_at(client, *SHUANGTA))["id"])
+    unit = await unit_named(console, "双塔21")
+    r = await console.post(f"/api/incidents/{inc['id']}/dispatch", json={"unit_ids": [unit["id"]]})
+    assert r.json()["status"] == "claimed" and r.json()["claimed_by"]["display_name"] == "指挥长 赵强"
+    async with app.state.sessions() as s:
+        actions = list(await s.scalars(select(AuditEntry.action).where(AuditEntry.subject_type == "incident",
+                                                                       AuditEntry.subject_id == inc["id"])
+                                       .order_by(AuditEntry.id)))
+    assert actions[:2] == ["incident.claim", "incident.dispatch"]
 
 
 async def test_a_unit_sent_to_a_second_incident_does_not_carry_the_old_status(client, staff, app):

@@ -2,7 +2,7 @@
 officer (a three-way mesh), all recorded by the server's receive-only peer.
 
 aioice ignores 127.0.0.1 as a host address, and no test may reach past this machine, so the call
-runs in a network namespace with only loopback and 127.0.0.2 (DESIGN.md, "Known traps"): the
+runs in a network namespace with only loopback and 127.0.0.2 (docs/design.md, "Known traps"): the
 outer test re-runs this file inside `unshare -n`; the inner one (only defined there) does the work.
 """
 import asyncio

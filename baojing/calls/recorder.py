@@ -2,7 +2,7 @@
 
 The caller's page opens a second RTCPeerConnection to party "recorder" and signals it over /ws
 like any other party. Each incoming track is written to its own file (aiortc's MediaRecorder
-with audio and video in one file loses the video about one run in three: DESIGN.md), encoded
+with audio and video in one file loses the video about one run in three: docs/design.md, "Known traps"), encoded
 in a worker thread so that the event loop keeps serving alarms. A new offer (an ICE restart, a
 reload of the caller's page) closes the current connection and starts a new segment: aiortc does
 not restart ICE, and every segment is a complete, playable file. When a track ends its file is

@@ -15,6 +15,7 @@ from ..auth.models import User
 from ..auth.service import Principal, audit
 from ..errors import Conflict, Invalid, NotFound
 from . import service
+from .units import announce_unit
 from .models import Station, Unit, UnitMember
 from .schemas import StationIn, UnitIn
 
@@ -70,7 +71,7 @@ async def save_unit(session: AsyncSession, data: UnitIn, who: Principal, unit_id
     await session.flush()
     await _set_members(session, unit, data.member_ids)
     await audit(session, who, "unit.save", "unit", unit.id)
-    return await service.announce_unit(session, unit, None, who)
+    return await announce_unit(session, unit, None, who)
 
 
 async def _set_members(session: AsyncSession, unit: Unit, user_ids: list[int]) -> None:

@@ -20,15 +20,13 @@ from ..db import utcnow
 from ..events import Published
 from ..geo import distance_m
 from . import repository
-from .models import CAR, FOOT, MOTORBIKE, Unit, UnitMember, UnitPosition
+from .models import Unit, UnitMember, UnitPosition
+from .status import AVAILABLE, OFF_DUTY, STALE_AFTER, eta_seconds, unit_status
 
 log = logging.getLogger(__name__)
 
 # Faster than this between two fixes is a bad fix, not a patrol car.
 MAX_SPEED_MPS = 200 / 3.6
-# Straight-line distance understates the road; average urban speeds by kind, for a rough ETA.
-DETOUR = 1.4
-SPEED_MPS = {CAR: 30 / 3.6, MOTORBIKE: 30 / 3.6, FOOT: 5 / 3.6}
 CLOCK_SKEW = timedelta(minutes=2)
 
 
@@ -46,11 +44,7 @@ class BoardUnit:
 
     @property
     def stale(self) -> bool:
-        return self.status != repository.OFF_DUTY and (self.at is None or self.at < utcnow() - repository.STALE_AFTER)
-
-
-def eta_seconds(kind: str, metres: float) -> int:
-    return round(metres * DETOUR / SPEED_MPS.get(kind, SPEED_MPS[CAR]))
+        return self.status != OFF_DUTY and (self.at is None or self.at < utcnow() - STALE_AFTER)
 
 
 class Board:
@@ -70,7 +64,7 @@ class Board:
             active = await repository.active_by_unit(s)
             for u in await s.scalars(select(Unit).where(Unit.active.is_(True))):
                 self.units[u.id] = BoardUnit(u.id, u.call_sign, u.kind, u.station_id,
-                                             repository.unit_status(u, active.get(u.id)),
+                                             unit_status(u, active.get(u.id)),
                                              u.lat, u.lon, u.accuracy_m, u.position_at)
 
     def start(self) -> None:
@@ -156,11 +150,11 @@ class Board:
 
     def recommend(self, lat: float, lon: float, limit: int = 5, exclude: set[int] = frozenset()) -> list[dict]:
         """Nearest available units with a fresh position, by straight-line distance."""
-        cutoff = utcnow() - repository.STALE_AFTER
+        cutoff = utcnow() - STALE_AFTER
         # Rank by a flat-earth distance (exact ordering at city scale), then measure the few kept.
         kx = math.cos(math.radians(lat))
         candidates = ((((u.lat - lat) ** 2 + ((u.lon - lon) * kx) ** 2), u) for u in self.units.values()
-                      if u.status == repository.AVAILABLE and u.at is not None and u.at >= cutoff
+                      if u.status == AVAILABLE and u.at is not None and u.at >= cutoff
                       and u.id not in exclude)
         best = heapq.nsmallest(limit, candidates, key=lambda c: c[0])
         out = []

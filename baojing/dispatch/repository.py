@@ -1,31 +1,12 @@
 """Reads of stations, units and assignments, and their views."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db import utcnow
 from ..geo import distance_m, point_in_polygon
-from .models import ACCEPTED, ACTIVE, DISPATCHED, ON_SCENE, Assignment, Station, Unit, UnitMember
-
-# A unit on duty that has not reported for this long is drawn as stale and not recommended.
-STALE_AFTER = timedelta(minutes=2)
-AVAILABLE, OFF_DUTY, BUSY, STALE = "available", "off_duty", "busy", "stale"
-
-
-def unit_status(unit: Unit, active: Assignment | None) -> str:
-    """What the unit is doing now, from its current assignment: never carried over from an old one."""
-    if not unit.on_duty:
-        return OFF_DUTY
-    if active is not None:
-        return DISPATCHED if active.status == ACCEPTED else active.status
-    return BUSY if unit.busy else AVAILABLE
-
-
-def is_stale(unit: Unit, now: datetime | None = None) -> bool:
-    return unit.on_duty and (unit.position_at is None or unit.position_at < (now or utcnow()) - STALE_AFTER)
+from .models import ACTIVE, ON_SCENE, Assignment, Station, Unit, UnitMember
+from .status import eta_seconds, is_stale, unit_status
 
 
 def unit_view(unit: Unit, active: Assignment | None, members: list[dict] | None = None) -> dict:
@@ -89,7 +70,6 @@ async def station_for(session: AsyncSession, lat: float, lon: float) -> int | No
     return None
 
 
-
 async def responding_units(session: AsyncSession, incident_id: int) -> list[tuple[Assignment, Unit]]:
     rows = await session.execute(select(Assignment, Unit).join(Unit, Unit.id == Assignment.unit_id)
                                  .where(Assignment.incident_id == incident_id, Assignment.status.in_(ACTIVE))
@@ -100,8 +80,6 @@ async def responding_units(session: AsyncSession, incident_id: int) -> list[tupl
 def responders_for_caller(responding: list[tuple[Assignment, Unit]], loc: dict | None) -> list[dict]:
     """What a caller may know of the officers coming: how they travel, how far, how long. Never
     who they are or (unless a setting allows, elsewhere) exactly where."""
-    from .board import eta_seconds
-
     out = []
     for a, u in responding:
         d = None

@@ -7,17 +7,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import events
-from ..auth import roles
-from ..auth.models import User
 from ..auth.service import Principal, audit
 from ..db import utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..incidents import service as incidents
-from ..incidents.models import CLAIMED, NEW
-from . import repository
+from ..incidents.models import NEW
+from ..media import service as media
+from . import reactions, repository
 from .board import Board
+from .units import announce_unit, unit_views
 from .models import (ACCEPTED, ACTIVE, CANCELLED, CLEARED, DECLINED, DISPATCHED, EN_ROUTE, ON_SCENE, Assignment,
-                     District, Station, Unit, UnitMember)
+                     District, Station, Unit)
 
 
 async def districts_geojson(session: AsyncSession) -> dict:
@@ -39,35 +39,10 @@ async def stations(session: AsyncSession) -> list[dict]:
     return [station_view(s) for s in await session.scalars(select(Station).order_by(Station.id))]
 
 
-async def _members(session: AsyncSession, unit_ids: list[int]) -> dict[int, list[dict]]:
-    out: dict[int, list[dict]] = {i: [] for i in unit_ids}
-    if unit_ids:
-        rows = await session.execute(select(UnitMember.unit_id, User.id, User.display_name)
-                                     .join(User, User.id == UnitMember.user_id).where(UnitMember.unit_id.in_(unit_ids)))
-        for unit_id, uid, name in rows.all():
-            out[unit_id].append({"id": uid, "display_name": name})
-    return out
-
-
-async def unit_views(session: AsyncSession, units: list[Unit]) -> list[dict]:
-    active = await repository.active_by_unit(session)
-    members = await _members(session, [u.id for u in units])
-    return [repository.unit_view(u, active.get(u.id), members[u.id]) for u in units]
-
-
 async def units_snapshot(session: AsyncSession) -> dict:
     seq = await events.last_seq(session)
     units = list(await session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.station_id, Unit.call_sign)))
     return {"seq": seq, "units": await unit_views(session, units)}
-
-
-async def announce_unit(session: AsyncSession, unit: Unit, action: str | None, who: Principal | None) -> dict:
-    await session.flush()
-    (view,) = await unit_views(session, [unit])
-    actor = who.label if who else None
-    await events.emit(session, "unit.upserted", view, unit_id=unit.id, actor=actor, action=action)
-    await events.emit(session, "unit.upserted", view, scope=events.UNIT, unit_id=unit.id, actor=actor)
-    return view
 
 
 async def _unit(session: AsyncSession, unit_id: int) -> Unit:
@@ -128,7 +103,8 @@ async def dispatch(session: AsyncSession, incident_id: int, unit_ids: list[int],
             raise Conflict(f"{unit.call_sign} 正在执行其他任务", f"{unit.call_sign} is on another incident",
                            code="unit_busy")
     if incident.status == NEW:
-        incident.status, incident.claimed_by, incident.claimed_at = CLAIMED, who.user_id, utcnow()
+        # Sending units takes the incident: by the claim's own rules, with its audit and timeline step.
+        await incidents.claim(session, incident.id, who)
     now = utcnow()
     for unit in units:
         a = Assignment(incident_id=incident.id, unit_id=unit.id, status=DISPATCHED, dispatched_at=now,
@@ -199,34 +175,10 @@ async def cancel(session: AsyncSession, assignment_id: int, who: Principal) -> d
 
 
 async def announce_assignment(session: AsyncSession, a: Assignment, action: str, who: Principal | None) -> dict:
-    view = await _tell_unit(session, a, who)
+    view = await reactions.tell_unit(session, a, who)
     incident = await incidents.get(session, a.incident_id)
     await incidents.announce(session, incident, f"unit_{action}", who)
     return view
-
-
-async def _tell_unit(session: AsyncSession, a: Assignment, who: Principal | None) -> dict:
-    unit = await _unit(session, a.unit_id)
-    view = repository.assignment_view(a, unit)
-    await events.emit(session, "assignment.updated", view, scope=events.UNIT, unit_id=unit.id,
-                      incident_id=a.incident_id, actor=who.label if who else None)
-    await announce_unit(session, unit, None, who)
-    return view
-
-
-async def incident_closed(session: AsyncSession, incident_id: int, who: Principal) -> None:
-    """Units still out on an incident the console closed are stood down, and told so."""
-    for a in await repository.active_on(session, incident_id):
-        a.status, a.cancelled_at = CANCELLED, utcnow()
-        await _tell_unit(session, a, who)
-
-
-async def incidents_merged(session: AsyncSession, source_ids: list[int], target_id: int, who: Principal) -> None:
-    """Units sent to a duplicate keep going: their assignments follow the alarms to the survivor."""
-    for source in source_ids:
-        for a in await repository.active_on(session, source):
-            a.incident_id = target_id
-            await _tell_unit(session, a, who)
 
 
 async def overdue_sweep(session: AsyncSession, board: Board, timeout_s: float) -> int:
@@ -260,15 +212,6 @@ async def officer_home(session: AsyncSession, who: Principal) -> dict:
             "incident": await incidents.detail(session, a.incident_id, who) if a else None}
 
 
-async def may_view_incident(session: AsyncSession, who: Principal, incident_id: int) -> None:
-    if who.role in roles.CONSOLE:
-        return
-    unit_id = await repository.unit_of_user(session, who.user_id)
-    if unit_id is None or unit_id not in await repository.units_on(session, incident_id):
-        raise Forbidden("您无权查看该警情", "You may not see this incident", code="not_your_incident",
-                        audit=(who, "incident.refused", "incident", incident_id))
-
-
 SCENE_PHOTO_MAX_BYTES = 10 * 1024 * 1024
 SCENE_PHOTOS_PER_OFFICER = 20
 # Photos may still come in for a while after clearing (taken on scene, sent once back in coverage).
@@ -278,8 +221,6 @@ PHOTO_GRACE = timedelta(hours=2)
 async def scene_photo(session: AsyncSession, settings, assignment_id: int, upload, caption: str | None,
                       who: Principal) -> dict:
     """A photo the officer took on scene, kept as evidence of the incident."""
-    from ..media import service as media
-
     await events.lock_sequence(session)
     a = await session.get(Assignment, assignment_id)
     if a is None:

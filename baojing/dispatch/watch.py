@@ -9,7 +9,8 @@ from sqlalchemy import select
 from ..alarms.models import Alarm
 from ..deps import unit_of_work
 from ..geo import distance_m
-from .board import BoardUnit, eta_seconds
+from .board import BoardUnit
+from .status import eta_seconds
 from .models import ACTIVE, Assignment
 from . import service
 

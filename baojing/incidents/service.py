@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import events
 from ..alarms import repository as alarms
+from ..dispatch import reactions
 from ..dispatch import repository as dispatch
 from ..dispatch.models import ACTIVE
 from ..auth.models import User
@@ -102,14 +103,6 @@ async def announce(session: AsyncSession, incident: Incident, action: str, who: 
     return view
 
 
-def _dispatch_service():
-    # Dispatch builds on incidents; the two steps where an incident's end reaches its units call
-    # back into it, imported here to keep the module graph one-way at import time.
-    from ..dispatch import service
-
-    return service
-
-
 def require_open(incident: Incident) -> None:
     if incident.status not in OPEN_STATUSES:
         raise Conflict("该警情已结束或已合并", f"Incident {incident.id} is already {incident.status}",
@@ -176,7 +169,7 @@ async def merge(session: AsyncSession, target_id: int, source_ids: list[int], wh
     for s in sources:
         require_open(s)
     await alarms.move_to_incident(session, source_ids, target.id)
-    await _dispatch_service().incidents_merged(session, source_ids, target.id, who)
+    await reactions.incidents_merged(session, source_ids, target.id, who)
     now = utcnow()
     for s in sources:
         s.status, s.merged_into, s.closed_at, s.closed_by = MERGED, target.id, now, who.user_id
@@ -195,7 +188,7 @@ async def close(session: AsyncSession, incident_id: int, disposition: str, note:
         await _note(session, incident, note, who)
     incident.status, incident.disposition = CLOSED, disposition
     incident.closed_at, incident.closed_by = utcnow(), who.user_id
-    await _dispatch_service().incident_closed(session, incident.id, who)
+    await reactions.incident_closed(session, incident.id, who)
     await audit(session, who, "incident.close", "incident", incident.id, {"disposition": disposition})
     return await announce(session, incident, "closed", who)
 

@@ -4,7 +4,7 @@ WebRTC between them (a mesh), the server recording the caller.
 
 WebRTC must not gather any candidate that points off this machine, so the whole test (server,
 Chromium) runs again inside a network namespace with only loopback (tests/netns.py); Chromium
-needs --allow-loopback-in-peer-connection to use 127.0.0.1 at all (DESIGN.md, "Known traps").
+needs --allow-loopback-in-peer-connection to use 127.0.0.1 at all (docs/design.md, "Known traps").
 """
 from __future__ import annotations
 
