@@ -132,11 +132,21 @@ async def add_position(session: AsyncSession, alarm_id: int, data: PositionIn, d
     source = _source(data)
     lat, lon = geo.to_wgs84(data.lat, data.lon, data.crs)
     flag = _flag(alarm, lat, lon, data.accuracy_m, at) if source in AUTOMATIC else None
+    took = flag is None and _may_replace(alarm.position_source, source)
     point = _record(session, alarm, data, source, at, flag)
     await _emit_position(session, alarm, point, None)
-    if source == PICKED:
-        await incidents.announce(session, incident, "caller_picked_position", None)
+    await incidents.locate(session, incident, await _station(session, alarm, incident, source, took), source=source,
+                           action="caller_picked_position" if source == PICKED else None, who=None)
     return {"accepted": True, "flagged": flag is not None, "reason": flag}
+
+
+async def _station(session: AsyncSession, alarm: Alarm, incident, source: str, took: bool) -> int | None:
+    """Where the incident belongs after a position: the first usable one routes it (a phone's fix
+    after the page stopped waiting, a place picked on the map, an operator's); later, only a place
+    a person chose moves it, since a caller being driven away is still the first station's case."""
+    if not took or (incident.station_id is not None and source in AUTOMATIC):
+        return incident.station_id
+    return await dispatch.station_for(session, alarm.lat, alarm.lon)
 
 
 async def set_place(session: AsyncSession, alarm_id: int, text: str, device: Device) -> dict:
@@ -175,7 +185,8 @@ async def operator_position(session: AsyncSession, alarm_id: int, loc: LocationI
     await _emit_position(session, alarm, point, who)
     await auth.audit(session, who, "alarm.set_position", "alarm", alarm.id,
                      {"lat": alarm.lat, "lon": alarm.lon})
-    return await incidents.announce(session, incident, "operator_position", who)
+    return await incidents.locate(session, incident, await _station(session, alarm, incident, OPERATOR, True),
+                                  source=OPERATOR, action="operator_position", who=who)
 
 
 async def match_call(session: AsyncSession, caller_number: str, call_id: str, agent: str | None) -> dict:

@@ -70,6 +70,14 @@ async def station_for(session: AsyncSession, lat: float, lon: float) -> int | No
     return None
 
 
+async def station_names(session: AsyncSession, ids: list[int | None]) -> dict[int, dict]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Station.id, Station.name_zh, Station.name_en).where(Station.id.in_(wanted)))
+    return {r.id: {"id": r.id, "name_zh": r.name_zh, "name_en": r.name_en} for r in rows}
+
+
 async def responding_units(session: AsyncSession, incident_id: int) -> list[tuple[Assignment, Unit]]:
     rows = await session.execute(select(Assignment, Unit).join(Unit, Unit.id == Assignment.unit_id)
                                  .where(Assignment.incident_id == incident_id, Assignment.status.in_(ACTIVE))

@@ -126,6 +126,8 @@ class TimelineEntry(BaseModel):
     incident_id: int | None = Field(None, description="Differs from the incident's own id for steps of a merged one")
     actor: str | None = Field(None, description="role:user id, or device:id for the caller")
     actor_name: str | None = None
+    detail: dict | None = Field(None, description="routed / rerouted: {from_station, to_station (each {id, name_zh, "
+                                                  "name_en} or null), source (gps, network, picked, operator)}")
 
 
 class IncidentDetail(IncidentOut):

@@ -19,6 +19,8 @@ from ..errors import Conflict, Invalid, NotFound
 from .models import CLAIMED, CLOSED, MERGED, NEW, OPEN_STATUSES, Incident, IncidentNote
 
 RECENTLY_CLOSED = timedelta(hours=2)
+# Timeline steps whose event data says more than their name (the old and new station of a routing).
+TIMELINE_DETAIL = frozenset({"incident.routed"})
 
 
 async def open_incident(session: AsyncSession, priority: int, station_id: int | None) -> Incident:
@@ -100,6 +102,28 @@ async def announce(session: AsyncSession, incident: Incident, action: str, who: 
     for a, caller in zip(alarm_list, await caller_views(session, incident, alarm_list, view["assignments"])):
         await events.emit(session, "alarm.updated", caller, scope=events.DEVICE, device_id=a.device_id,
                           incident_id=incident.id)
+    return view
+
+
+async def locate(session: AsyncSession, incident: Incident, station_id: int | None, *, source: str,
+                 action: str | None, who: Principal | None) -> dict | None:
+    """The incident's position changed (`action` names the step for the timeline, None for a phone's
+    own fix): it goes to `station_id` if that is another station, the consoles hear of both, and a
+    person's re-routing is audited. The timeline shows the old and the new station."""
+    old = incident.station_id
+    moved = station_id != old and incident.status in OPEN_STATUSES
+    if moved:
+        incident.station_id = station_id
+    view = await announce(session, incident, action, who) if moved or action else None
+    if moved:
+        names = await dispatch.station_names(session, [old, station_id])
+        data = {"incident_id": incident.id, "from_station": names.get(old), "to_station": names.get(station_id),
+                "source": source}
+        await events.emit(session, "incident.routed", data, incident_id=incident.id,
+                          actor=who.label if who else None, action="routed" if old is None else "rerouted")
+        if who is not None:
+            await audit(session, who, "incident.route", "incident", incident.id,
+                        {"from_station_id": old, "to_station_id": station_id, "source": source})
     return view
 
 
@@ -243,5 +267,6 @@ async def detail(session: AsyncSession, incident_id: int, who: Principal) -> dic
                   for n, name in notes.all()],
         "trails": {str(k): v for k, v in trails.items()},
         "timeline": [{"seq": e.seq, "name": e.action, "at": e.at, "incident_id": e.incident_id, "actor": e.actor,
-                      "actor_name": names.get(e.actor)} for e in timeline],
+                      "actor_name": names.get(e.actor), "detail": e.data if e.name in TIMELINE_DETAIL else None}
+                     for e in timeline],
     }

@@ -9,6 +9,8 @@ import { byQueueOrder, incidentTimes, timerEl, isActiveAssignment, isOverdue } f
 import { kindEl } from "./units.js";
 
 const OPEN = new Set(["new", "claimed"]);
+// One end of a routing on the timeline: the station's short name, or 辖区未定.
+const routeEnd = (st) => (st ? stationShort(st) : t("unrouted"));
 
 export class DetailView {
   constructor(el, handlers) {
@@ -335,6 +337,8 @@ export class DetailView {
     for (const e of (this.data && this.data.timeline) || []) {
       s.timeline.append(h("li", { testid: "timeline-item", dataset: { name: e.name } },
         h("span", { class: "tl-time" }, fmtClock(e.at)), h("span", { class: "tl-name" }, actionLabel(e.name)),
+        e.detail && "to_station" in e.detail ? h("span", { class: "tl-route", testid: "timeline-route" },
+          `${routeEnd(e.detail.from_station)} → ${routeEnd(e.detail.to_station)}`) : null,
         e.incident_id && e.incident_id !== this.id ? h("span", { class: "tl-from muted" }, `#${e.incident_id}`) : null,
         e.actor || e.actor_name ? h("span", { class: "tl-actor muted" }, e.actor_name || this.actorName(e.actor)) : null));
     }

@@ -390,6 +390,8 @@ const ACTIONS = {
   operator_position: ["接警员标定位置", "Operator set position"],
   caller_picked_position: ["报警人地图选点", "Caller picked a position"],
   caller_typed_place: ["报警人输入地点", "Caller typed a place"],
+  routed: ["确定管辖派出所", "Routed to a station"],
+  rerouted: ["改派管辖派出所", "Re-routed to another station"],
   rated: ["报警人评价", "Caller rated"],
   dispatched: ["派警", "Unit dispatched"],
   dispatch_overdue: ["派警超时未接受", "Dispatch not accepted in time"],
