@@ -328,3 +328,40 @@ async def test_an_officer_adds_scene_photos_to_the_incidents_evidence(client, st
     assert [m["kind"] for m in listed] == ["photo"]
     got = await console.get(listed[0]["url"])
     assert hashlib.sha256(got.content).hexdigest() == listed[0]["sha256"]
+
+
+async def test_the_caller_reads_exactly_how_far_it_went_from_received_to_closed(client, staff, app):
+    officer = await on_duty_at(staff, app, "officer", 41.568, 120.452)
+    console = await staff("dispatcher")
+    a = await raise_at(client, *SHUANGTA)
+    h = {"X-Device-Token": a["device_token"]}
+
+    async def caller_status():
+        return (await client.get("/api/me/alarms", headers=h)).json()["alarms"][0]["status"]
+
+    inc = await incident_of(console, a["id"])
+    assert await caller_status() == "received"
+    await console.post(f"/api/incidents/{inc['id']}/claim")
+    assert await caller_status() == "handling"  # the desk has it; no officer is sent yet
+    unit = await unit_named(console, "双塔21")
+    asg = (await console.post(f"/api/incidents/{inc['id']}/dispatch", json={"unit_ids": [unit["id"]]})).json()
+    asg = asg["assignments"][0]
+    assert await caller_status() == "dispatched"
+    await officer.post(f"/api/assignments/{asg['id']}/accept")
+    assert await caller_status() == "dispatched"
+    await officer.post(f"/api/assignments/{asg['id']}/en-route")
+    assert await caller_status() == "en_route"
+    await officer.post(f"/api/assignments/{asg['id']}/on-scene")
+    assert await caller_status() == "on_scene"
+    await officer.post(f"/api/assignments/{asg['id']}/clear", json={"disposition": "resolved"})
+    assert await caller_status() == "handling"  # officers done, the desk still has it open
+    await console.post(f"/api/incidents/{inc['id']}/close", json={"disposition": "resolved"})
+    assert await caller_status() == "closed"
+    # The live events said the same, in the same order; the consoles' copy of the alarm agrees.
+    async with app.state.sessions() as s:
+        pushed = [e.data["status"] for e in await s.scalars(
+            select(Event).where(Event.scope == "device", Event.name == "alarm.updated",
+                                Event.incident_id == inc["id"]).order_by(Event.seq))]
+    steps = [x for i, x in enumerate(pushed) if i == 0 or pushed[i - 1] != x]
+    assert steps == ["received", "handling", "dispatched", "en_route", "on_scene", "handling", "closed"]
+    assert (await incident_of(console, a["id"]))["alarms"][0]["status"] == "closed"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..dispatch.models import ACTIVE, EN_ROUTE, ON_SCENE
 from ..incidents.models import CLOSED, NEW, Incident
 from .models import OPERATOR, Alarm, AlarmPosition
 
@@ -20,25 +21,35 @@ def point_view(p: AlarmPosition) -> dict:
             "at": p.recorded_at, "flag": p.flag}
 
 
-def caller_status(incident: Incident) -> str:
+def caller_status(incident: Incident, assignments: list[dict] = ()) -> str:
+    """What the caller reads, exactly as far as it went: received (nobody has it yet), handling
+    (a call-taker has it, no officer sent), dispatched (officers sent, not yet moving), en_route,
+    on_scene, closed. `assignments`: the incident's, as views (any status; only active ones count)."""
     if incident.status == CLOSED:
         return "closed"
-    return "received" if incident.status == NEW else "handling"
+    if incident.status == NEW:
+        return "received"
+    going = {a["status"] for a in assignments} & set(ACTIVE)
+    if ON_SCENE in going:
+        return "on_scene"
+    if EN_ROUTE in going:
+        return "en_route"
+    return "dispatched" if going else "handling"
 
 
 def caller_view(a: Alarm, incident: Incident, responders: list[dict] = ()) -> dict:
     rating = None
     if a.rating_score is not None:
         rating = {"score": a.rating_score, "comment": a.rating_comment, "at": a.rated_at}
-    return {"id": a.id, "status": caller_status(incident), "channel": a.channel, "phone": a.phone,
+    return {"id": a.id, "status": caller_status(incident, responders), "channel": a.channel, "phone": a.phone,
             "name": a.name, "received_at": a.received_at, "updated_at": max(a.updated_at, incident.updated_at),
             "handling_at": incident.claimed_at, "closed_at": incident.closed_at, "location": location_view(a), "place_text": a.place_text,
             "rating": rating, "responders": list(responders)}
 
 
-def staff_view(a: Alarm, incident: Incident) -> dict:
+def staff_view(a: Alarm, incident: Incident, assignments: list[dict] = ()) -> dict:
     return {"id": a.id, "phone": a.phone, "phone_verified": a.phone_verified, "name": a.name,
-            "channel": a.channel, "status": caller_status(incident), "received_at": a.received_at,
+            "channel": a.channel, "status": caller_status(incident, assignments), "received_at": a.received_at,
             "place_text": a.place_text, "location": location_view(a),
             "rating": {"score": a.rating_score, "comment": a.rating_comment} if a.rating_score else None}
 

@@ -116,7 +116,9 @@ class ResponderOut(BaseModel):
 
 class AlarmOut(BaseModel):
     id: int
-    status: Literal["received", "handling", "closed"]
+    status: Literal["received", "handling", "dispatched", "en_route", "on_scene", "closed"] = Field(
+        description="How far the police got, exactly: received (not yet taken), handling (a call-taker has it, no "
+                    "officer sent), dispatched (officers sent, not yet moving), en_route, on_scene, closed")
     channel: str
     phone: str
     name: str | None

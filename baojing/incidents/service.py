@@ -57,7 +57,8 @@ async def views(session: AsyncSession, incidents: list[Incident], by_incident: d
         "received_at": i.received_at, "updated_at": i.updated_at, "claimed_at": i.claimed_at,
         "claimed_by": people.get(i.claimed_by), "closed_at": i.closed_at, "disposition": i.disposition,
         "merged_into": i.merged_into, "notes_count": counts.get(i.id, 0), "station_id": i.station_id,
-        "alarms": [alarms.staff_view(a, i) for a in by_incident[i.id]], "assignments": assignments[i.id],
+        "alarms": [alarms.staff_view(a, i, assignments[i.id]) for a in by_incident[i.id]],
+        "assignments": assignments[i.id],
     } for i in incidents]
 
 

@@ -67,6 +67,10 @@ def test_a_caller_alarm_reaches_the_console_and_the_console_reaches_the_caller(s
     expect(row).to_have_attribute("data-status", "claimed")
     expect(caller.locator(f"[data-testid=alarm-item][data-alarm-id='{alarm_id}']")).to_have_attribute(
         "data-status", "handling", timeout=5_000)
+    # Claimed is a call-taker at work, not an officer: the caller reads exactly that.
+    mine = caller.locator(f"[data-testid=alarm-item][data-alarm-id='{alarm_id}'] [data-testid=alarm-status]")
+    expect(mine).to_have_text("接警员正在处理")
+    expect(caller.get_by_test_id("delivery-status")).to_contain_text("接警员正在处理")
     shot(caller, "e2e-m-handling")
 
     phone.set_geolocation({"latitude": MOVED[0], "longitude": MOVED[1], "accuracy": 15})

@@ -10,15 +10,17 @@
  *   call-110          green tel:110 link shown while an alarm is being sent or is open
  *   call-110-direct   small tel:110 link under the red button (always there)
  *   delivery-status   the banner for the latest alarm; data-state = locating | sending | retrying |
- *                     received | handling | rejected; data-tries = failed attempts so far
+ *                     received | handling | dispatched | en_route | on_scene | rejected; data-tries =
+ *                     failed attempts so far
  *   retry-now         "立即重试" in the banner while retrying
  *   location-status   what the police know of the position; data-state = waiting | queued (found,
  *                     not delivered yet) | sent (delivered) | denied | unavailable | picked
  *   place-input, place-submit, place-status   typed place (place-status says sent / waiting)
  *   map-open, map-picker, map-coords, map-confirm, map-cancel   pick the position on a map
  *   alarm-list        my alarms; alarm-item each (data-alarm-id, data-status = sending | pending |
- *                     received | handling | closed); alarm-status its status text
- *   responders        (in a handling alarm-item) how far the officers on the way are
+ *                     received | handling | dispatched | en_route | on_scene | closed); alarm-status
+ *                     its status text, exactly as far as the police got (the server's AlarmOut.status)
+ *   responders        (in an alarm-item being handled) how far the officers on the way are
  *   rating            rating form of a closed alarm: rating-star-1 … rating-star-5, rating-comment,
  *                     rating-submit; rating-pending while it is being sent; rating-done (data-score)
  *                     shows the rating the server has
@@ -36,6 +38,8 @@ import { createOutbox } from "./outbox.js";
 import { createLocator, distanceM } from "./locate.js";
 
 const LOCATE_MS = 8000; // longest wait for a first fix before the alarm goes without one
+// An alarm the police have taken, by how far they got (the server says which): the banner's words.
+const IN_HAND = { handling: "stHandling", dispatched: "stDispatched", en_route: "stEnRoute", on_scene: "stOnScene" };
 const DIAL_WAIT_MS = 3000; // longest wait for the server's answer before dialling 110 anyway
 const REUSE_MS = 30 * 60000; // a second tap this soon after an open alarm redials, no new alarm
 const TRACK_MS = 12 * 3600000; // never follow a phone longer than this, even if still open
@@ -583,7 +587,7 @@ function bannerFor(rec) {
   }
   const a = alarmOf(rec);
   const status = a ? a.status : "received";
-  if (status === "handling") return [status, t("stHandling"), responderText(a) || t("stGotAt", { time: fmt(a.received_at) }), 0];
+  if (IN_HAND[status]) return [status, t(IN_HAND[status]), responderText(a) || t("stGotAt", { time: fmt(a.received_at) }), 0];
   const main = a ? t("stReceivedAt", { time: fmt(a.received_at) }) : t("stReceived");
   return [status, main, `${t("sReceived")} · ${t("stStillCall")}`, 0];
 }
@@ -647,7 +651,10 @@ function renderActive() {
 const listCache = new Map(); // key -> {sig, el}: items are rebuilt only when they change
 
 function statusText(s) {
-  return { received: t("sReceived"), handling: t("sHandling"), closed: t("sClosed"), pending: t("sPending"), sending: t("sSending") }[s] || s;
+  return {
+    received: t("sReceived"), handling: t("sHandling"), dispatched: t("sDispatched"), en_route: t("sEnRoute"),
+    on_scene: t("sOnScene"), closed: t("sClosed"), pending: t("sPending"), sending: t("sSending"),
+  }[s] || s;
 }
 
 function ratingView(a) {
@@ -728,14 +735,14 @@ function itemView(entry) {
   const times = [];
   if (a) {
     times.push(`${t("tReceived")} ${fmt(a.received_at)}`);
-    if (status === "handling") times.push(`${t("tUpdated")} ${fmt(a.updated_at)}`);
+    if (IN_HAND[status]) times.push(`${t("tUpdated")} ${fmt(a.updated_at)}`);
     if (a.closed_at) times.push(`${t("tClosed")} ${fmt(a.closed_at)}`);
   } else times.push(`${t("tMade")} ${fmt(rec.at)}`);
   return h("li", { class: `item s-${status}`, "data-testid": "alarm-item", "data-alarm-id": id || "", "data-status": status },
     h("p", { class: "i-head" }, h("span", { class: "dot", "aria-hidden": "true" }),
       h("strong", { "data-testid": "alarm-status", text: statusText(status) })),
     h("p", { class: "i-times", text: times.join(" · ") }),
-    a && status === "handling" && responderText(a) ? h("p", { class: "responders", "data-testid": "responders", text: responderText(a) }) : null,
+    a && IN_HAND[status] && responderText(a) ? h("p", { class: "responders", "data-testid": "responders", text: responderText(a) }) : null,
     a && a.place_text ? h("p", { class: "note", text: t("placeSent", { text: a.place_text }) }) : null,
     a && status === "closed" ? ratingView(a) : null);
 }
