@@ -71,7 +71,7 @@ def cmd_serve(args) -> None:
           f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(f"{u} ({r})" for u, _, r, _ in USERS) + "\n",
           flush=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", ws_ping_interval=20,
-                ws_ping_timeout=20, proxy_headers=False)
+                ws_ping_timeout=20, proxy_headers=False, ws_per_message_deflate=False)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,7 +25,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     # A reconnecting client further behind than this reloads its snapshot instead of a replay.
     replay_limit: int = 5000
+    # A socket whose client falls this far behind (frames, or characters of them) is closed; it
+    # reconnects and catches up from the event table. A send stuck this long closes it too.
     ws_queue_limit: int = 2000
+    ws_queue_chars: int = 4 * 1024 * 1024
+    ws_send_timeout_s: float = 10.0
     ws_ping_seconds: float = 15.0
     # Shared secret of the telephony system posting to /api/cti/calls; empty turns CTI off.
     cti_api_key: str = ""

@@ -35,6 +35,7 @@ router = APIRouter()
 
 CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_SLOW, CLOSE_BAD_HELLO = 4401, 4403, 4008, 4400
 GAP_WAIT = 0.05
+PING = ("ping",)  # queued by the hub for every socket once a period
 
 
 def may_see(who: Principal, ev: Published) -> bool:
@@ -80,8 +81,12 @@ def alarm_ids(ev: Published) -> list[int]:
 class Connection:
     who: Principal
     limit: int
+    # Characters of frames waiting (a str holds one to two bytes per character of these frames): a
+    # console that stops reading holds at most this much, not 2,000 frames of every unit's position.
+    limit_chars: int = 4 * 1024 * 1024
     session_hash: str | None = None  # a staff socket's login (hashed), to check it is still valid
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+    queued_chars: int = 0
     overflowed: bool = False
     revoked: bool = False
     closed: bool = False
@@ -89,11 +94,12 @@ class Connection:
     def offer(self, ev: Published | None, text: str) -> None:
         if self.overflowed:
             return
-        if self.queue.qsize() >= self.limit:
+        if self.queue.qsize() >= self.limit or self.queued_chars + len(text) > self.limit_chars:
             # A client this far behind is dropped; it reconnects and catches up from the table.
             self.overflowed = True
             self.queue.put_nowait(None)
             return
+        self.queued_chars += len(text)
         self.queue.put_nowait((ev, text))
 
 
@@ -124,6 +130,8 @@ class Hub:
     async def _check_sessions(self) -> None:
         while True:
             await asyncio.sleep(self.settings.ws_ping_seconds)
+            for conn in self.connections:
+                conn.queue.put_nowait(PING)
             try:
                 await self.revalidate()
             except Exception:
@@ -199,7 +207,7 @@ class Hub:
         return n
 
     def register(self, who: Principal) -> Connection:
-        conn = Connection(who, self.settings.ws_queue_limit)
+        conn = Connection(who, self.settings.ws_queue_limit, self.settings.ws_queue_chars)
         self.connections.add(conn)
         self._index(conn)
         return conn
@@ -343,7 +351,6 @@ async def _serve(ws: WebSocket, conn: Connection, since: int | None, hub: Hub, s
     if since is not None and (since > head or len(replay) > settings.replay_limit):
         await ws.send_json({"type": "resync", "seq": head})
         cursor, replay = head, []
-    seen: set[int] = set()
 
     async def send(ev: Published, text: str) -> None:
         nonlocal cursor
@@ -351,41 +358,47 @@ async def _serve(ws: WebSocket, conn: Connection, since: int | None, hub: Hub, s
         cursor = ev.seq
         if who.kind == "staff":
             for aid in alarm_ids(ev):
-                if aid not in seen:
-                    seen.add(aid)
-                    hub.audit.add(who, "view.live", "alarm", aid)
+                hub.audit.saw(who, "alarm", aid)
 
     for ev in replay:
         await send(ev, frame(ev))
     receiver = asyncio.create_task(_incoming(ws, conn, board))
     try:
         while True:
-            # One timeout, no task per frame: at thousands of sockets the garbage of a future and
-            # a wait() per message stalled the whole loop (bench/README.md, AVL).
-            try:
-                async with asyncio.timeout(settings.ws_ping_seconds):
-                    item = await conn.queue.get()
-            except TimeoutError:
-                if who.kind == "staff" and who.role == roles.OFFICER:
-                    unit_id = board.unit_of_user.get(who.user_id)
-                    if unit_id != who.unit_id:  # moved to another unit: follow the new rights
-                        hub.rename(conn, replace(who, unit_id=unit_id))
-                        who = conn.who
-                await ws.send_json({"type": "ping", "seq": cursor})
-                continue
-            if item is None:
-                if conn.closed:
-                    return
-                if conn.revoked:
-                    await _error(ws, "unauthorized", "登录已过期", "Your session has ended", CLOSE_UNAUTHORIZED)
-                else:
-                    await ws.close(CLOSE_SLOW)
-                return
-            ev, text = item
-            if ev is None:
-                await ws.send_text(text)
-            elif ev.seq > cursor and may_see(who, ev):
-                await send(ev, text)
+            # No timer while waiting: the hub pings every socket each period (one task for all of
+            # them, bench/README.md AVL). One timer per wake-up bounds the sends instead: a client
+            # that stops reading is let go after ws_send_timeout_s, holding at most its queue.
+            item = await conn.queue.get()
+            async with asyncio.timeout(settings.ws_send_timeout_s):
+                while True:
+                    if item is PING:
+                        if who.kind == "staff" and who.role == roles.OFFICER:
+                            unit_id = board.unit_of_user.get(who.user_id)
+                            if unit_id != who.unit_id:  # moved to another unit: follow the new rights
+                                hub.rename(conn, replace(who, unit_id=unit_id))
+                                who = conn.who
+                        await ws.send_json({"type": "ping", "seq": cursor})
+                    elif item is None:
+                        if conn.closed:
+                            return
+                        if conn.revoked:
+                            await _error(ws, "unauthorized", "登录已过期", "Your session has ended", CLOSE_UNAUTHORIZED)
+                        else:
+                            await ws.close(CLOSE_SLOW)
+                        return
+                    else:
+                        ev, text = item
+                        conn.queued_chars -= len(text)
+                        if ev is None:
+                            await ws.send_text(text)
+                        elif ev.seq > cursor and may_see(who, ev):
+                            await send(ev, text)
+                    if conn.queue.empty():
+                        break
+                    item = conn.queue.get_nowait()
+    except TimeoutError:
+        log.info("closing a socket of %s that took more than %s s to take its frames", who.label,
+                 settings.ws_send_timeout_s)
     finally:
         receiver.cancel()
 

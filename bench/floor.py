@@ -116,7 +116,7 @@ def main() -> None:
     a = p.parse_args()
     # The same uvicorn settings as `baojing serve` (baojing/cli.py), access log included.
     uvicorn.run(app, host=a.host, port=a.port, log_level="info", ws_ping_interval=20, ws_ping_timeout=20,
-                proxy_headers=False)
+                proxy_headers=False, ws_per_message_deflate=False)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 """/ws against a real uvicorn: scoped delivery, and exactly-once replay across a dropped connection."""
 import asyncio
+import base64
 import json
+import os
 
 import httpx
 import pytest
 import websockets
 from sqlalchemy import select
 
+from baojing.auth import service as auth_service
 from baojing.auth.models import AuditEntry
 from baojing.demo import DEMO_PASSWORD
 from baojing.events import Event
@@ -129,7 +132,32 @@ async def test_live_pushes_of_personal_data_are_audited(live_server):
     await app.state.audit.flush()
     async with app.state.sessions() as s:
         rows = list(await s.scalars(select(AuditEntry).where(AuditEntry.action == "view.live")))
-    assert [(r.subject_id, r.actor.split(":")[0]) for r in rows] == [(a["id"], "call_taker")]
+        seen = await auth_service.who_saw(s, a["id"])
+    assert [(r.subject_id, [v["actor"].split(":")[0] for v in r.detail["viewers"]]) for r in rows] == \
+        [(a["id"], ["call_taker"])]
+    assert [(v["actor"].split(":")[0], v["how"]) for v in seen] == [("call_taker", "view.live")]
+
+
+async def test_live_pushes_to_many_consoles_are_audited_in_one_row_naming_each(live_server):
+    base, app = live_server
+    cookies = [await login_cookie(base, "calltaker"), await login_cookie(base, "calltaker"),
+               await login_cookie(base, "dispatcher")]
+    sockets = [(await connect(base, cookie=c))[0] for c in cookies]
+    app.state.audit._task.cancel()  # only the flush below: a timed one could split the pushes in two
+    async with httpx.AsyncClient(base_url=base) as c:
+        a = (await c.post("/api/alarms", json=alarm_body())).json()
+    for ws in sockets:
+        await next_event(ws)
+        await ws.close()
+    await app.state.audit.flush()
+    async with app.state.sessions() as s:
+        rows = list(await s.scalars(select(AuditEntry).where(AuditEntry.action == "view.live")))
+        seen = await auth_service.who_saw(s, a["id"])
+    # Two sockets of one call-taker and one dispatcher: one row, each person once.
+    assert len(rows) == 1 and rows[0].subject_id == a["id"]
+    assert sorted(v["actor"].split(":")[0] for v in rows[0].detail["viewers"]) == ["call_taker", "dispatcher"]
+    assert sorted(v["actor"].split(":")[0] for v in seen) == ["call_taker", "dispatcher"]
+    assert all(v["at"] >= rows[0].at for v in seen)
 
 
 async def test_a_client_far_behind_is_told_to_resync(live_server):
@@ -238,3 +266,42 @@ async def test_a_console_whose_session_ends_is_disconnected(live_server):
     assert m["code"] == "unauthorized"
     with pytest.raises(websockets.exceptions.ConnectionClosed):
         await asyncio.wait_for(ws.recv(), 5)
+
+
+def test_a_queue_is_bounded_in_characters_as_well_as_frames():
+    from baojing.auth.service import Principal
+    from baojing.live import Connection
+
+    conn = Connection(Principal("staff", "call_taker", 1), limit=100, limit_chars=1000)
+    conn.offer(None, "x" * 600)
+    assert not conn.overflowed
+    conn.offer(None, "x" * 600)  # 1,200 characters waiting: over the bound, though only two frames
+    assert conn.overflowed and conn.queue.qsize() == 2 and conn.queue.get_nowait() == (None, "x" * 600)
+    assert conn.queue.get_nowait() is None  # the sender's cue to close the socket (4008)
+
+
+async def test_a_console_that_stops_reading_is_let_go_after_the_send_timeout(live_server):
+    base, app = live_server
+    app.state.settings.ws_send_timeout_s = 0.5
+    app.state.settings.ws_queue_chars = 10 ** 9  # only the timeout may end it here
+    cookie = await login_cookie(base)
+    # A client that reads nothing more after its hello: its buffers fill and the server's sends block.
+    ws = await websockets.connect(base.replace("http", "ws") + "/ws", additional_headers={"Cookie": cookie},
+                                  max_queue=1, max_size=None, ping_interval=None)
+    await ws.send(json.dumps({"type": "hello", "since": None, "device_token": None}))
+    hub = app.state.hub
+    for _ in range(200):
+        if hub.reach(("consoles",)):
+            break
+        await asyncio.sleep(0.05)
+    (conn,) = hub.reach(("consoles",))
+    blob = base64.b64encode(os.urandom(750_000)).decode()  # a megabyte that no compression shrinks
+    for _ in range(40):
+        hub.broadcast(("consoles",), "units.moved", {"blob": blob})
+        await asyncio.sleep(0)
+    for _ in range(200):
+        if conn not in hub.connections:
+            break
+        await asyncio.sleep(0.05)
+    assert conn not in hub.connections
+    await ws.close()

@@ -5,8 +5,9 @@ import asyncio
 import hashlib
 import logging
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -175,18 +176,42 @@ async def audit(session: AsyncSession, who: Principal, action: str, subject_type
 
 
 class AuditBuffer:
-    """Audit rows for live pushes, written in batches: one row per staff member per alarm view,
-    not one transaction per WebSocket frame. Flushed every second and on shutdown."""
+    """Audit rows written in batches, flushed every second and on shutdown, rather than one
+    transaction per WebSocket frame.
+
+    Live pushes of callers' data (`saw`) are gathered into one row per subject per flush: action
+    `view.live`, actor `live`, and `detail.viewers` = [{user_id, actor, at}], each staff member
+    once, at the time of the first push to them in that second. So "who saw this caller's data,
+    when" is answered by the rows of the caller's alarms (see `who_saw`), at a cost per alarm per
+    second instead of per console per push (bench/README.md, fan-out)."""
 
     def __init__(self, sessions: async_sessionmaker, interval: float = 1.0) -> None:
         self._sessions = sessions
         self._interval = interval
         self._rows: list[dict] = []
+        self._seen: dict[tuple[str, str, int], dict] = {}
         self._task: asyncio.Task | None = None
 
     def add(self, who: Principal, action: str, subject_type: str, subject_id: int, detail: dict | None = None):
         self._rows.append({"at": utcnow(), "user_id": who.user_id, "actor": who.label, "action": action,
                            "subject_type": subject_type, "subject_id": subject_id, "detail": detail})
+
+    def saw(self, who: Principal, subject_type: str, subject_id: int, action: str = "view.live") -> None:
+        viewers = self._seen.setdefault((action, subject_type, subject_id), {})
+        if who.label not in viewers:
+            viewers[who.label] = (who.user_id, time.time())
+
+    def _gather_seen(self) -> None:
+        seen, self._seen = self._seen, {}
+        for (action, subject_type, subject_id), viewers in seen.items():
+            first = min(at for _, at in viewers.values())
+            self._rows.append({
+                "at": datetime.fromtimestamp(first, timezone.utc), "user_id": None, "actor": "live",
+                "action": action, "subject_type": subject_type, "subject_id": subject_id,
+                "detail": {"viewers": [
+                    {"user_id": uid, "actor": label,
+                     "at": datetime.fromtimestamp(at, timezone.utc).isoformat()}
+                    for label, (uid, at) in viewers.items()]}})
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -200,6 +225,7 @@ class AuditBuffer:
                 log.exception("audit flush failed")
 
     async def flush(self) -> None:
+        self._gather_seen()
         if not self._rows:
             return
         rows, self._rows = self._rows, []
@@ -214,3 +240,20 @@ class AuditBuffer:
         if self._task:
             self._task.cancel()
         await self.flush()
+
+
+async def who_saw(session: AsyncSession, alarm_id: int) -> list[dict]:
+    """Every staff view of one alarm's caller data, oldest first: [{user_id, actor, at, how}],
+    `how` being the audit action (view.live, view.snapshot, view.incident)."""
+    out = []
+    rows = await session.scalars(select(AuditEntry).where(
+        AuditEntry.action.in_(("view.live", "view.snapshot", "view.incident"))).order_by(AuditEntry.id))
+    for r in rows:
+        detail = r.detail or {}
+        if r.action == "view.live":
+            if r.subject_type == "alarm" and r.subject_id == alarm_id:
+                out += [{"user_id": v["user_id"], "actor": v["actor"], "at": datetime.fromisoformat(v["at"]),
+                         "how": r.action} for v in detail.get("viewers", ())]
+        elif alarm_id in detail.get("alarm_ids", ()):
+            out.append({"user_id": r.user_id, "actor": r.actor, "at": r.at, "how": r.action})
+    return sorted(out, key=lambda v: v["at"])
