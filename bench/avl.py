@@ -622,7 +622,7 @@ async def main_async(args) -> int:
           f"p99 {b['p99']:.2f} ms, max {b['max']:.2f} ms")
     worst = sorted(ours["timeline"], key=lambda s: -(s["p99_ms"] or 0))[:3]
     if worst:
-        print("baojing worst seconds (p99 ms): " + ", ".join(f"t={w['second']}s {w['p99_ms']:.0f}" for w in worst))
+        print("baojing worst seconds (p99 ms): " + ", ".join(f"t={w['second']}s {w['p99_ms'] or 0:.0f}" for w in worst))
     print(f"results: {path.relative_to(ROOT)}")
     bad = 0
     for r in (ours, floor):
