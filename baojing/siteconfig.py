@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from . import labels
+from .auth import roles
 from .config import Settings
 from .deps import DbSession
 from .dispatch import service as dispatch
@@ -33,7 +35,7 @@ def map_settings(settings: Settings) -> dict:
     return out
 
 
-@router.get("/config", summary="Map tiles, district outlines and the operators' pick lists")
+@router.get("/config", summary="Map tiles, district outlines, the operators' pick lists, every code's words and each role's pages")
 async def get_config(request: Request, session: AsyncSession = DbSession):
     settings: Settings = request.app.state.settings
     return {
@@ -44,4 +46,6 @@ async def get_config(request: Request, session: AsyncSession = DbSession):
         "priorities": catalog.as_options(catalog.PRIORITIES),
         "dispositions": catalog.as_options(catalog.DISPOSITIONS),
         "terms_version": settings.terms_version,
+        "labels": labels.labels(),
+        "role_pages": {role: list(pages) for role, pages in roles.PAGES.items()},
     }

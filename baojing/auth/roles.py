@@ -11,6 +11,17 @@ ACCOUNT_ROLES = (CALL_TAKER, DISPATCHER, OFFICER, TRAFFIC_OFFICER, KEYUNIT_MEMBE
 # Roles that work the command console: see every alarm with the caller's number and position.
 CONSOLE = frozenset({CALL_TAKER, DISPATCHER, ADMIN})
 
+# The pages each role works on, first the one to open after signing in. A role whose page is not
+# built yet has none, and the login pages say so instead of letting a login dead-end.
+PAGES = {
+    CALL_TAKER: ("/console/",),
+    DISPATCHER: ("/console/",),
+    OFFICER: ("/officer/",),
+    TRAFFIC_OFFICER: (),
+    KEYUNIT_MEMBER: (),
+    ADMIN: ("/admin/", "/console/"),
+}
+
 LABELS = {
     CALLER: ("报警人", "Caller"),
     CALL_TAKER: ("接警员", "Call-taker"),

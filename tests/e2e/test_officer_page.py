@@ -318,12 +318,34 @@ def test_officer_declines_with_a_reason_and_positions_survive_a_network_outage(s
         context.close()
 
 
+def test_a_traffic_officer_is_told_their_page_is_not_open_yet(server, browser):
+    context = phone_context(browser, *START)
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/officer/")
+        guide = page.get_by_test_id("role-guide")
+        expect(guide.locator("li[data-role=officer]")).to_contain_text("民警手机页（本页）")
+        expect(guide.locator("li[data-role=traffic_officer]")).to_contain_text("专用页面尚未开通")
+        sign_in(page, server, "traffic")
+        err = page.get_by_test_id("login-error")
+        expect(err).to_contain_text("交警的专用页面尚未开通")
+        expect(err.get_by_test_id("role-page-link")).to_have_count(0)
+        page.get_by_test_id("login-lang-toggle").click()
+        expect(guide.locator("li[data-role=traffic_officer]")).to_contain_text("Traffic officer")
+        page.get_by_test_id("login-lang-toggle").click()
+    finally:
+        context.close()
+
+
 def test_a_dispatcher_account_is_told_this_page_is_for_officers(server, browser):
     context = phone_context(browser, *START)
     page = context.new_page()
     try:
         sign_in(page, server, "dispatcher")
-        expect(page.get_by_test_id("login-error")).to_contain_text("仅供出警民警使用")
+        # Told where a dispatcher works, with the link (roles.py's pages, served in /api/config).
+        err = page.get_by_test_id("login-error")
+        expect(err).to_contain_text("不能使用本页面")
+        expect(err.get_by_test_id("role-page-link")).to_have_attribute("href", "/console/")
         expect(page.get_by_test_id("switch-account")).to_be_visible()
         page.get_by_test_id("switch-account").click()
         expect(page.get_by_test_id("switch-account")).to_be_hidden()

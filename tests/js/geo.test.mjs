@@ -1,8 +1,9 @@
-// The one geo module of every page (baojing/web/shared/geo.js) against the datum pairs that
+// The geo modules of every page (baojing/web/shared/geo.js, distance.js) against the datum pairs that
 // tests/test_geo.py checks the server's baojing/geo.py with.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { distanceM, gcj02ToWgs84, outOfChina, wgs84ToGcj02 } from "../../baojing/web/shared/geo.js";
+import { gcj02ToWgs84, outOfChina, wgs84ToGcj02 } from "../../baojing/web/shared/geo.js";
+import { distanceM } from "../../baojing/web/shared/distance.js";
 import { datumPairs } from "./datum-pairs.mjs";
 
 const ROWS = datumPairs();

@@ -42,7 +42,9 @@
 //   toast
 // -----------------------------------------------------------------------------------------------
 import { get, post, setUnauthorizedHandler } from "/shared/api.js";
-import { t, setLang, lang, applyStatic, errorText, roleLabel, pick } from "./i18n.js";
+import { t, setLang, lang, applyStatic, errorText, label, pick, setLabels } from "/shared/i18n.js";
+import "./i18n.js";
+import { roleGuide, wrongPage } from "/shared/rolepages.js";
 import { download } from "./util.js";
 import { stationsCsv, unitsCsv } from "./csv.js";
 import { StationMap } from "./adminmap.js";
@@ -84,7 +86,20 @@ function boot() {
   applyStatic();
   wire();
   setUnauthorizedHandler(() => sessionEnded());
-  checkSession();
+  loadConfig().then(checkSession);
+}
+
+// Public: the words for codes and where each role works, wanted on the login screen already.
+async function loadConfig() {
+  try {
+    S.config = await get("/api/config");
+    setLabels(S.config.labels);
+  } catch { /* start() tries again after login */ }
+  renderRoleGuide();
+}
+
+function renderRoleGuide() {
+  $("login-roles").replaceChildren(S.config ? roleGuide(S.config, "/admin/") : "");
 }
 
 async function checkSession() {
@@ -97,8 +112,9 @@ async function checkSession() {
   }
 }
 
+// A signed-in account that is not an administrator's: where it should go instead.
 function refusal(user) {
-  return t("not_admin", { user: user.username, role: roleLabel(user.role) });
+  return wrongPage(S.config, user, "/admin/");
 }
 
 function wire() {
@@ -140,7 +156,7 @@ function showLogin(message, code = "") {
   $("app").hidden = true;
   $("login-view").hidden = false;
   const e = $("login-error");
-  e.textContent = message || "";
+  e.replaceChildren(message || "");
   e.hidden = !message;
   e.dataset.code = code;
   $("login-submit").disabled = false;
@@ -180,7 +196,10 @@ async function start(user) {
   $("app").hidden = false;
   renderUser();
   try {
-    if (!S.config) S.config = await get("/api/config");
+    if (!S.config) {
+      S.config = await get("/api/config");
+      setLabels(S.config.labels);
+    }
     if (gen !== S.generation) return;
     if (!stationMap) {
       stationMap = new StationMap($("map"), S.config, {
@@ -401,7 +420,7 @@ function renderUser() {
   const u = S.user;
   if (!u) return;
   $("user-name").textContent = u.display_name;
-  $("user-name").title = `${u.username} · ${roleLabel(u.role)}`;
+  $("user-name").title = `${u.username} · ${label("roles", u.role)}`;
 }
 
 function toggleLang() {
@@ -409,6 +428,7 @@ function toggleLang() {
   applyStatic();
   document.title = t("doc_title");
   renderUser();
+  renderRoleGuide();
   if (!$("login-view").hidden) {
     $("login-submit").textContent = t("login");
     $("login-error").hidden = true;

@@ -4,7 +4,7 @@
 // shifted for drawing and clicked points shifted back.
 /* global L */
 import { wgs84ToGcj02, gcj02ToWgs84 } from "/shared/geo.js";
-import { t, pick, lang } from "./i18n.js";
+import { t, pick, lang } from "/shared/i18n.js";
 import { esc } from "./util.js";
 import { addBaseTiles } from "/shared/basemap.js";
 

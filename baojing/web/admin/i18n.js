@@ -1,8 +1,10 @@
-// Administration page texts, Simplified Chinese first, English on the 中/EN switch (kept in localStorage).
+// The administration page's words, Simplified Chinese first; the runtime (t, setLang, pick,
+// errorText) is /shared/i18n.js, and the words for roles, unit kinds and statuses come from the
+// server (/api/config `labels`).
 
-const KEY = "baojing.admin.lang";
+import { words } from "../shared/i18n.js";
 
-const STR = {
+export const STR = {
   zh: {
     app_title: "报警 · 系统管理",
     doc_title: "报警 · 系统管理",
@@ -16,7 +18,6 @@ const STR = {
     logout: "退出",
     switch_user: "换个账号登录",
     session_expired: "登录已过期，请重新登录",
-    not_admin: "账号“{user}”的角色是“{role}”，不是管理员，无权使用管理页面。请用管理员账号登录。",
     tab_stations: "派出所",
     tab_units: "警力单元",
     refresh: "刷新",
@@ -175,7 +176,6 @@ const STR = {
     logout: "Log out",
     switch_user: "Log in as someone else",
     session_expired: "Your session has ended; please log in again",
-    not_admin: "Account “{user}” has the role “{role}”, not administrator, and may not use this page. Please log in with an administrator account.",
     tab_stations: "Police stations",
     tab_units: "Patrol units",
     refresh: "Refresh",
@@ -317,63 +317,4 @@ const STR = {
   },
 };
 
-const KINDS = { car: ["警车", "Car"], motorbike: ["摩托", "Motorbike"], foot: ["步巡", "Foot patrol"] };
-const STATUS = {
-  off_duty: ["不在岗", "Off duty"], available: ["空闲", "Available"], busy: ["忙碌", "Busy"],
-  dispatched: ["已派警", "Dispatched"], en_route: ["在途", "En route"], on_scene: ["到场", "On scene"],
-};
-const ROLES = {
-  call_taker: ["接警员", "Call-taker"], dispatcher: ["指挥调度", "Dispatcher"], officer: ["出警民警", "Field officer"],
-  traffic_officer: ["交警", "Traffic officer"], keyunit_member: ["重点单位人员", "Key-unit member"],
-  admin: ["管理员", "Administrator"],
-};
-
-export let lang = (() => {
-  try {
-    return localStorage.getItem(KEY) === "en" ? "en" : "zh";
-  } catch {
-    return "zh";
-  }
-})();
-
-export function setLang(l) {
-  lang = l === "en" ? "en" : "zh";
-  try { localStorage.setItem(KEY, lang); } catch { /* private mode: not remembered */ }
-  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-}
-
-export function t(key, vars) {
-  let s = STR[lang][key] ?? STR.zh[key] ?? key;
-  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, v);
-  return s;
-}
-
-const pair = (table, key) => (table[key] ? table[key][lang === "zh" ? 0 : 1] : key);
-export const kindLabel = (k) => pair(KINDS, k);
-export const statusLabel = (s) => pair(STATUS, s);
-export const roleLabel = (r) => pair(ROLES, r);
-export const KIND_CODES = Object.keys(KINDS);
-
-// {name_zh, name_en} -> the name in the current language
-export function pick(o) {
-  if (!o) return "";
-  return lang === "zh" ? o.name_zh ?? o.name_en : o.name_en ?? o.name_zh;
-}
-
-export function errorText(err) {
-  if (!err) return "";
-  const main = (lang === "zh" ? err.message_zh : err.message_en) || err.message || t("err_generic");
-  const fields = (err.errors || []).map((e) => {
-    const m = lang === "zh" ? e.message_zh : e.message_en;
-    return m && e.field ? `${e.field} ${m}` : m;
-  }).filter(Boolean);
-  if (!fields.length) return main;
-  return lang === "zh" ? `${main}：${fields.join("；")}` : `${main}: ${fields.join("; ")}`;
-}
-
-// Static texts: [data-i18n] sets textContent, [data-i18n-ph] placeholder, [data-i18n-title] title.
-export function applyStatic(root = document) {
-  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll("[data-i18n-ph]")) el.placeholder = t(el.dataset.i18nPh);
-  for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
-}
+words(STR);

@@ -1,7 +1,7 @@
 // CSV import panel (stations or units): the column format, a downloadable example, a file picker
 // that reads the file into an editable text box, and the server's verdict line by line.
 import { postCsv } from "/shared/api.js";
-import { t, lang, errorText } from "./i18n.js";
+import { t, lang, errorText } from "/shared/i18n.js";
 import { h, clear } from "./util.js";
 import { splitProblems, problemZh, fieldColumn, dropBlankLines, guessColumn, parseCsvLine } from "./csv.js";
 

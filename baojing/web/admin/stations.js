@@ -1,6 +1,6 @@
 // Stations tab: the table and the add/edit form (the map drawing lives in adminmap.js).
 import { post, put } from "/shared/api.js";
-import { t, pick, errorText, lang } from "./i18n.js";
+import { t, pick, errorText, lang } from "/shared/i18n.js";
 import { h, clear, fix6 } from "./util.js";
 import { parseRing, formatRing, insideRing, ringsOverlap } from "./csv.js";
 import { stationColor } from "./adminmap.js";
@@ -203,7 +203,7 @@ export class StationForm {
     this.pickBtn.textContent = picking ? t("picking_position") : t("pick_position");
     this.saveBtn.disabled = s.saving;
     this.saveBtn.textContent = s.saving ? t("saving") : t("save");
-    this.errEl.textContent = s.error ? (s.error.key ? t(s.error.key, s.error.vars) : errorText(s.error)) : "";
+    this.errEl.textContent = s.error ? (s.error.key ? t(s.error.key, s.error.vars) : errorText(s.error, { named: true })) : "";
     this.errEl.hidden = !s.error;
     if (s.error) this.errEl.dataset.code = s.error.code || s.error.key || "";
   }

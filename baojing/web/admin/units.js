@@ -1,6 +1,6 @@
 // Units tab: the table and the add/edit form.
 import { post, put } from "/shared/api.js";
-import { t, pick, lang, errorText, kindLabel, statusLabel, KIND_CODES } from "./i18n.js";
+import { t, pick, lang, errorText, label, labelCodes } from "/shared/i18n.js";
 import { h, clear } from "./util.js";
 
 const MAX_MEMBERS = 6;
@@ -22,7 +22,7 @@ export function renderUnitsTable(el, units, { stationsById, filter, selectedId, 
     ondblclick: () => onEdit(u.id),
   },
   h("td", { class: "strong cs" }, u.call_sign),
-  h("td", null, h("span", { class: `kind kind-${u.kind}` }, kindLabel(u.kind))),
+  h("td", null, h("span", { class: `kind kind-${u.kind}` }, label("unit_kinds", u.kind))),
   h("td", null, stationName(stationsById, u.station_id),
     h("span", { class: "muted small mono" }, ` ${stationsById.get(u.station_id)?.code || ""}`)),
   h("td", { testid: "unit-members" }, (u.members || []).length
@@ -30,7 +30,7 @@ export function renderUnitsTable(el, units, { stationsById, filter, selectedId, 
     : h("span", { class: "muted" }, t("no_members"))),
   h("td", null, h("span", { class: `duty ${u.on_duty ? "on" : "off"}` }, u.on_duty ? t("on_duty_yes") : t("on_duty_no"))),
   h("td", null, u.status === "off_duty" ? h("span", { class: "muted" }, "—")
-    : h("span", { class: `status st-${u.status}` }, statusLabel(u.status)),
+    : h("span", { class: `status st-${u.status}` }, label("unit_statuses", u.status)),
     u.stale ? h("span", { class: "warn small" }, ` · ${t("stale")}`) : null),
   h("td", { class: "act" }, h("button", {
     type: "button", class: "btn btn-small", testid: "unit-edit", dataset: { id: u.id },
@@ -96,10 +96,10 @@ export class UnitForm {
     const cs = h("input", { id: "uf-call-sign", testid: "unit-call-sign", value: s.call_sign, maxlength: 32,
       autocomplete: "off", oninput: (e) => { s.call_sign = e.target.value; this.touch("call_sign"); } });
     this.inputs.call_sign = cs;
-    const kinds = h("div", { class: "radios", role: "radiogroup", testid: "unit-kind" }, KIND_CODES.map((k) => h("label", { class: "radio" },
+    const kinds = h("div", { class: "radios", role: "radiogroup", testid: "unit-kind" }, labelCodes("unit_kinds").map((k) => h("label", { class: "radio" },
       h("input", { type: "radio", name: "uf-kind", value: k, checked: s.kind === k, testid: `unit-kind-${k}`,
         onchange: () => { s.kind = k; this.touch("kind"); } }),
-      h("span", null, `${kindLabel(k)} `, h("span", { class: "muted small mono" }, k)))));
+      h("span", null, `${label("unit_kinds", k)} `, h("span", { class: "muted small mono" }, k)))));
     const stations = [...this.ctx.stations()].sort((a, b) => a.code.localeCompare(b.code));
     const sel = h("select", { id: "uf-station", testid: "unit-station",
       onchange: (e) => { s.station_id = e.target.value ? Number(e.target.value) : ""; this.touch("station_id"); this.renderMembers(); } },
@@ -206,7 +206,7 @@ export class UnitForm {
     }
     this.saveBtn.disabled = s.saving;
     this.saveBtn.textContent = s.saving ? t("saving") : t("save");
-    this.errEl.textContent = s.error ? (s.error.key ? t(s.error.key, s.error.vars) : errorText(s.error)) : "";
+    this.errEl.textContent = s.error ? (s.error.key ? t(s.error.key, s.error.vars) : errorText(s.error, { named: true })) : "";
     this.errEl.hidden = !s.error;
     if (s.error) this.errEl.dataset.code = s.error.code || s.error.key || "";
   }

@@ -1,41 +1,16 @@
-/* Baojing caller page (报警人), /m/.  Contract: docs/api.md.
- *
- * data-testid (stable; the e2e tests rely on them):
- *   lang-switch       中/EN button; shows "EN" while Chinese, "中" while English (localStorage bj.lang)
- *   terms             the 报警须知 screen; terms-text its text; terms-accept the accept button
- *   phone-input       mobile number (required, prefilled); phone-error the message under it
- *   name-input        name (optional, prefilled)
- *   call-button       the big red 电话报警 button. While this phone has an open alarm made in the last
- *                     30 min it does not make a second alarm: it sends a fresh position and dials 110.
- *   call-110          green tel:110 link shown while an alarm is being sent or is open
- *   call-110-direct   small tel:110 link under the red button (always there)
- *   delivery-status   the banner for the latest alarm; data-state = locating | sending | retrying |
- *                     received | handling | dispatched | en_route | on_scene | rejected; data-tries =
- *                     failed attempts so far
- *   retry-now         "立即重试" in the banner while retrying
- *   location-status   what the police know of the position; data-state = waiting | queued (found,
- *                     not delivered yet) | sent (delivered) | denied | unavailable | picked
- *   place-input, place-submit, place-status   typed place (place-status says sent / waiting)
- *   map-open, map-picker, map-coords, map-confirm, map-cancel   pick the position on a map
- *   alarm-list        my alarms; alarm-item each (data-alarm-id, data-status = sending | pending |
- *                     received | handling | dispatched | en_route | on_scene | closed); alarm-status
- *                     its status text, exactly as far as the police got (the server's AlarmOut.status)
- *   responders        (in an alarm-item being handled) how far the officers on the way are
- *   rating            rating form of a closed alarm: rating-star-1 … rating-star-5, rating-comment,
- *                     rating-submit; rating-pending while it is being sent; rating-done (data-score)
- *                     shows the rating the server has
- *   video-button, text-button, video-unavailable   video and text alarms: call.js (loaded on a tap)
- *                     documents those screens and window.baojing.call
- * sw.js (service worker, not registered under navigator.webdriver) keeps the page loadable offline.
- * Test hook, read-only copies: window.baojing.outbox (queued requests), window.baojing.state
- * (state.dials counts tel:110 hand-offs; under navigator.webdriver the page counts but does not
- * navigate to tel:, because headless Chromium then shows an invisible dialog that eats input).
+/* Baojing caller page (报警人), /m/.  Contract: docs/api.md; the data-testid hooks and the test hook
+ * window.baojing are in docs/caller-page.md (kept out of this file: the caller's phone downloads it).
  */
 
 import { api, clock, store, uuid } from "./net.js";
-import { getLang, serverMessage, setLang, t } from "./i18n.js";
+import { applyStatic, distanceText, errorText, getLang, t } from "../shared/i18n.js";
+import { useLang } from "./i18n.js";
+import { h, setText } from "../shared/dom.js";
+import { parseTime, whenText as fmt } from "../shared/time.js";
+import { distanceM } from "../shared/distance.js";
+import { normalizePhone } from "../shared/phone.js";
 import { createOutbox } from "./outbox.js";
-import { createLocator, distanceM } from "./locate.js";
+import { createLocator } from "./locate.js";
 
 const LOCATE_MS = 8000; // longest wait for a first fix before the alarm goes without one
 // An alarm the police have taken, by how far they got (the server says which): the banner's words.
@@ -45,7 +20,6 @@ const REUSE_MS = 30 * 60000; // a second tap this soon after an open alarm redia
 const TRACK_MS = 12 * 3600000; // never follow a phone longer than this, even if still open
 const MOVE_M = 10;
 const EVERY_MS = 30000;
-const DEFAULT_MAP = { tiles: "none", url: null, subdomains: [], attribution: "", crs: "wgs84", center: [41.57, 120.43], zoom: 13 };
 
 const $ = (id) => document.getElementById(id);
 
@@ -60,7 +34,6 @@ let fixWaiters = [];
 let live = null;
 let liveToken = null;
 let liveState = "offline";
-let mapConfig = null;
 let locState = "";
 let lastTrackPoll = 0;
 
@@ -68,39 +41,6 @@ const outbox = createOutbox({ resolve, onDone, onChange: render });
 const locator = createLocator(onFix, onGeoError);
 
 // ---------- helpers ----------
-
-function h(tag, attrs, ...kids) {
-  const el = document.createElement(tag);
-  for (const k in attrs || {}) {
-    const v = attrs[k];
-    if (v === null || v === undefined || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "text") el.textContent = v;
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const kid of kids.flat()) if (kid !== null && kid !== undefined && kid !== false) el.append(kid);
-  return el;
-}
-
-function setText(el, s) {
-  if (el.textContent !== s) el.textContent = s;
-}
-
-function parseTime(v) {
-  if (typeof v === "number") return v;
-  if (!v) return 0;
-  const s = /(Z|[+-]\d\d:?\d\d)$/i.test(v) ? v : v + "Z";
-  return Date.parse(s) || 0;
-}
-
-function fmt(v) {
-  const ms = parseTime(v);
-  if (!ms) return "";
-  const d = new Date(ms);
-  const p = (n) => String(n).padStart(2, "0");
-  const time = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-  return d.toDateString() === new Date().toDateString() ? time : `${d.getMonth() + 1}-${d.getDate()} ${time}`;
-}
 
 const round6 = (x) => Math.round(x * 1e6) / 1e6;
 const saveMine = () => store.set("mine", mine.slice(0, 20));
@@ -111,16 +51,13 @@ const tracked = () => mine.filter((r) => r.queued && !r.rejected && !isClosed(r)
 const openRecord = () => tracked().find((r) => Date.now() - r.at < REUSE_MS);
 const pendingAlarm = (rec) => outbox.items.find((i) => i.kind === "alarm" && i.key === rec.key);
 
-// Full-width digits and signs from a Chinese keyboard become ASCII.
-function normalizePhone(v) {
-  return v.replace(/[０-９＋－（）．　]/g, (c) => String.fromCharCode(c === "　" ? 32 : c.charCodeAt(0) - 0xfee0)).trim();
-}
+// The number as typed, full-width digits and signs from a Chinese keyboard made ASCII.
+const typedPhone = () => $("phone").value.normalize("NFKC").trim();
 
+// The server's own rule (shared/phone.js): what it would refuse is refused here, before sending.
 function checkPhone(v) {
-  if (!v) return "phoneMissing";
-  const digits = v.replace(/\D/g, "").length;
-  if (!/^\+?[\d\s\-.()]+$/.test(v) || digits < 7 || digits > 15) return "phoneBad";
-  return null;
+  const canonical = normalizePhone(v);
+  return canonical === "" ? "phoneMissing" : canonical === null ? "phoneBad" : null;
 }
 
 function setToken(token) {
@@ -203,7 +140,7 @@ function onDone(item, res) {
     } else {
       rec.rejected = { status: res.status, body: res.data };
       const phoneErr = (data.errors || []).some((e) => e.field === "phone");
-      if (phoneErr) showPhoneError(serverMessage(data));
+      if (phoneErr) showPhoneError(errorText(data || {}));
     }
   } else if (item.kind === "position") {
     if (res.ok && rec) {
@@ -219,9 +156,9 @@ function onDone(item, res) {
     upsert(data); // place and rating answer with the alarm
   } else if (item.kind === "rating") {
     if (res.status === 409) refresh();
-    else drafts[item.alarmId] = Object.assign(drafts[item.alarmId] || {}, { error: serverMessage(res.data) });
+    else drafts[item.alarmId] = Object.assign(drafts[item.alarmId] || {}, { error: errorText(res.data || {}) });
   } else if (item.kind === "place" && rec) {
-    rec.placeError = serverMessage(res.data);
+    rec.placeError = errorText(res.data || {});
   }
   saveMine();
   render();
@@ -231,7 +168,7 @@ function onDone(item, res) {
 
 async function onCall() {
   const phoneEl = $("phone");
-  const phone = normalizePhone(phoneEl.value);
+  const phone = typedPhone();
   const name = $("name").value.trim();
   store.set("phone", phone);
   store.set("name", name);
@@ -476,27 +413,11 @@ function sendPlace() {
 async function openMap() {
   const rec = activeRecord();
   if (!rec) return;
+  const a = alarmOf(rec);
   try {
-    if (!mapConfig) {
-      for (const path of ["/api/config/public", "/api/config"]) {
-        const r = await api("GET", path, undefined, 8000);
-        const m = r.ok && r.data && (r.data.map || (r.data.tiles ? r.data : null));
-        if (m) {
-          mapConfig = Object.assign({}, DEFAULT_MAP, m);
-          break;
-        }
-      }
-    }
-    const cfg = mapConfig || DEFAULT_MAP;
-    const a = alarmOf(rec);
-    const fix = locator.last || (a && a.location);
-    const start = fix ? [fix.lat, fix.lon] : cfg.center;
     const picker = await import("./picker.js");
     await picker.openPicker({
-      map: cfg,
-      start,
-      zoom: fix ? 16 : cfg.zoom,
-      t,
+      near: locator.last || (a && a.location),
       onPick({ lat, lon, crs }) {
         rec.picked = true;
         saveMine();
@@ -515,7 +436,7 @@ async function openMap() {
 let callMod = null;
 const callCtx = {
   form() {
-    const phone = normalizePhone($("phone").value);
+    const phone = typedPhone();
     const name = $("name").value.trim();
     store.set("phone", phone);
     store.set("name", name);
@@ -556,14 +477,8 @@ function showPhoneError(msg) {
 }
 
 function applyLang() {
-  document.documentElement.lang = getLang() === "en" ? "en" : "zh-CN";
   document.title = t("title");
-  for (const el of document.querySelectorAll("[data-i18n]")) setText(el, t(el.dataset.i18n));
-  $("place-input").placeholder = t("placePh");
-  $("phone").placeholder = t("phonePh");
-  const sw = $("lang");
-  setText(sw, t("langSwitch"));
-  sw.setAttribute("aria-label", t("langSwitchLabel"));
+  applyStatic();
   if (!$("terms").hidden) renderTerms();
   listCache.clear();
   render();
@@ -582,7 +497,7 @@ function bannerFor(rec) {
     return ["retrying", t("stRetry", { n: item.tries }), sub, item.tries];
   }
   if (rec.rejected) {
-    const why = serverMessage(rec.rejected.body).replace(/[。.]$/, "") + (getLang() === "en" ? ". " : "。");
+    const why = errorText(rec.rejected.body || {}).replace(/[。.]$/, "") + (getLang() === "en" ? ". " : "。");
     return ["rejected", t("rejected"), why + t("rejectedFix"), 0];
   }
   const a = alarmOf(rec);
@@ -657,64 +572,15 @@ function statusText(s) {
   }[s] || s;
 }
 
-function ratingView(a) {
-  if (a.rating) {
-    const stars = "★".repeat(a.rating.score) + "☆".repeat(5 - a.rating.score);
-    return h("div", { class: "rated" },
-      h("p", { "data-testid": "rating-done", "data-score": a.rating.score, text: t("rateDone", { stars }) }),
-      a.rating.comment ? h("p", { class: "note", text: a.rating.comment }) : null,
-      h("p", { class: "note", text: t("rateThanks") }));
-  }
-  if (outbox.items.some((i) => i.kind === "rating" && i.alarmId === a.id)) {
-    return h("p", { class: "note", "data-testid": "rating-pending", text: t("rateSending") });
-  }
-  const d = drafts[a.id] || (drafts[a.id] = { score: 0, comment: "" });
-  const starBtns = [1, 2, 3, 4, 5].map((n) => h("button", {
-    type: "button", class: "star", role: "radio", "data-testid": `rating-star-${n}`, "data-score": n,
-    "aria-label": t("rateStar", { n }), "aria-checked": String(d.score === n), text: "★",
-  }));
-  const paint = () => starBtns.forEach((b, i) => {
-    b.classList.toggle("on", i < d.score);
-    b.setAttribute("aria-checked", String(d.score === i + 1));
-  });
-  paint();
-  const err = h("p", { class: "error", role: "alert", text: d.error || "" });
-  err.hidden = !d.error;
-  const comment = h("textarea", {
-    rows: 2, maxlength: 500, "data-testid": "rating-comment", "aria-label": t("rateComment"), placeholder: t("rateComment"),
-    oninput: (e) => { d.comment = e.target.value; },
-  });
-  comment.value = d.comment;
-  return h("div", { class: "rating", "data-testid": "rating" },
-    h("p", { class: "rate-title", text: t("rateTitle") }),
-    h("div", {
-      class: "stars", role: "radiogroup", "aria-label": t("rateTitle"),
-      onclick: (e) => {
-        const b = e.target.closest("button[data-score]");
-        if (!b) return;
-        d.score = Number(b.dataset.score);
-        d.error = "";
-        err.hidden = true;
-        paint();
-      },
-    }, starBtns),
-    comment,
-    h("button", {
-      type: "button", class: "btn primary", "data-testid": "rating-submit", text: t("rateSubmit"),
-      onclick: () => {
-        if (!d.score) {
-          d.error = t("ratePick");
-          setText(err, d.error);
-          err.hidden = false;
-          return;
-        }
-        d.error = "";
-        const c = d.comment.trim();
-        outbox.add("rating", { alarmId: a.id, body: c ? { score: d.score, comment: c } : { score: d.score } });
-        render();
-      },
-    }),
-    err);
+let rating = null; // rating.js, once a closed alarm needs it
+let ratingLoading = null;
+function loadRating() {
+  ratingLoading = ratingLoading || import("./rating.js").then((m) => {
+    rating = m;
+    listCache.clear();
+    render();
+  }).catch(() => { ratingLoading = null; });
+  return null;
 }
 
 // The nearest officer coming, in words: "民警已出发，距您约 1.2 公里，约 4 分钟到达".
@@ -725,7 +591,7 @@ function responderText(a) {
   const moving = rs.filter((r) => r.distance_m != null).sort((x, y) => x.distance_m - y.distance_m)[0];
   const verb = rs.some((r) => r.status === "en_route") ? t("rEnRoute") : t("rDispatched");
   if (!moving) return verb;
-  const km = moving.distance_m >= 1000 ? t("rKm", { km: (moving.distance_m / 1000).toFixed(1) }) : t("rM", { m: Math.max(10, Math.round(moving.distance_m / 10) * 10) });
+  const km = distanceText(Math.max(10, moving.distance_m));
   const eta = moving.eta_s != null ? t("rEta", { min: Math.max(1, Math.round(moving.eta_s / 60)) }) : "";
   return `${verb}${t("rAway", { d: km })}${eta}`;
 }
@@ -744,7 +610,7 @@ function itemView(entry) {
     h("p", { class: "i-times", text: times.join(" · ") }),
     a && IN_HAND[status] && responderText(a) ? h("p", { class: "responders", "data-testid": "responders", text: responderText(a) }) : null,
     a && a.place_text ? h("p", { class: "note", text: t("placeSent", { text: a.place_text }) }) : null,
-    a && status === "closed" ? ratingView(a) : null);
+    a && status === "closed" ? (rating ? rating.ratingView(a, { drafts, outbox, render }) : loadRating()) : null);
 }
 
 function renderList() {
@@ -809,16 +675,13 @@ function prewarm() {
 }
 
 function boot() {
-  setLang(store.get("lang", "zh"));
   $("boot").remove();
   $("lang").hidden = false;
   $("phone").value = store.get("phone", "") || "";
   $("name").value = store.get("name", "") || "";
 
   $("lang").addEventListener("click", () => {
-    setLang(getLang() === "en" ? "zh" : "en");
-    store.set("lang", getLang());
-    applyLang();
+    useLang(getLang() === "en" ? "zh" : "en").then(applyLang);
   });
   $("terms-accept").addEventListener("click", acceptTerms);
   $("call").addEventListener("click", onCall);
@@ -871,4 +734,10 @@ function boot() {
   });
 }
 
-boot();
+// A remembered English needs its words first, but the page never waits long for them: it works in
+// Chinese meanwhile and switches when they arrive.
+const english = useLang(getLang());
+Promise.race([english, new Promise((resolve) => setTimeout(resolve, 3000))]).then(() => {
+  boot();
+  english.then(applyLang);
+});

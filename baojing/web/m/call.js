@@ -35,9 +35,11 @@
  */
 
 import { api, clock, store, uuid } from "./net.js";
-import { getLang, serverMessage } from "./i18n.js";
+import { applyStatic, errorText, getLang, onLang, t } from "../shared/i18n.js";
+import { h, setText } from "../shared/dom.js";
+import { elapsedText, parseTime } from "../shared/time.js";
 import { backoff } from "./outbox.js";
-import { w } from "./callwords.js";
+import { coded } from "./callwords.js";
 import { Mesh, quality } from "/shared/rtc.js";
 
 const $ = (id) => document.getElementById(id);
@@ -49,33 +51,6 @@ let root = null;
 let ticker = 0;
 let cssLoaded = false;
 
-export function h(tag, attrs, ...kids) {
-  const el = document.createElement(tag);
-  for (const k in attrs || {}) {
-    const v = attrs[k];
-    if (v === null || v === undefined || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "text") el.textContent = v;
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const kid of kids.flat()) if (kid !== null && kid !== undefined && kid !== false) el.append(kid);
-  return el;
-}
-
-export function setText(el, s) {
-  if (el && el.textContent !== s) el.textContent = s;
-}
-
-export function parseTime(v) {
-  if (!v) return 0;
-  const s = /(Z|[+-]\d\d:?\d\d)$/i.test(v) ? v : v + "Z";
-  return Date.parse(s) || 0;
-}
-
-function mmss(ms) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-}
 
 function loadCss() {
   if (cssLoaded) return;
@@ -238,7 +213,7 @@ function refused(body) {
   store.del("call");
   S.status = "ended";
   S.phase = "refused";
-  S.error = serverMessage(body);
+  S.error = errorText(body);
   if (me.kind === "video" && body && (body.code === "outside_service_area" || body.code === "location_required")) {
     stopMedia();
     close();
@@ -421,7 +396,7 @@ async function checkVideo() {
   na.hidden = true;
   const label = btn.textContent;
   btn.disabled = true;
-  btn.textContent = w("vChecking");
+  btn.textContent = t("vChecking");
   const fix = await currentFix();
   const body = fix ? { lat: fix.lat, lon: fix.lon, crs: "wgs84", accuracy_m: Math.round(fix.acc) } : undefined;
   const r = await api("POST", "/api/calls/availability", body, 8000);
@@ -440,13 +415,13 @@ async function checkVideo() {
 
 function showUnavailable(body) {
   const na = $("video-na");
-  const msg = body ? (getLang() === "en" ? body.message_en : body.message_zh) || serverMessage(body) : w("vNaNoPos");
+  const msg = body ? (getLang() === "en" ? body.message_en : body.message_zh) || errorText(body) : t("vNaNoPos");
   na.replaceChildren(
-    h("p", { class: "na-title", text: w("vNaTitle") }),
+    h("p", { class: "na-title", text: t("vNaTitle") }),
     h("p", { text: msg }),
     h("div", { class: "na-btns" },
-      h("button", { type: "button", class: "btn ghost", text: w("vNaPhone"), onclick: () => { na.hidden = true; $("call").click(); } }),
-      h("button", { type: "button", class: "btn primary", text: w("vNaText"), onclick: () => { na.hidden = true; open("text", ctx); } })));
+      h("button", { type: "button", class: "btn ghost", text: t("vNaPhone"), onclick: () => { na.hidden = true; $("call").click(); } }),
+      h("button", { type: "button", class: "btn primary", text: t("vNaText"), onclick: () => { na.hidden = true; open("text", ctx); } })));
   na.hidden = false;
   ctx.show(true);
   na.scrollIntoView({ block: "nearest" });
@@ -478,14 +453,14 @@ function buildVideo() {
   V.fallback = h("a", { class: "v-110", href: "tel:110", "data-testid": "call-110-fallback" });
   V.back = h("button", { type: "button", class: "btn ghost", onclick: leave });
   V.setup = h("div", { class: "v-setup" },
-    h("div", { class: "cv-head" }, h("h2", { "data-w": "vTermsTitle" }),
-      h("button", { type: "button", class: "lang", "data-w": "vBack", onclick: cancelSetup })),
-    h("div", { class: "terms-text v-terms", "data-w": "vTerms" }),
-    h("label", { class: "check", for: "v-accept" }, V.accept, h("span", { "data-w": "vAccept" })),
-    h("label", { class: "check", for: "v-silent" }, V.silent, h("span", {}, h("span", { "data-w": "vSilent" }), h("small", { "data-w": "vSilentHint" }))),
-    h("label", { for: "v-phone", "data-w": "phoneL" }),
+    h("div", { class: "cv-head" }, h("h2", { "data-i18n": "vTermsTitle" }),
+      h("button", { type: "button", class: "lang", "data-i18n": "vBack", onclick: cancelSetup })),
+    h("div", { class: "terms-text v-terms", "data-i18n": "vTerms" }),
+    h("label", { class: "check", for: "v-accept" }, V.accept, h("span", { "data-i18n": "vAccept" })),
+    h("label", { class: "check", for: "v-silent" }, V.silent, h("span", {}, h("span", { "data-i18n": "vSilent" }), h("small", { "data-i18n": "vSilentHint" }))),
+    h("label", { for: "v-phone", "data-i18n": "phoneL" }),
     V.phone,
-    h("label", { for: "v-name", "data-w": "nameL" }),
+    h("label", { for: "v-name", "data-i18n": "nameL" }),
     V.name);
   V.stage = h("div", { class: "v-stage" }, V.tiles, V.local,
     h("div", { class: "v-top" }, V.status, h("span", { class: "v-badges" }, V.rec, V.quality)), V.queue);
@@ -542,7 +517,7 @@ async function openCamera() {
 async function onConfirm() {
   if (!S || S.confirmed) return;
   if (!V.accept.checked) {
-    S.hint = w("vNeedAccept");
+    S.hint = t("vNeedAccept");
     drawVideo();
     return;
   }
@@ -646,9 +621,7 @@ function videoState() {
 
 function drawVideo() {
   if (!S || !root || S.kind !== "video") return;
-  for (const el of root.querySelectorAll("[data-w]")) setText(el, w(el.dataset.w));
-  for (const el of root.querySelectorAll("[data-w=phoneL]")) setText(el, getLang() === "en" ? "Your mobile number" : "您的手机号码");
-  for (const el of root.querySelectorAll("[data-w=nameL]")) setText(el, getLang() === "en" ? "Name (optional)" : "姓名（可不填）");
+  applyStatic(root);
   const st = videoState();
   const inCall = !!S.confirmed || !!S.id;
   root.dataset.state = st;
@@ -661,21 +634,21 @@ function drawVideo() {
   V.stage.hidden = st === "ended" || (!S.stream && !inCall);
   V.status.hidden = !S.stream && !inCall && !S.camError;
   if (V.status.dataset.state !== st) V.status.dataset.state = st;
-  setText(V.confirm, w("vConfirm"));
+  setText(V.confirm, t("vConfirm"));
   V.confirm.classList.toggle("off", !S.accepted);
-  setText(V.fallback, `☎ ${w("fallback")}`);
-  setText(V.back, w("tLeave"));
+  setText(V.fallback, `☎ ${t("fallback")}`);
+  setText(V.back, t("tLeave"));
 
   let text;
-  if (st === "preview") text = S.camError ? w("vCamFail", { why: S.camError }) : S.stream ? w("vPreview") : w("vCamOpening");
-  else if (st === "sending") text = S.tries ? w("vRetry", { n: S.tries }) : w("vSending");
-  else if (st === "waiting") text = w("vWaiting");
-  else if (st === "active") text = w("vActive");
-  else if (st === "held") text = w("vHeld");
-  else if (st === "reconnecting") text = w("vReconnecting");
-  else text = w("vEnded");
+  if (st === "preview") text = S.camError ? t("vCamFail", { why: S.camError }) : S.stream ? t("vPreview") : t("vCamOpening");
+  else if (st === "sending") text = S.tries ? t("vRetry", { n: S.tries }) : t("vSending");
+  else if (st === "waiting") text = t("vWaiting");
+  else if (st === "active") text = t("vActive");
+  else if (st === "held") text = t("vHeld");
+  else if (st === "reconnecting") text = t("vReconnecting");
+  else text = t("vEnded");
   setText(V.status, text);
-  const err = S.hint || (S.phase === "refused" ? S.error : "") || (S.camError && !inCall ? w("vCamFail", { why: S.camError }) : "");
+  const err = S.hint || (S.phase === "refused" ? S.error : "") || (S.camError && !inCall ? t("vCamFail", { why: S.camError }) : "");
   setText(V.err, err);
   V.err.hidden = !err;
 
@@ -684,15 +657,15 @@ function drawVideo() {
   const waiting = st === "waiting" && c;
   V.queue.hidden = !waiting;
   if (waiting) {
-    const waited = mmss(Date.now() + (clock.known ? clock.offset : 0) - parseTime(c.queued_at));
+    const waited = elapsedText(Date.now() + (clock.known ? clock.offset : 0) - parseTime(c.queued_at));
     const ahead = c.queue ? c.queue.ahead : 0;
-    setText(V.queue, ahead > 0 ? w("vQueue", { n: ahead, t: waited }) : w("vQueueNext", { t: waited }));
+    setText(V.queue, ahead > 0 ? t("vQueue", { n: ahead, t: waited }) : t("vQueueNext", { t: waited }));
   }
   V.rec.hidden = !(c && c.recording && inCall && st !== "ended");
-  setText(V.rec, w("vRecording"));
+  setText(V.rec, t("vRecording"));
   const q = inCall && st !== "ended" && st !== "sending" && st !== "waiting" ? (st === "reconnecting" ? "poor" : S.quality) : "unknown";
   if (V.quality.dataset.level !== q) V.quality.dataset.level = q;
-  setText(V.quality, w("q")[q]);
+  setText(V.quality, coded("q", q));
   V.quality.hidden = !inCall || st === "ended";
 
   // Remote tiles, one per other party.
@@ -715,24 +688,24 @@ function drawVideo() {
       v.play().catch(() => {});
     }
     v.muted = S.silent;
-    setText(tile.querySelector(".v-who"), w("roles")[roles.get(r.id)] || "");
+    setText(tile.querySelector(".v-who"), coded("party", roles.get(r.id)));
     const down = tile.querySelector(".v-down");
-    setText(down, w("vReconnecting"));
+    setText(down, t("vReconnecting"));
     down.hidden = !r.down;
   }
   for (const tile of Array.from(V.tiles.children)) if (!keep.has(tile.dataset.tile)) tile.remove();
   V.tiles.dataset.n = String(remotes.length);
   root.classList.toggle("has-remote", remotes.length > 0 && st !== "ended");
 
-  setText(V.sw, `⟲ ${w("vSwitch")}`);
-  setText(V.mute, S.muted ? w("vUnmute") : w("vMute"));
+  setText(V.sw, `⟲ ${t("vSwitch")}`);
+  setText(V.mute, S.muted ? t("vUnmute") : t("vMute"));
   V.mute.setAttribute("aria-pressed", String(!!S.muted));
   V.sw.disabled = !S.stream || !!S.switching;
-  setText(V.hang, st === "waiting" || st === "sending" ? w("vCancel") : w("vHangup"));
+  setText(V.hang, st === "waiting" || st === "sending" ? t("vCancel") : t("vHangup"));
   V.hang.disabled = !!S.hangingUp;
-  const why = c && c.end_reason ? w("vEndedWhy")[c.end_reason] || "" : "";
-  setText(V.endBox.querySelector(".v-end-why"), st === "ended" ? `${w("vEnded")}。${why}`.replace("。。", "。") : "");
-  if (st === "ended" && getLang() === "en") setText(V.endBox.querySelector(".v-end-why"), `${w("vEnded")}. ${why}`);
+  const why = c && c.end_reason ? coded("vEndedWhy", c.end_reason) : "";
+  setText(V.endBox.querySelector(".v-end-why"), st === "ended" ? `${t("vEnded")}。${why}`.replace("。。", "。") : "");
+  if (st === "ended" && getLang() === "en") setText(V.endBox.querySelector(".v-end-why"), `${t("vEnded")}. ${why}`);
 }
 
-document.getElementById("lang").addEventListener("click", () => setTimeout(redraw, 0));
+onLang(() => redraw());

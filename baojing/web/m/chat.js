@@ -3,10 +3,11 @@
 // wait here and go, in order, once it is.
 
 import { api, store } from "./net.js";
-import { getLang, serverMessage } from "./i18n.js";
+import { errorText, getLang, t } from "../shared/i18n.js";
 import { backoff } from "./outbox.js";
-import { w } from "./callwords.js";
-import { h, parseTime, setText } from "./call.js";
+import { coded } from "./callwords.js";
+import { h, setText } from "../shared/dom.js";
+import { clockText } from "../shared/time.js";
 
 export function createChat({ S, root, leave, setSilent, hangup, notify }) {
   const msgs = new Map(); // id -> MessageOut
@@ -82,7 +83,7 @@ export function createChat({ S, root, leave, setSilent, hangup, notify }) {
           tries = 0;
         } else if (r.status >= 400 && r.status < 500 && ![408, 425, 429].includes(r.status)) {
           m.state = "failed";
-          m.error = serverMessage(r.data);
+          m.error = errorText(r.data);
         } else {
           tries += 1;
           draw();
@@ -144,9 +145,9 @@ export function createChat({ S, root, leave, setSilent, hangup, notify }) {
       let data = null;
       try { data = JSON.parse(x.responseText); } catch (e) { /* not JSON */ }
       if (x.status >= 200 && x.status < 300 && data) finish(true, data);
-      else finish(false, x.status === 413 ? serverMessage(data || { message_zh: "文件太大", message_en: "The file is too large" }) : serverMessage(data));
+      else finish(false, x.status === 413 ? errorText(data || { message_zh: "文件太大", message_en: "The file is too large" }) : errorText(data));
     };
-    x.onerror = () => finish(false, w("errNet"));
+    x.onerror = () => finish(false, t("errNet"));
     x.ontimeout = x.onerror;
     const fd = new FormData();
     fd.append("file", u.file, u.file.name || (u.kind === "clip" ? "clip.mp4" : "photo.jpg"));
@@ -186,30 +187,27 @@ export function createChat({ S, root, leave, setSilent, hangup, notify }) {
       const u = thumbs.get(m.id);
       if (u && att.kind === "photo") media = h("img", { class: "t-img", src: u.url, alt: "" });
       else if (u && att.kind === "clip") media = h("video", { class: "t-img", src: u.url, controls: true, playsinline: true, muted: true });
-      else media = h("p", { class: "t-file", text: att.kind === "clip" ? w("tClip") : w("tPhoto") });
+      else media = h("p", { class: "t-file", text: att.kind === "clip" ? t("tClip") : t("tPhoto") });
     }
     return h("li", { class: `t-msg ${mine ? "me" : "them"}`, "data-testid": "chat-message", "data-role": m.role, "data-state": "sent", "data-id": m.id },
-      h("p", { class: "t-who", text: `${mine ? w("tYou") : w("roles")[m.role] || m.role} · ${time(m.at)}` }),
+      h("p", { class: "t-who", text: `${mine ? t("tYou") : coded("party", m.role) || m.role} · ${time(m.at)}` }),
       media,
       m.text ? h("p", { class: "t-text", text: m.text }) : null);
   }
 
-  function time(v) {
-    const d = new Date(parseTime(v));
-    return isNaN(d) ? "" : `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
-  }
+  const time = (v) => clockText(v).slice(0, 5); // 14:03
 
   function localView(m) {
     return h("li", { class: `t-msg me ${m.state}`, "data-testid": "chat-message", "data-role": "caller", "data-state": m.state },
-      h("p", { class: "t-who", text: m.state === "failed" ? w("tFailed", { why: m.error }) : `${w("tYou")} · ${w("tQueued")}` }),
+      h("p", { class: "t-who", text: m.state === "failed" ? t("tFailed", { why: m.error }) : `${t("tYou")} · ${t("tQueued")}` }),
       h("p", { class: "t-text", text: m.text }));
   }
 
   function upView(u) {
     const state = u.state === "waiting" ? "uploading" : u.state;
-    const text = u.state === "done" ? w("tUploaded") : u.state === "error" ? w("tUploadFail", { why: u.error }) : w("tUploading", { p: u.pct });
+    const text = u.state === "done" ? t("tUploaded") : u.state === "error" ? t("tUploadFail", { why: u.error }) : t("tUploading", { p: u.pct });
     return h("div", { class: `t-up ${state}`, "data-testid": "upload-progress", "data-state": state, "data-kind": u.kind },
-      h("p", { class: "t-up-name", text: `${u.kind === "clip" ? w("tClip") : w("tPhoto")} ${u.file.name || ""}` }),
+      h("p", { class: "t-up-name", text: `${u.kind === "clip" ? t("tClip") : t("tPhoto")} ${u.file.name || ""}` }),
       h("progress", { max: 100, value: u.pct }),
       h("p", { class: "t-up-text", role: u.state === "error" ? "alert" : null, text }),
       u.state === "error" ? h("button", { type: "button", class: "btn ghost", text: "↻", "aria-label": "retry", onclick: () => retry(u) }) : null);
@@ -229,24 +227,24 @@ export function createChat({ S, root, leave, setSilent, hangup, notify }) {
     status.dataset.state = st;
     let text;
     if (s.phase === "refused") text = s.error;
-    else if (st === "sending") text = s.tries ? w("vRetry", { n: s.tries }) : w("tSending");
-    else if (st === "waiting") text = c && c.queue && c.queue.ahead > 0 ? w("tWaiting", { n: c.queue.ahead }) : w("tWaitingNext");
-    else if (st === "active") text = w("tActive");
-    else if (st === "held") text = w("tHeld");
-    else text = `${w("tEnded")} ${c && c.end_reason ? w("vEndedWhy")[c.end_reason] || "" : ""}`;
+    else if (st === "sending") text = s.tries ? t("vRetry", { n: s.tries }) : t("tSending");
+    else if (st === "waiting") text = c && c.queue && c.queue.ahead > 0 ? t("tWaiting", { n: c.queue.ahead }) : t("tWaitingNext");
+    else if (st === "active") text = t("tActive");
+    else if (st === "held") text = t("tHeld");
+    else text = `${t("tEnded")} ${c && c.end_reason ? coded("vEndedWhy", c.end_reason) : ""}`;
     setText(status, text);
-    setText(title, w("tTitle"));
-    setText(back, w("vBack"));
-    setText(silentLabel, w("tSilent"));
+    setText(title, t("tTitle"));
+    setText(back, t("vBack"));
+    setText(silentLabel, t("tSilent"));
     silent.checked = !!s.silent;
-    setText(intro, w("tIntro"));
-    setText(attachLabel, `＋ ${w("tAttach")}`);
-    attachLabel.setAttribute("aria-label", w("tAttachHint"));
-    setText(hint, w("tAttachHint"));
-    input.placeholder = w("tInput");
-    setText(sendBtn, w("tSend"));
-    setText(fallback, `☎ ${w("fallback")}`);
-    setText(endBtn, st === "ended" ? w("tLeave") : w("vHangup"));
+    setText(intro, t("tIntro"));
+    setText(attachLabel, `＋ ${t("tAttach")}`);
+    attachLabel.setAttribute("aria-label", t("tAttachHint"));
+    setText(hint, t("tAttachHint"));
+    input.placeholder = t("tInput");
+    setText(sendBtn, t("tSend"));
+    setText(fallback, `☎ ${t("fallback")}`);
+    setText(endBtn, st === "ended" ? t("tLeave") : t("vHangup"));
     endBtn.onclick = st === "ended" ? leave : () => hangup();
     const closed = st === "ended";
     input.disabled = closed;

@@ -2,13 +2,6 @@
 
 const WATCH = { enableHighAccuracy: true, maximumAge: 5000, timeout: 30000 };
 
-export function distanceM(a, b) {
-  const r = Math.PI / 180;
-  const x = (b.lon - a.lon) * r * Math.cos(((a.lat + b.lat) / 2) * r);
-  const y = (b.lat - a.lat) * r;
-  return Math.sqrt(x * x + y * y) * 6371000;
-}
-
 // onFix({lat, lon, acc, ts}) for every fix; onError(kind) with kind denied | unavailable | timeout | unsupported.
 export function createLocator(onFix, onError) {
   const geo = navigator.geolocation;

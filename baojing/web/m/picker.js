@@ -1,6 +1,25 @@
 // Pick a position on a map. Loaded only when the caller opens it, with Leaflet, so the first load
 // stays small. The point is sent in the map's own crs (gcj02 tiles give gcj02 points): no conversion here.
 
+import { t, words } from "../shared/i18n.js";
+import { addBaseTiles } from "../shared/basemap.js";
+import { api } from "./net.js";
+
+words({
+  zh: {
+    mapTitle: "拖动地图，把十字对准您的位置",
+    mapConfirm: "就是这里，发送",
+    mapCancel: "取消",
+    mapNoTiles: "地图底图不可用，只能按坐标选择",
+  },
+  en: {
+    mapTitle: "Move the map until the cross is on you",
+    mapConfirm: "Here, send it",
+    mapCancel: "Cancel",
+    mapNoTiles: "No map background available: pick by coordinates",
+  },
+});
+
 let loading = null;
 
 function loadLeaflet() {
@@ -25,7 +44,23 @@ function loadLeaflet() {
   return loading;
 }
 
-export async function openPicker({ map: cfg, start, zoom, t, onPick }) {
+const DEFAULT_MAP = { tiles: "none", url: null, subdomains: [], attribution: "", crs: "wgs84", center: [41.57, 120.43], zoom: 13 };
+let mapConfig = null;
+
+// The map's tiles and datum (GET /api/config), or a plain grid when it cannot be read.
+async function mapSettings() {
+  if (!mapConfig) {
+    const r = await api("GET", "/api/config", undefined, 8000);
+    if (r.ok && r.data && r.data.map) mapConfig = Object.assign({}, DEFAULT_MAP, r.data.map);
+  }
+  return mapConfig || DEFAULT_MAP;
+}
+
+// near: the last known position {lat, lon}, if any; onPick({lat, lon, crs}) when confirmed.
+export async function openPicker({ near, onPick }) {
+  const cfg = await mapSettings();
+  const start = near ? [near.lat, near.lon] : cfg.center;
+  const zoom = near ? 16 : cfg.zoom;
   const wrap = document.createElement("div");
   wrap.className = "picker";
   wrap.setAttribute("role", "dialog");
@@ -62,9 +97,7 @@ export async function openPicker({ map: cfg, start, zoom, t, onPick }) {
   }
   map = L.map(q(".pk-map"), { zoomControl: true, attributionControl: !!cfg.url, maxZoom: 19 })
     .setView(start, zoom || cfg.zoom || 13);
-  if (cfg.tiles !== "none" && cfg.url) {
-    L.tileLayer(cfg.url, { subdomains: cfg.subdomains || [], attribution: cfg.attribution || "", maxZoom: 19 }).addTo(map);
-  } else {
+  if (!addBaseTiles(map, cfg)) {
     // No background: a plain grid, so that dragging visibly moves the map.
     const Grid = L.GridLayer.extend({
       createTile() {

@@ -3,8 +3,9 @@
 // are never touched: alarms wait in the page's own outbox (localStorage) instead.
 
 const CACHE = "baojing-m-v3";
-const CORE = ["./", "app.css", "app.js", "i18n.js", "net.js", "outbox.js", "locate.js", "picker.js", "../shared/live.js",
-  "call.js", "callwords.js", "chat.js", "../shared/rtc.js", "call.css"];
+const CORE = ["./", "app.css", "app.js", "i18n.js", "i18n-en.js", "net.js", "outbox.js", "locate.js", "picker.js",
+  "call.js", "callwords.js", "chat.js", "rating.js", "call.css", "../shared/live.js", "../shared/rtc.js", "../shared/i18n.js",
+  "../shared/dom.js", "../shared/time.js", "../shared/distance.js", "../shared/phone.js"];
 const KEEP = /^\/(m|shared|vendor\/leaflet)\//;
 
 self.addEventListener("install", (event) => {

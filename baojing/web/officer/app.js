@@ -36,10 +36,11 @@
 // Video calls (videocall.js): call-invite, call-join, call-decline, call-view, call-state,
 //   call-remote (data-party-id), call-local, call-mute, call-leave
 import { api, get, post, setUnauthorizedHandler } from "/shared/api.js";
-import { t, lang, setLang, pick, errorText, distanceText, agoText, applyStatic } from "/shared/i18n.js";
+import { t, lang, setLang, pick, errorText, distanceText, agoText, applyStatic, label, setLabels } from "/shared/i18n.js";
 import "/officer/i18n.js";
+import { roleGuide, wrongPage } from "/shared/rolepages.js";
 import { createAvl } from "/officer/avl.js";
-import { distanceM } from "/shared/geo.js";
+import { distanceM } from "/shared/distance.js";
 import { h, clear } from "/shared/dom.js";
 import { parseTime, clockText as clock, elapsedText as mmss } from "/shared/time.js";
 import {
@@ -120,7 +121,7 @@ const priorityLabel = (n) => {
   const o = (S.config?.priorities || []).find((x) => x.value === n);
   return o ? `${t("priority_n", { n })} ${pick(o)}` : n ? t("priority_n", { n }) : "";
 };
-const kindLabel = (k) => t(`kind_${k}`) || k;
+const kindLabel = (k) => label("unit_kinds", k);
 const stationName = (id) => {
   const st = (S.config?.stations || []).find((s) => s.id === id);
   return st ? pick(st) : "";
@@ -159,8 +160,7 @@ function etaText(s) {
 }
 
 function sourceText(loc) {
-  const label = t(`src_${loc.source}`) === `src_${loc.source}` ? t("src_unknown") : t(`src_${loc.source}`);
-  const parts = [label];
+  const parts = [loc.source ? label("position_sources", loc.source) : t("src_unknown")];
   if (Number.isFinite(loc.accuracy_m)) parts[0] += ` ${t("acc", { d: distanceText(loc.accuracy_m) })}`;
   if (loc.locked) parts.push(t("locked"));
   return parts.join(" · ");
@@ -182,11 +182,16 @@ function showLogin(message) {
   document.title = t("doc_title");
 }
 
+// Another role's account: say where it works instead (roles.py's pages, from /api/config).
 function showWrongRole(user) {
   showView("login");
-  const who = `${user.display_name || user.username} · ${user.role}`;
-  setError($("login-error"), t("role_forbidden", { who }));
+  $("login-error").replaceChildren(wrongPage(S.config, user, "/officer/"));
+  show($("login-error"), true);
   show($("switch-account"), true);
+}
+
+function renderRoleGuide() {
+  $("login-roles").replaceChildren(roleGuide(S.config, "/officer/"));
 }
 
 async function onLogin(e) {
@@ -354,7 +359,7 @@ function renderHome() {
   sw.disabled = S.busy;
   const st = $("unit-status");
   st.dataset.status = u.status;
-  st.textContent = t(`status_${u.status}`);
+  st.textContent = label("unit_statuses", u.status);
   const busy = $("busy-toggle");
   show(busy, u.on_duty && !S.assignment);
   busy.setAttribute("aria-checked", String(u.busy));
@@ -582,7 +587,7 @@ function renderCard() {
   const a = S.assignment, inc = S.incident;
   const st = $("c-status");
   st.dataset.status = a.status;
-  st.textContent = t(`assignment_status_${a.status}`);
+  st.textContent = label("assignment_statuses", a.status);
   const pr = $("c-prio");
   pr.className = `chip chip-prio p${inc.priority}`;
   pr.textContent = priorityLabel(inc.priority);
@@ -768,7 +773,7 @@ async function act(kind, body) {
     ok = true;
     if (kind === "clear") toast(t("cleared_done"));
     else if (kind === "backup") toast(t("backup_done"), "warn");
-    else toast(t(`assignment_status_${S.assignment.status}`));
+    else toast(label("assignment_statuses", S.assignment.status));
   } catch (err) {
     setError($("card-error"), err);
     toast(errorText(err), "bad");
@@ -939,6 +944,7 @@ function relabel() {
   applyStatic();
   setConn(S.conn);
   if (!$("login-view").hidden) $("login-submit").textContent = t("login");
+  renderRoleGuide();
   callersKey = "";
   navKey = "";
   if (S.user) render();
@@ -991,6 +997,8 @@ async function boot() {
   } catch {
     S.config = { map: { tiles: "none" }, incident_types: [], priorities: [], dispositions: [], stations: [] };
   }
+  setLabels(S.config.labels);
+  renderRoleGuide();
   let me = null;
   try {
     me = (await api("GET", "/api/auth/me")).user;

@@ -4,7 +4,7 @@
 // When the network fails the points stay queued, in memory and in localStorage (so a reload or a
 // dead battery loses nothing), and go as one batch when it is back.
 
-import { distanceM } from "/shared/geo.js";
+import { distanceM } from "/shared/distance.js";
 
 const MOVE_M = 15;
 const MIN_GAP_MS = 5000;

@@ -1,6 +1,7 @@
-// Small DOM helpers shared by the staff pages (no framework).
+// Small DOM helpers for every page (no framework).
 
-// h("div", {class: "x", testid: "y", onclick: fn}, child, "text", [more]) -> element
+// h("div", {class: "x", testid: "y", onclick: fn}, child, "text", [more]) -> element;
+// {text: "…"} sets the text instead of children.
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   let value;
@@ -9,6 +10,7 @@ export function h(tag, attrs, ...children) {
     if (k === "class") el.className = v;
     else if (k === "testid") el.setAttribute("data-testid", v);
     else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "text") el.textContent = v;
     else if (k === "value") value = v;
     else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
     else if (k === "checked" || k === "disabled" || k === "selected") el[k] = Boolean(v);
@@ -32,6 +34,11 @@ export function put(el, ...children) {
   clear(el);
   append(el, children);
   return el;
+}
+
+// Set an element's text only when it changed (no needless layout, no lost selection).
+export function setText(el, s) {
+  if (el && el.textContent !== s) el.textContent = s;
 }
 
 export function clear(el) {

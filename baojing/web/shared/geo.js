@@ -1,6 +1,7 @@
 // WGS-84 <-> GCJ-02, the same algorithm as baojing/geo.py. AMap tiles are
 // drawn in GCJ-02; GPS positions drawn on them raw land hundreds of metres off.
-// All functions take and return latitude first; distanceM takes {lat, lon} objects.
+// All functions take and return latitude first. Distances are in distance.js (the caller's page
+// needs them without the datum code).
 const A = 6378245, EE = 0.00669342162296594323, PI = Math.PI;
 const { sin, sqrt, abs, cos } = Math;
 
@@ -42,13 +43,4 @@ export function gcj02ToWgs84(lat, lon) {
     if (abs(dy) < 1e-8 && abs(dx) < 1e-8) break;
   }
   return [y, x];
-}
-
-// Great-circle distance in metres between two {lat, lon}: the haversine with the mean Earth radius,
-// the same formula as baojing/geo.py distance_m.
-export function distanceM(a, b) {
-  const R = 6371008.8, rad = PI / 180;
-  const dLat = (b.lat - a.lat) * rad, dLon = (b.lon - a.lon) * rad;
-  const x = sin(dLat / 2) ** 2 + cos(a.lat * rad) * cos(b.lat * rad) * sin(dLon / 2) ** 2;
-  return 2 * R * Math.asin(Math.min(1, sqrt(x)));
 }

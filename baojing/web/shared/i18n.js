@@ -5,7 +5,7 @@
 
 const KEY = "baojing.lang";
 // Pages kept their own choice before there was one runtime; honour it once.
-const LEGACY_KEYS = ["baojing.console.lang", "baojing.officer.lang", "baojing.admin.lang", "baojing.m.lang"];
+const LEGACY_KEYS = ["baojing.console.lang", "baojing.officer.lang", "baojing.admin.lang", "bj.lang"];
 
 const DICT = { zh: {}, en: {} };
 const listeners = new Set();
@@ -13,7 +13,7 @@ const listeners = new Set();
 function stored() {
   try {
     const v = localStorage.getItem(KEY) ?? LEGACY_KEYS.map((k) => localStorage.getItem(k)).find(Boolean);
-    return v === "en" ? "en" : "zh";
+    return v === "en" || v === '"en"' ? "en" : "zh"; // the caller's page kept it as JSON
   } catch {
     return "zh"; // storage refused (private mode): Chinese, not remembered
   }
@@ -34,6 +34,9 @@ export function missingKeys() {
   const zh = Object.keys(DICT.zh), en = Object.keys(DICT.en);
   return { en: zh.filter((k) => !(k in DICT.en)), zh: en.filter((k) => !(k in DICT.zh)) };
 }
+
+// Every registered key (the page-words test checks each key a page uses is one of them).
+export const registeredKeys = () => [...new Set([...Object.keys(DICT.zh), ...Object.keys(DICT.en)])];
 
 export function setLang(l, { remember = true } = {}) {
   lang = l === "en" ? "en" : "zh";
@@ -65,12 +68,28 @@ export function pick(o) {
   return lang === "zh" ? o.name_zh ?? o.name_en : o.name_en ?? o.name_zh;
 }
 
+// The server's words for codes (GET /api/config `labels`): label("roles", "officer") -> "出警民警".
+// An unknown code shows itself, as t() does.
+let LABELS = {};
+export function setLabels(labels) {
+  LABELS = labels || {};
+}
+export function label(group, code) {
+  const o = LABELS[group] && LABELS[group][code];
+  return o ? pick(o) : code ?? "";
+}
+export const labelCodes = (group) => Object.keys(LABELS[group] || {});
+
 // The server's bilingual error body {message_zh, message_en, errors: [{field, line, message_zh,
 // message_en}]} in the current language, field messages after the main one.
-export function errorText(err) {
+// named: put each field's name before its message (forms whose fields are labelled by those names).
+export function errorText(err, { named = false } = {}) {
   if (!err) return "";
   const main = (lang === "zh" ? err.message_zh : err.message_en) || err.message || t("err_generic");
-  const fields = (err.errors || []).map((e) => (lang === "zh" ? e.message_zh : e.message_en)).filter(Boolean);
+  const fields = (err.errors || []).map((e) => {
+    const m = lang === "zh" ? e.message_zh : e.message_en;
+    return m && named && e.field ? `${e.field} ${m}` : m;
+  }).filter(Boolean);
   if (!fields.length) return main;
   return lang === "zh" ? `${main}：${fields.join("；")}` : `${main}: ${fields.join("; ")}`;
 }
