@@ -197,3 +197,53 @@ def test_outside_the_service_area_the_video_button_explains(server, browser):
     expect(page.get_by_test_id("text-status")).to_have_attribute("data-state", "waiting", timeout=15_000)
     assert not errors, errors
     ctx.close()
+
+
+NEWEST_VISIBLE = """() => {
+  const last = [...document.querySelectorAll('[data-testid=chat-message]')].pop();
+  const box = document.querySelector('.t-compose').getBoundingClientRect();
+  const r = last.getBoundingClientRect();
+  return r.top >= 0 && r.bottom <= Math.min(box.top, innerHeight) + 1;
+}"""
+
+
+def test_the_chat_follows_the_desks_replies_above_the_message_box_unless_the_caller_scrolled_up(server, browser):
+    ctx, page, errors = open_caller(browser, server)
+    page.get_by_test_id("text-button").click()
+    status = page.get_by_test_id("text-status")
+    expect(status).to_have_attribute("data-state", "waiting", timeout=15_000)
+    call_id = page.evaluate("() => window.baojing.call.id")
+    desk = desk_client(server)
+    assert desk.post(f"/api/calls/{call_id}/answer").status_code == 200
+    expect(status).to_have_attribute("data-state", "active", timeout=10_000)
+    replies = page.locator("[data-testid=chat-message][data-role=desk]")
+    # More replies than fit on a phone's screen: each new one is in view, above the message box.
+    for n in range(1, 9):
+        r = desk.post(f"/api/calls/{call_id}/messages", json={"text": f"第 {n} 条：请留在原地，保持电话畅通，民警正在赶来。"})
+        assert r.status_code == 201, r.text
+        expect(replies).to_have_count(n, timeout=10_000)
+        page.wait_for_function(NEWEST_VISIBLE, timeout=5_000)
+    assert page.evaluate("() => document.documentElement.scrollHeight > innerHeight")
+    expect(page.get_by_test_id("chat-new")).to_be_hidden()
+    shot(page, "m-text-follow")
+
+    # The caller scrolls up to read: a new reply does not pull the page away, a button says so.
+    page.evaluate("() => window.scrollTo(0, 0)")
+    desk.post(f"/api/calls/{call_id}/messages", json={"text": "第 9 条：您身边还有其他人吗？"})
+    expect(replies).to_have_count(9, timeout=10_000)
+    more = page.get_by_test_id("chat-new")
+    expect(more).to_be_visible()
+    assert page.evaluate("() => window.scrollY") == 0
+    assert not page.evaluate(NEWEST_VISIBLE)
+    shot(page, "m-text-new-below")
+    more.click()
+    page.wait_for_function(NEWEST_VISIBLE, timeout=5_000)
+    expect(more).to_be_hidden()
+
+    # The caller's own message is shown at once, wherever the page was.
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.get_by_test_id("chat-input").fill("没有，只有我一个人")
+    page.get_by_test_id("chat-send").click()
+    page.wait_for_function(NEWEST_VISIBLE, timeout=5_000)
+    assert errors == []
+    ctx.close()

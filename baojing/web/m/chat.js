@@ -18,6 +18,7 @@ export function createChat({ S, root, leave, setSilent, hangup, notify }) {
   let sending = false;
   let uploading = false;
   let drawn = "";
+  let sent = false; // the caller just sent something: show it
 
   const status = h("p", { class: "t-status", "data-testid": "text-status", role: "status", "aria-live": "polite" });
   const silent = h("input", { type: "checkbox", id: "t-silent", "data-testid": "text-silent", onchange: (e) => setSilent(e.target.checked) });
@@ -34,6 +35,9 @@ export function createChat({ S, root, leave, setSilent, hangup, notify }) {
   const fallback = h("a", { class: "v-110", href: "tel:110", "data-testid": "call-110-fallback" });
   const silentLabel = h("span", {});
   const hint = h("p", { class: "note t-hint" });
+  // Shown while the caller reads older messages and new ones came in; a tap goes to the newest.
+  const more = h("button", { type: "button", class: "t-more", "data-testid": "chat-new", hidden: true, onclick: follow });
+  const compose = h("div", { class: "t-compose" }, more, file, attachLabel, input, sendBtn);
 
   root.append(
     h("div", { class: "cv-head" }, title, back),
@@ -42,10 +46,31 @@ export function createChat({ S, root, leave, setSilent, hangup, notify }) {
     intro,
     list,
     ups,
-    h("div", { class: "t-compose" }, file, attachLabel, input, sendBtn),
+    compose,
     hint,
     fallback,
     endBtn);
+
+  // How far the newest message reaches below the top of the message box, which stays at the bottom
+  // of the screen (> 0: hidden under it or below the screen).
+  function hiddenBy() {
+    const last = list.lastElementChild;
+    if (!last) return 0;
+    return last.getBoundingClientRect().bottom + 8 - Math.min(compose.getBoundingClientRect().top, window.innerHeight);
+  }
+
+  function follow() {
+    const d = hiddenBy();
+    if (d > 0) window.scrollBy(0, d);
+    more.hidden = true;
+  }
+
+  // Reaching the newest message by hand is reading it too.
+  function onScroll() {
+    if (!root.isConnected) window.removeEventListener("scroll", onScroll);
+    else if (!more.hidden && hiddenBy() <= 0) more.hidden = true;
+  }
+  window.addEventListener("scroll", onScroll, { passive: true });
 
   function onKey(e) {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
@@ -61,6 +86,7 @@ export function createChat({ S, root, leave, setSilent, hangup, notify }) {
       return;
     }
     local.push({ lid: ++lid, text, state: "queued", error: null });
+    sent = true;
     input.value = "";
     draw();
     pump();
@@ -185,7 +211,8 @@ export function createChat({ S, root, leave, setSilent, hangup, notify }) {
     let media = null;
     if (att) {
       const u = thumbs.get(m.id);
-      if (u && att.kind === "photo") media = h("img", { class: "t-img", src: u.url, alt: "" });
+      // A picture grows its message when it loads: keep the newest in view if it was.
+      if (u && att.kind === "photo") media = h("img", { class: "t-img", src: u.url, alt: "", onload: () => more.hidden && follow() });
       else if (u && att.kind === "clip") media = h("video", { class: "t-img", src: u.url, controls: true, playsinline: true, muted: true });
       else media = h("p", { class: "t-file", text: att.kind === "clip" ? t("tClip") : t("tPhoto") });
     }
@@ -254,10 +281,17 @@ export function createChat({ S, root, leave, setSilent, hangup, notify }) {
     const sorted = Array.from(msgs.values()).sort((a, b) => a.id - b.id);
     const sig = JSON.stringify([sorted.map((m) => m.id), local.map((m) => [m.lid, m.state]), getLang()]);
     if (sig !== drawn) {
+      // Follow new messages while the newest is in view (or nearly), and always after the caller's
+      // own; a caller who scrolled up to read stays there, and is told that more came in.
+      const following = !drawn || sent || hiddenBy() <= 48;
+      sent = false;
+      const grew = drawn && sorted.length + local.length > list.children.length;
       drawn = sig;
       list.replaceChildren(...sorted.map(msgView), ...local.map(localView));
-      if (list.lastElementChild) list.lastElementChild.scrollIntoView({ block: "nearest" });
+      if (following) follow();
+      else if (grew) more.hidden = false;
     }
+    setText(more, t("tNewMessages"));
     ups.replaceChildren(...uploads.map(upView));
   }
 
