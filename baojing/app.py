@@ -8,7 +8,7 @@ import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
@@ -109,7 +109,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.bus.close()
             await engine.dispose()
 
-    app = FastAPI(title="Baojing 报警", version="0.1.0", lifespan=lifespan,
+    # /docs is Swagger UI from the installed swagger-ui-dist package (FastAPI's own page loads it
+    # from a CDN, which the CSP blocks); no ReDoc.
+    app = FastAPI(title="Baojing 报警", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Internet alarm platform for a 110 police command centre. See docs/api.md.")
     app.state.settings = settings
     errors.install(app)
@@ -127,6 +129,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "unavailable", "database": False}, status_code=503)
         return {"status": "ok", "database": True}
 
+    @app.get("/docs", include_in_schema=False)
+    async def docs():
+        return FileResponse(settings.static_dir / "apidocs" / "index.html")
+
     @app.get("/", include_in_schema=False)
     async def index():
         return HTMLResponse(INDEX)
@@ -135,6 +141,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_api_route(f"/{page}", (lambda p=page: RedirectResponse(f"/{p}/")), include_in_schema=False)
         app.mount(f"/{page}/", StaticFiles(directory=settings.static_dir / page, html=True), name=page)
     app.mount("/shared/", StaticFiles(directory=settings.static_dir / "shared"), name="shared")
+    app.mount("/apidocs/", StaticFiles(directory=settings.static_dir / "apidocs"), name="apidocs")
+    app.mount("/vendor/swagger-ui/", StaticFiles(directory=settings.vendor_dir / "swagger-ui-dist", check_dir=False),
+              name="swagger-ui")
     app.mount("/vendor/leaflet/", StaticFiles(directory=settings.vendor_dir / "leaflet" / "dist", check_dir=False),
               name="leaflet")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from .alarms import models as alarms
 from .auth import roles
 from .dispatch import models as dispatch
-from .dispatch import repository as units
+from .dispatch import status as units
 from .incidents import models as incidents
 
 

@@ -10,7 +10,7 @@ from baojing import labels
 from baojing.alarms import models as alarms
 from baojing.auth import roles
 from baojing.dispatch import models as dispatch
-from baojing.dispatch import repository as units
+from baojing.dispatch import status as units
 from baojing.incidents import models as incidents
 
 WEB = Path(__file__).resolve().parents[1] / "baojing" / "web"

@@ -14,6 +14,9 @@ const round6 = (x) => Math.round(x * 1e6) / 1e6;
 
 export const stationColor = (s) => PALETTE[(Number(s.id) || 0) % PALETTE.length];
 
+// Where a station's name may sit around its marker, in order of preference.
+const LABEL_PLACES = [["right", [10, 0]], ["left", [-10, 0]], ["top", [0, -10]], ["bottom", [0, 10]]];
+
 export class StationMap {
   // handlers: {onSelect(stationId), onDraftChange({points, position})}
   constructor(el, config, handlers) {
@@ -43,6 +46,7 @@ export class StationMap {
     this.addFitButton();
     L.control.scale({ imperial: false, position: "bottomright" }).addTo(this.map);
     this.map.on("click", (e) => this.onClick(e));
+    this.map.on("zoomend moveend resize", () => this.declutter());
   }
 
   toMap(lat, lon) {
@@ -101,6 +105,7 @@ export class StationMap {
     this.stationLayer.clearLayers();
     this.polys = new Map();
     const drawing = Boolean(this.draft);
+    this.labels = [];
     for (const s of stations) {
       const color = stationColor(s);
       const editing = drawing && this.draft.editingId === s.id;
@@ -130,7 +135,53 @@ export class StationMap {
           opacity: drawing ? 0.5 : 0.9, className: `bj-station-label${sel ? " sel" : ""}` });
         if (!drawing) m.on("click", () => this.handlers.onSelect(s.id));
         m.addTo(this.stationLayer);
+        this.labels.push({ marker: m, sel });
       }
+    }
+    this.declutter();
+  }
+
+  // Names must be read whole and apart, in English too (long names): a district's name is kept inside
+  // the map; a station's name tries the right of its marker, then the left, above and below, clear of
+  // the other names and markers, and is left out (it is in the table, and in the tip over its
+  // jurisdiction) when it fits nowhere. The selected station is placed first.
+  declutter() {
+    const size = this.map.getSize();
+    if (!size.x || !size.y) return;  // not on screen (the other tab): done when it is
+    const box = this.map.getContainer().getBoundingClientRect();
+    const rect = (el) => el.getBoundingClientRect();
+    const taken = [];
+    for (const p of this.districtPolys || []) {
+      const tip = p.bjLabel, el = tip.getElement();
+      if (!el) continue;
+      tip.options.offset = L.point(0, 4);
+      tip.update();
+      const r = rect(el);
+      const dx = Math.max(0, box.left + 4 - r.left) - Math.max(0, r.right - box.right + 4);
+      const dy = Math.max(0, box.top + 4 - r.top) - Math.max(0, r.bottom - box.bottom + 4);
+      if (dx || dy) {
+        tip.options.offset = L.point(dx, 4 + dy);
+        tip.update();
+      }
+      taken.push(rect(el));
+    }
+    const labels = (this.labels || []).filter((l) => l.marker.getElement() && l.marker.getTooltip()?.getElement());
+    for (const l of labels) taken.push(rect(l.marker.getElement()));
+    const fits = (r) => r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom &&
+      !taken.some((o) => r.left < o.right && o.left < r.right && r.top < o.bottom && o.top < r.bottom);
+    for (const { marker } of [...labels].sort((a, b) => b.sel - a.sel)) {
+      const tip = marker.getTooltip(), el = tip.getElement();
+      let placed = false;
+      for (const [direction, offset] of LABEL_PLACES) {
+        Object.assign(tip.options, { direction, offset: L.point(offset) });
+        tip.update();
+        if (fits(rect(el))) {
+          taken.push(rect(el));
+          placed = true;
+          break;
+        }
+      }
+      el.style.visibility = placed ? "" : "hidden";
     }
   }
 

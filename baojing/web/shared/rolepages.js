@@ -10,7 +10,7 @@ words({
     rp_title: "各账号使用的页面",
     rp_none: "专用页面尚未开通",
     rp_here: "（本页）",
-    rp_wrong: "账号“{user}”是{role}，不能使用本页面。",
+    rp_wrong: "账号“{user}”（{role}）不能使用本页面。",
     rp_go: "请打开：",
     rp_wait: "{role}的专用页面尚未开通，请联系管理员。",
   },
@@ -18,9 +18,9 @@ words({
     rp_title: "Which page each account uses",
     rp_none: "its page is not open yet",
     rp_here: " (this page)",
-    rp_wrong: "Account “{user}” is a {role} and cannot use this page.",
+    rp_wrong: "Account “{user}” ({role}) cannot use this page.",
     rp_go: "Open: ",
-    rp_wait: "The {role}'s own page is not open yet; please ask the administrator.",
+    rp_wait: "No page for {role} accounts is open yet; please ask the administrator.",
   },
 });
 

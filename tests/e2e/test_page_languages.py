@@ -1,0 +1,161 @@
+"""The caller's, the officer's and the administrator's pages and /docs, in Chinese and in English, at
+390 px and at 1366×768: a screenshot of each screen (var/screenshots/lang-*.png, to be looked at),
+and the first things a person looking would check: nothing wider than the screen, none of the
+page's own words left in Chinese on the English page, the map's labels neither cut nor on top of
+each other, and one language remembered for the whole site."""
+import pytest
+from playwright.sync_api import expect
+
+from browsing import desk_context, phone_context, shot
+
+PASSWORD = "baojing110"
+START = (41.566, 120.454)
+CJK = "/[\\u3400-\\u9fff]/"
+
+OVERFLOW = "() => document.documentElement.scrollWidth - innerWidth"
+# The page's own words (data-i18n*) that are visible and still Chinese; the language switch itself
+# names the other language.
+LEFT_IN_CHINESE = f"""() => [...document.querySelectorAll('[data-i18n],[data-i18n-ph],[data-i18n-title]')]
+  .filter((el) => el.offsetParent !== null && !/lang/.test(el.dataset.testid || '') && !el.classList.contains('js-lang'))
+  .map((el) => (el.textContent || '') + ' ' + (el.placeholder || ''))
+  .filter((s) => {CJK}.test(s))"""
+# Buttons and labels whose text is cut (wider than their box, with the rest hidden).
+CUT = """() => [...document.querySelectorAll('button, .btn, label, h1, h2, .tab')]
+  .filter((el) => el.offsetParent !== null && getComputedStyle(el).overflow !== 'visible' && el.scrollWidth > el.clientWidth + 1)
+  .map((el) => el.textContent.trim())"""
+
+
+def contexts(browser, lang):
+    for size, make in (("390", lambda: phone_context(browser, *START)), ("1366", lambda: desk_context(browser))):
+        ctx = make()
+        # The one remembered language of the site (web/shared/i18n.js).
+        ctx.add_init_script(f"try {{ localStorage.setItem('baojing.lang', '{lang}') }} catch (e) {{}}")
+        yield size, ctx
+
+
+def look(page, name, lang):
+    shot(page, name)
+    assert page.evaluate(OVERFLOW) <= 1, f"{name}: wider than the screen"
+    assert page.evaluate(CUT) == [], f"{name}: text cut"
+    if lang == "en":
+        assert page.evaluate(LEFT_IN_CHINESE) == [], f"{name}: words left in Chinese"
+
+
+def login_screen(page, server, page_name, lang, size):
+    """The staff page's login screen, with where each role goes."""
+    page.goto(f"{server}/{page_name}/")
+    expect(page.get_by_test_id("role-guide")).to_be_visible()
+    look(page, f"lang-{page_name}-login-{lang}-{size}", lang)
+
+
+def sign_in(page, url, user):
+    page.goto(url)
+    page.get_by_test_id("login-username").fill(user)
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_callers_page(server, browser, lang):
+    for size, ctx in contexts(browser, lang):
+        page = ctx.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{server}/m/")
+        expect(page.get_by_test_id("terms-accept")).to_have_text("同意并继续" if lang == "zh" else "I agree, continue")
+        look(page, f"lang-m-terms-{lang}-{size}", lang)
+        page.get_by_test_id("terms-accept").click()
+        expect(page.get_by_test_id("call-button")).to_be_visible()
+        look(page, f"lang-m-main-{lang}-{size}", lang)
+        page.get_by_test_id("call-button").click()  # no number: the page asks for one
+        expect(page.get_by_test_id("phone-error")).to_be_visible()
+        look(page, f"lang-m-phone-{lang}-{size}", lang)
+        assert errors == []
+        ctx.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_officers_page(server, browser, lang):
+    for size, ctx in contexts(browser, lang):
+        page = ctx.new_page()
+        login_screen(page, server, "officer", lang, size)
+        sign_in(page, f"{server}/officer/", "keyunit")
+        expect(page.get_by_test_id("wrong-page")).to_be_visible()
+        look(page, f"lang-officer-wrong-role-{lang}-{size}", lang)
+        page.get_by_test_id("switch-account").click()
+        sign_in(page, f"{server}/officer/", "officer3")
+        expect(page.get_by_test_id("duty-switch")).to_be_visible()
+        look(page, f"lang-officer-home-{lang}-{size}", lang)
+        ctx.close()
+
+
+LABEL_BOXES = """() => {
+  const map = document.querySelector('#map').getBoundingClientRect();
+  const box = (el) => { const r = el.getBoundingClientRect(); return {x: r.left, y: r.top, r: r.right, b: r.bottom, text: el.textContent}; };
+  return {map: {x: map.left, y: map.top, r: map.right, b: map.bottom},
+          districts: [...document.querySelectorAll('.bj-district-label')].map(box),
+          stations: [...document.querySelectorAll('.bj-station-label')].filter((el) => getComputedStyle(el).visibility !== 'hidden').map(box)};
+}"""
+
+
+def overlaps(a, b):
+    return a["x"] < b["r"] and b["x"] < a["r"] and a["y"] < b["b"] and b["y"] < a["b"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_administrators_page_and_its_map_labels(server, browser, lang):
+    for size, ctx in contexts(browser, lang):
+        page = ctx.new_page()
+        login_screen(page, server, "admin", lang, size)
+        sign_in(page, f"{server}/admin/", "admin")
+        page.wait_for_function("() => window.baojingAdmin && window.baojingAdmin.ready === true")
+        page.wait_for_timeout(400)  # the map's fit animation
+        look(page, f"lang-admin-stations-{lang}-{size}", lang)
+        if True:  # the map's names, at both sizes
+            got = page.evaluate(LABEL_BOXES)
+            m = got["map"]
+            for d in got["districts"]:
+                assert m["x"] <= d["x"] and d["r"] <= m["r"] and m["y"] <= d["y"] and d["b"] <= m["b"], f"district label cut: {d}"
+            for i, a in enumerate(got["districts"]):
+                for b in got["districts"][i + 1:]:
+                    assert not overlaps(a, b), f"district labels overlap: {a['text']} / {b['text']}"
+            shown = got["stations"]
+            assert len(shown) >= (4 if size == "1366" else 1), shown
+            for i, a in enumerate(shown):
+                for b in shown[i + 1:]:
+                    assert not overlaps(a, b), f"station labels overlap: {a['text']} / {b['text']}"
+        page.get_by_test_id("tab-units").click()
+        look(page, f"lang-admin-units-{lang}-{size}", lang)
+        ctx.close()
+
+
+def test_one_language_for_the_whole_site(server, browser):
+    ctx = phone_context(browser, *START)
+    page = ctx.new_page()
+    english = []
+    page.on("request", lambda r: english.append(r.url) if r.url.endswith("/m/i18n-en.js") else None)
+    page.goto(f"{server}/m/")
+    page.get_by_test_id("terms-accept").click()
+    assert english == [], "a caller in Chinese downloads the English words"
+    page.get_by_test_id("lang-switch").click()
+    expect(page.get_by_test_id("call-button")).to_contain_text("Call police")
+    assert len(english) == 1
+    page.goto(f"{server}/officer/")
+    expect(page.get_by_test_id("login-submit")).to_have_text("Sign in")
+    page.goto(f"{server}/admin/")
+    expect(page.get_by_test_id("login-submit")).to_have_text("Log in")
+    page.get_by_test_id("login-lang-toggle").click()
+    page.goto(f"{server}/m/")
+    expect(page.get_by_test_id("call-button")).to_contain_text("电话报警")
+    ctx.close()
+
+
+@pytest.mark.parametrize("size", ["390", "1366"])
+def test_the_api_docs_page_head(server, browser, size):
+    ctx = phone_context(browser, *START) if size == "390" else desk_context(browser)
+    page = ctx.new_page()
+    page.goto(f"{server}/docs")
+    expect(page.locator(".opblock").first).to_be_visible(timeout=15_000)
+    shot(page, f"lang-docs-{size}")
+    assert page.evaluate(OVERFLOW) <= 1
+    ctx.close()
