@@ -3,10 +3,9 @@
 // Everything the page keeps is WGS-84 [lat, lon]; when the tiles are GCJ-02 (AMap) positions are
 // shifted for drawing and clicked points shifted back.
 /* global L */
-import { wgs84ToGcj02, gcj02ToWgs84 } from "/shared/geo.js";
-import { t, pick, lang } from "/shared/i18n.js";
+import { t, pick } from "/shared/i18n.js";
 import { esc } from "./util.js";
-import { addBaseTiles } from "/shared/basemap.js";
+import { BaseMap, DistrictLayer } from "/shared/basemap.js";
 
 const PALETTE = ["#38bdf8", "#f472b6", "#a3e635", "#fb923c", "#c084fc", "#2dd4bf", "#f87171", "#facc15"];
 const DRAFT = "#fde047";
@@ -17,31 +16,24 @@ export const stationColor = (s) => PALETTE[(Number(s.id) || 0) % PALETTE.length]
 // Where a station's name may sit around its marker, in order of preference.
 const LABEL_PLACES = [["right", [10, 0]], ["left", [-10, 0]], ["top", [0, -10]], ["bottom", [0, 10]]];
 
-export class StationMap {
+export class StationMap extends BaseMap {
   // handlers: {onSelect(stationId), onDraftChange({points, position})}
   constructor(el, config, handlers) {
-    this.cfg = config.map || {};
-    this.gcj = this.cfg.crs === "gcj02";
+    super(el, config, { zoom: (config.map && config.map.zoom) || 11, doubleClickZoom: false });
     this.handlers = handlers;
     this.stations = [];
     this.selectedId = null;
     this.mode = null;          // null | "draw" | "position"
     this.draft = null;         // {points: [[lat, lon]], position: [lat, lon] | null, editingId}
 
-    const c = this.cfg.center || [41.571, 120.435];
-    this.map = L.map(el, { center: this.toMap(c[0], c[1]), zoom: this.cfg.zoom || 11, zoomControl: true,
-      attributionControl: true, doubleClickZoom: false });
-    this.map.attributionControl.setPrefix(false);
-    this.tiles = addBaseTiles(this.map, this.cfg);
-    if (!this.tiles) el.classList.add("bj-no-tiles");
     this.map.createPane("bj-districts").style.zIndex = 350;
     this.map.createPane("bj-juris").style.zIndex = 380;
     this.map.createPane("bj-draft").style.zIndex = 420;
-    this.districtLayer = L.layerGroup().addTo(this.map);
+    this.districts = new DistrictLayer(this);
     this.jurisLayer = L.layerGroup().addTo(this.map);
     this.stationLayer = L.layerGroup().addTo(this.map);
     this.draftLayer = L.layerGroup().addTo(this.map);
-    this.drawDistricts(config.districts);
+    this.districts.draw(config.districts);
     this.addLegend();
     this.addFitButton();
     L.control.scale({ imperial: false, position: "bottomright" }).addTo(this.map);
@@ -49,52 +41,13 @@ export class StationMap {
     this.map.on("zoomend moveend resize", () => this.declutter());
   }
 
-  toMap(lat, lon) {
-    return this.gcj ? L.latLng(...wgs84ToGcj02(lat, lon)) : L.latLng(lat, lon);
-  }
-
   toWgs(ll) {
-    const [lat, lon] = this.gcj ? gcj02ToWgs84(ll.lat, ll.lng) : [ll.lat, ll.lng];
+    const [lat, lon] = super.toWgs(ll);
     return [round6(lat), round6(lon)];
   }
 
   invalidate() {
     this.map.invalidateSize({ pan: false });
-  }
-
-  // ---- districts -------------------------------------------------------------------------------
-  drawDistricts(fc) {
-    this.districtLayer.clearLayers();
-    this.districtPolys = [];
-    for (const f of (fc && fc.features) || []) {
-      const g = f.geometry || {};
-      const polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
-      for (const poly of polys) {
-        const latlngs = poly.map((ring) => ring.map(([lon, lat]) => this.toMap(lat, lon)));
-        const layer = L.polygon(latlngs, {
-          pane: "bj-districts", color: "#93a4c3", weight: 2, opacity: 0.85, dashArray: "8 6",
-          fill: false, interactive: false,
-        });
-        // The label sits just inside the northern edge: the middle is where stations' own labels are.
-        const b = layer.getBounds();
-        layer.bjLabel = L.tooltip({ permanent: true, direction: "bottom", offset: [0, 4], className: "bj-district-label",
-          interactive: false }).setLatLng([b.getNorth(), b.getCenter().lng]).setContent("");
-        layer.bjProps = f.properties || {};
-        layer.addTo(this.districtLayer);
-        this.districtLayer.addLayer(layer.bjLabel);
-        this.districtPolys.push(layer);
-      }
-    }
-    this.relabelDistricts();
-  }
-
-  relabelDistricts() {
-    for (const layer of this.districtPolys || []) {
-      const p = layer.bjProps;
-      const approx = t("district_approx");
-      const text = p.approximate === false ? pick(p) : lang === "zh" ? `${pick(p)}（${approx}）` : `${pick(p)} (${approx})`;
-      layer.bjLabel.setContent(esc(text));
-    }
   }
 
   // ---- stations --------------------------------------------------------------------------------
@@ -150,21 +103,7 @@ export class StationMap {
     if (!size.x || !size.y) return;  // not on screen (the other tab): done when it is
     const box = this.map.getContainer().getBoundingClientRect();
     const rect = (el) => el.getBoundingClientRect();
-    const taken = [];
-    for (const p of this.districtPolys || []) {
-      const tip = p.bjLabel, el = tip.getElement();
-      if (!el) continue;
-      tip.options.offset = L.point(0, 4);
-      tip.update();
-      const r = rect(el);
-      const dx = Math.max(0, box.left + 4 - r.left) - Math.max(0, r.right - box.right + 4);
-      const dy = Math.max(0, box.top + 4 - r.top) - Math.max(0, r.bottom - box.bottom + 4);
-      if (dx || dy) {
-        tip.options.offset = L.point(dx, 4 + dy);
-        tip.update();
-      }
-      taken.push(rect(el));
-    }
+    const taken = this.districts.place();
     const labels = (this.labels || []).filter((l) => l.marker.getElement() && l.marker.getTooltip()?.getElement());
     for (const l of labels) taken.push(rect(l.marker.getElement()));
     const fits = (r) => r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom &&
@@ -186,7 +125,7 @@ export class StationMap {
   }
 
   relabel() {
-    this.relabelDistricts();
+    this.districts.relabel();
     this.setStations(this.stations, this.selectedId);
     this.renderLegend();
     if (this.fitEl) this.fitEl.title = t("fit_all");
@@ -214,7 +153,8 @@ export class StationMap {
       const sb = this.boundsOf(s);
       if (sb) b = b ? b.extend(sb) : sb;
     }
-    for (const p of this.districtPolys || []) b = b ? b.extend(p.getBounds()) : p.getBounds();
+    const d = this.districts.bounds();
+    if (d) b = b ? b.extend(d) : d;
     if (b) this.map.fitBounds(b, { padding: [20, 20], animate: false });
   }
 

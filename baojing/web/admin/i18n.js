@@ -154,7 +154,6 @@ export const STR = {
     legend_jurisdiction: "派出所辖区（每所一色）",
     legend_station: "派出所所址",
     legend_draft: "正在绘制的辖区",
-    district_approx: "示意",
     no_basemap: "未加载底图（仅显示边界）",
     fit_all: "显示全部辖区",
     // messages
@@ -307,7 +306,6 @@ export const STR = {
     legend_jurisdiction: "Station jurisdiction (one colour each)",
     legend_station: "Station position",
     legend_draft: "Jurisdiction being drawn",
-    district_approx: "approximate",
     no_basemap: "No base map loaded (outlines only)",
     fit_all: "Show all jurisdictions",
     err_network: "Network error: cannot reach the server",
