@@ -85,9 +85,8 @@ async def test_video_outside_the_service_area_is_refused_and_nothing_is_saved(cl
     assert (await client.post("/api/calls/availability", json=call_body()["location"])).json()["video"] is True
 
 
-async def test_a_silent_call_must_be_video(client):
-    r = await client.post("/api/calls", json=call_body("text", silent=True))
-    assert r.status_code == 422 and "silent" in r.json()["errors"][0]["message_en"]
+async def test_a_call_of_either_kind_may_be_silent_from_the_start(client):
+    assert (await client.post("/api/calls", json=call_body("text", silent=True))).json()["silent"] is True
     assert (await client.post("/api/calls", json=call_body("video", silent=True))).json()["silent"] is True
 
 

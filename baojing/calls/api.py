@@ -15,7 +15,7 @@ from ..errors import Unauthorized
 from ..media.schemas import MediaOut
 from . import chat, service
 from .schemas import (AvailabilityOut, CallerCallOut, CallIn, CallList, CallOut, MessageIn, MessageList, MessageOut,
-                      MyCalls, PartyIn, TransferIn)
+                      MyCalls, PartyIn, SilentIn, TransferIn)
 
 router = APIRouter(prefix="/api", tags=["calls"])
 console = require(roles.CONSOLE)
@@ -121,6 +121,13 @@ async def join(call_id: Id, request: Request, session: AsyncSession = DbSession,
 async def hangup(call_id: Id, request: Request, session: AsyncSession = DbSession,
                  who: Principal = Depends(anyone_in_a_call)):
     return await service.hangup(session, _settings(request), call_id, who)
+
+
+@router.post("/calls/{call_id}/silent", response_model=CallerCallOut,
+             summary="The caller turns silent mode on or off (officers sent are told not to call)")
+async def silent(call_id: Id, data: SilentIn, request: Request, session: AsyncSession = DbSession,
+                 who: Principal = Depends(anyone_in_a_call)):
+    return await service.set_silent(session, _settings(request), call_id, data.silent, who)
 
 
 @router.get("/calls/{call_id}/messages", response_model=MessageList, summary="The call's chat, oldest first")

@@ -14,6 +14,7 @@ from ..auth import roles
 from ..auth.service import Principal, audit
 from ..config import Settings
 from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..incidents import service as incidents
 from ..media import service as media
 from ..media.models import CLIP, PHOTO, SNAPSHOT, MediaFile
 from .models import ACTIVE, DESK, ENDED, HELD, OFFICER, SUPERVISOR, VIDEO, Call, CallMessage, CallParty
@@ -63,6 +64,8 @@ async def _post(session: AsyncSession, call: Call, party: CallParty, who: Princi
                                                                      CallParty.left_at.is_(None)))
     for user_id in set(officers):
         await events.emit(session, "call.message", staff, scope=events.USER, user_id=user_id, incident_id=incident_id)
+    # Officers sent to the incident read along on their card, in the chat or not yet.
+    await incidents.to_responders(session, incident_id, "call.message", staff)
     # The caller never learns the staff's names from the chat, as from nowhere else.
     await events.emit(session, "call.message", {**staff, "author": None}, scope=events.DEVICE,
                       device_id=call.device_id, incident_id=incident_id)

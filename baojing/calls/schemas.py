@@ -6,7 +6,6 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from ..alarms.schemas import AlarmIn, LocationIn, Strict
-from ..errors import bilingual
 from ..fields import Id
 from ..media.schemas import MediaOut
 
@@ -15,15 +14,29 @@ class CallIn(AlarmIn):
     """An alarm (as for POST /api/alarms) that opens a video or text call with the 110 desk."""
 
     kind: Literal["video", "text"]
-    silent: bool = Field(False, description="Video only: camera on, no audio from the desk (the caller must not be heard)")
+    silent: bool = Field(False, description="The caller must not be heard or rung: video with no audio from the "
+                                            "desk; for both kinds, officers are told not to call")
     channel: Literal["video", "text"] | None = Field(None, description="Ignored: the alarm's channel is the call's kind")
 
     @model_validator(mode="after")
-    def _silent_video(self):
-        if self.silent and self.kind != "video":
-            raise bilingual("只有视频报警可以选择静音", "Only a video alarm can be silent")
+    def _channel(self):
         self.channel = self.kind
         return self
+
+
+class SilentIn(Strict):
+    silent: bool
+
+
+class ResponderCallOut(BaseModel):
+    """A call on the incident an officer is sent to."""
+
+    id: int
+    kind: Literal["video", "text"]
+    silent: bool
+    status: Literal["waiting", "active", "held", "ended"]
+    alarm_id: int
+    joined: bool = Field(description="This officer is in its chat")
 
 
 class IceServer(BaseModel):

@@ -30,7 +30,7 @@ from ..dispatch.models import District
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..incidents import service as incidents
 from ..incidents.models import NEW, Incident
-from .models import (ACTIVE, CALLER, DESK, ENDED, HELD, OFFICER, OPEN, SUPERVISOR, VIDEO, WAITING, Call,
+from .models import (ACTIVE, CALLER, DESK, ENDED, HELD, OFFICER, OPEN, SUPERVISOR, TEXT, VIDEO, WAITING, Call,
                      CallParty)
 from .schemas import CallIn
 
@@ -141,6 +141,8 @@ async def announce(session: AsyncSession, call: Call, settings: Settings, action
     for user_id in {p["user"]["id"] for p in view["parties"] if p["role"] == OFFICER and p["user"]}:
         await events.emit(session, "call.upserted", view, scope=events.USER, user_id=user_id,
                           incident_id=view["incident_id"])
+    # And the officers sent to its incident follow it from their card (silent or not, ended).
+    await incidents.to_responders(session, view["incident_id"], "call.upserted", view)
     await events.emit(session, "call.updated", await caller_view(session, call, settings), scope=events.DEVICE,
                       device_id=call.device_id, incident_id=view["incident_id"])
     return view
@@ -267,10 +269,13 @@ async def party_of(session: AsyncSession, call: Call, who: Principal, *, joined:
 
 
 async def may_see(session: AsyncSession, call: Call, who: Principal) -> None:
-    """Consoles see every call; anyone else only a call they are in (or were invited to)."""
+    """Consoles see every call; an officer sent to its incident sees it too (what the caller wrote
+    and showed is what they walk into); anyone else only a call they are in (or were invited to)."""
     if who.console:
         return
     if await session.scalar(select(CallParty.id).where(CallParty.call_id == call.id, CallParty.user_id == who.user_id)):
+        return
+    if await _responding(session, call, who):
         return
     raise Forbidden("您不在这个通话中", "You are not in this call", code="not_a_party",
                     audit=(who, "call.refused", "call", call.id))
@@ -428,11 +433,24 @@ async def add_party(session: AsyncSession, settings: Settings, call_id: int, use
     return await staff_call(session, settings, call.id, who)
 
 
+async def _responding(session: AsyncSession, call: Call, who: Principal) -> bool:
+    return who.role == roles.OFFICER and await dispatch.responds_to(session, who.user_id,
+                                                                    await incident_of(session, call.id))
+
+
 async def join(session: AsyncSession, settings: Settings, call_id: int, who: Principal) -> dict:
     await events.lock_sequence(session)
     call = await get(session, call_id)
     _require_open(call)
     mine = await party_of(session, call, who)
+    if mine is None and call.kind == TEXT and await _responding(session, call, who):
+        # An officer sent to a text alarm joins its chat unasked: the caller may not be able to
+        # speak, and writing is how to reach them. Video stays by the desk's invitation.
+        now = utcnow()
+        session.add(CallParty(call_id=call.id, role=OFFICER, user_id=who.user_id, invited_at=now, joined_at=now))
+        await audit(session, who, "call.join", "call", call.id, {"as": "responding officer"})
+        await announce(session, call, settings, "party_joined", who)
+        return await staff_call(session, settings, call.id, who)
     if mine is None:
         raise Forbidden("您没有被邀请加入这个通话", "You have not been invited to this call", code="not_a_party",
                         audit=(who, "call.refused", "call", call.id))
@@ -521,6 +539,32 @@ async def reannounce(session: AsyncSession, settings: Settings, call_ids: list[i
     await events.lock_sequence(session)
     for call in await session.scalars(select(Call).where(Call.id.in_(call_ids), Call.status.in_(OPEN))):
         await announce(session, call, settings, None, None)
+
+
+async def set_silent(session: AsyncSession, settings: Settings, call_id: int, silent: bool, who: Principal) -> dict:
+    """The caller turns silent mode on or off: the officers coming must not ring them."""
+    await events.lock_sequence(session)
+    call = await get(session, call_id)
+    if who.kind != "caller" or call.device_id != who.device_id:
+        raise NotFound("没有这个通话", f"No call {call_id}")
+    _require_open(call)
+    if call.silent != silent:
+        call.silent = silent
+        await announce(session, call, settings, "caller_silent" if silent else "caller_not_silent", who)
+    return await caller_view(session, call, settings)
+
+
+async def of_incident(session: AsyncSession, incident_id: int, who: Principal) -> list[dict]:
+    """The calls on an incident's alarms, for an officer sent to it: what kind, silent or not,
+    whether they are in its chat, and what was said and shown so far."""
+    from_alarms = select(Alarm.id).where(Alarm.incident_id == incident_id)
+    calls = list(await session.scalars(select(Call).where(Call.alarm_id.in_(from_alarms)).order_by(Call.id)))
+    out = []
+    for c in calls:
+        mine = await party_of(session, c, who, joined=True)
+        out.append({"id": c.id, "kind": c.kind, "silent": c.silent, "status": c.status, "alarm_id": c.alarm_id,
+                    "joined": mine is not None})
+    return out
 
 
 async def open_views(session: AsyncSession, settings: Settings) -> list[dict]:

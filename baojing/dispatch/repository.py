@@ -63,6 +63,12 @@ async def units_on(session: AsyncSession, incident_id: int) -> list[int]:
         Assignment.incident_id == incident_id, Assignment.status.in_(ACTIVE))))
 
 
+async def responds_to(session: AsyncSession, user_id: int, incident_id: int) -> bool:
+    """Is this officer's unit out on this incident now? (What lets an officer into its chat and evidence.)"""
+    unit_id = await unit_of_user(session, user_id)
+    return unit_id is not None and unit_id in await units_on(session, incident_id)
+
+
 async def station_for(session: AsyncSession, lat: float, lon: float) -> int | None:
     for st in await session.scalars(select(Station).where(Station.jurisdiction.is_not(None)).order_by(Station.id)):
         if point_in_polygon(lat, lon, st.jurisdiction):

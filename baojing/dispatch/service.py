@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import events
 from ..auth.service import Principal, audit
 from ..db import utcnow
+from ..calls import service as calls
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..incidents import service as incidents
 from ..incidents.models import NEW
@@ -209,7 +210,8 @@ async def officer_home(session: AsyncSession, who: Principal) -> dict:
     (view,) = await unit_views(session, [unit])
     a = await repository.active_assignment(session, unit.id)
     return {"seq": seq, "unit": view, "assignment": repository.assignment_view(a, unit) if a else None,
-            "incident": await incidents.detail(session, a.incident_id, who) if a else None}
+            "incident": await incidents.detail(session, a.incident_id, who) if a else None,
+            "calls": await calls.of_incident(session, a.incident_id, who) if a else []}
 
 
 SCENE_PHOTO_MAX_BYTES = 10 * 1024 * 1024

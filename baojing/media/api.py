@@ -17,6 +17,8 @@ from .schemas import IncidentMedia
 
 router = APIRouter(prefix="/api", tags=["media"])
 console = require(roles.CONSOLE)
+# Officers too, for the incident they are sent to (the service checks which).
+viewers = require(roles.CONSOLE | {roles.OFFICER})
 
 
 @router.get("/incidents/{incident_id}/media", response_model=IncidentMedia,
@@ -28,7 +30,7 @@ async def incident_media(incident_id: Id, session: AsyncSession = DbSession, who
 @router.get("/media/{media_id}", summary="Play or download an evidence file (Range supported; audited)",
             response_class=FileResponse)
 async def play(media_id: Id, request: Request, session: AsyncSession = DbSession,
-               who: Principal = Depends(console), range: str | None = Header(default=None, max_length=200)):
+               who: Principal = Depends(viewers), range: str | None = Header(default=None, max_length=200)):
     path, m = await service.for_playback(session, request.app.state.settings, media_id, who, range)
     return FileResponse(path, media_type=m.mime, headers={"X-Content-SHA256": m.sha256,
                                                           "Cache-Control": "private, no-store"})

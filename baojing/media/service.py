@@ -24,7 +24,8 @@ from ..auth import service as auth
 from ..auth.service import Principal
 from ..config import Settings
 from ..db import utcnow
-from ..errors import Invalid, NotFound
+from ..dispatch import repository as dispatch
+from ..errors import Forbidden, Invalid, NotFound
 from ..incidents.models import Incident
 from .models import MediaFile
 
@@ -232,6 +233,12 @@ async def for_playback(session: AsyncSession, settings: Settings, media_id: int,
     m = await session.get(MediaFile, media_id)
     if m is None:
         raise NotFound("没有这个文件", f"No media file {media_id}")
+    if not who.console:
+        # An officer sees the evidence of the incident they are sent to (a merged one's, too).
+        survivor = await session.scalar(select(Incident.merged_into).where(Incident.id == m.incident_id))
+        if not any([await dispatch.responds_to(session, who.user_id, i) for i in (m.incident_id, survivor) if i]):
+            raise Forbidden("您无权查看这个文件", "You may not see this file", code="not_your_incident",
+                            audit=(who, "media.refused", "media", m.id))
     path = settings.media_dir / m.path
     if not path.is_file():
         raise NotFound("文件暂不可用，请稍后再试", "The file is not in place yet; try again shortly",

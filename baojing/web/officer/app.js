@@ -51,6 +51,7 @@ import { navLinks, detectPlatform } from "/officer/navlinks.js";
 import { OfficerMap } from "/officer/mapview.js";
 import { connectLive } from "/shared/live.js";
 import { createVideoCall } from "/officer/videocall.js";
+import { createCallerChat, channelOf, channelChip, mustNotCall, noCallText } from "/officer/callerchat.js";
 
 const $ = (id) => document.getElementById(id);
 const ACTIVE = new Set(["accepted", "en_route", "on_scene"]);
@@ -63,6 +64,7 @@ const S = {
   unit: null,
   assignment: null,
   incident: null,
+  calls: [],            // the video / text calls on the incident (GET /api/officer/me)
   conn: "idle",
   live: null,
   avl: null,
@@ -80,6 +82,7 @@ const hooks = (window.baojing = {
   avl: () => (S.avl ? S.avl.state() : null),
   me: () => (S.user ? S.user.id : null),
 });
+const callerChat = createCallerChat({ root: $("c-chat"), onChange: () => reloadSoon() });
 const videoCall = createVideoCall({ hooks, send: (o) => Boolean(S.live && S.live.send(o)), toast: (...a) => toast(...a) });
 
 // ---- small helpers ------------------------------------------------------------------------------
@@ -307,6 +310,8 @@ function apply(me) {
   const a = me.assignment;
   S.assignment = a;
   S.incident = me.incident;
+  S.calls = me.calls || [];
+  callerChat.set(S.calls);
   if (S.unit?.on_duty && S.avl && !S.avl.state().watching) S.avl.start();
   if (S.unit && !S.unit.on_duty && S.avl && S.avl.state().watching) S.avl.stop();
   keepAwake(Boolean(S.unit?.on_duty));
@@ -473,6 +478,15 @@ function renderOffer() {
   document.title = t("doc_title_offer");
   $("offer-sub").textContent = t("offer_sub", { cs: a.call_sign || S.unit?.call_sign || "" });
   const inc = S.incident && S.incident.id === a.incident_id ? S.incident : null;
+  // What the dispatcher wrote (其中一人持棍) and whether the caller may be rung come before the map.
+  const channel = channelOf(inc, S.calls);
+  const noCall = $("offer-nocall");
+  show(noCall, Boolean(inc) && mustNotCall(channel));
+  noCall.textContent = inc && mustNotCall(channel) ? noCallText(channel) : "";
+  const notes = newestFirst(inc?.notes);
+  const notesEl = clear($("offer-notes"));
+  show(notesEl, notes.length > 0);
+  for (const n of notes) notesEl.append(h("li", { testid: "offer-note" }, n.text));
   const typeEl = clear($("offer-type"));
   const whereEl = $("offer-where");
   if (!inc) {
@@ -480,9 +494,11 @@ function renderOffer() {
     clear($("offer-distance"));
     whereEl.textContent = "";
   } else {
+    const channel = channelOf(inc, S.calls);
     typeEl.append(
       h("span", { class: `chip chip-prio p${inc.priority}` }, priorityLabel(inc.priority)), " ",
-      h("span", {}, typeLabel(inc.type)), " ", h("span", { class: "muted" }, `#${inc.id}`));
+      h("span", {}, typeLabel(inc.type)), " ", channelChip(channel, "offer-channel"), " ",
+      h("span", { class: "muted" }, `#${inc.id}`));
     const { d, eta } = distanceAndEta(inc);
     const de = clear($("offer-distance"));
     if (d !== null) de.append(h("span", { class: "od-d" }, distanceText(d)), h("span", { class: "od-eta" }, etaText(eta)));
@@ -593,6 +609,10 @@ function renderCard() {
   pr.textContent = priorityLabel(inc.priority);
   $("c-type").textContent = typeLabel(inc.type);
   $("c-id").textContent = `#${inc.id}`;
+  const channel = channelOf(inc, S.calls);
+  clear($("c-channel")).append(channelChip(channel, "incident-channel"));
+  show($("c-nocall"), mustNotCall(channel));
+  $("c-nocall").textContent = mustNotCall(channel) ? noCallText(channel) : "";
   // The console can close or merge the incident while this unit is still on it.
   const closed = $("c-closed");
   show(closed, inc.status === "closed" || inc.status === "merged");
@@ -610,14 +630,23 @@ function renderCard() {
 }
 
 function renderCallers(inc) {
-  const key = JSON.stringify([lang, inc.alarms.map((a) => [a.id, a.name, a.phone, a.phone_verified, a.place_text, a.location])]);
+  const aside = mustNotCall(channelOf(inc, S.calls));
+  const key = JSON.stringify([lang, aside, inc.alarms.map((a) => [a.id, a.name, a.phone, a.phone_verified, a.place_text, a.location])]);
   if (key === callersKey) {
     tickAges();
     return;
   }
   callersKey = key;
   const box = clear($("c-callers"));
+  // A silent or text caller is written to: their number waits below the chat, small, for when it is safe.
+  const asideBox = clear($("c-call-aside"));
+  show(asideBox, aside);
   for (const a of inc.alarms) {
+    const tel = a.phone ? `tel:${a.phone.replace(/[^\d+]/g, "")}` : null;
+    if (aside && tel) {
+      asideBox.append(h("a", { class: "btn btn-call-aside", href: tel, testid: "caller-phone", "data-aside": "true" },
+        `☎ ${phoneText(a.phone)} · ${t("call_aside")}`));
+    }
     const loc = a.location;
     box.append(h("div", { class: "caller", testid: "caller", "data-alarm": a.id },
       h("div", { class: "caller-top" },
@@ -626,8 +655,9 @@ function renderCallers(inc) {
           class: `badge ${a.phone_verified ? "ok" : "warn"}`, testid: "caller-verified",
           "data-verified": String(Boolean(a.phone_verified)),
         }, a.phone_verified ? t("verified") : t("unverified")) : null),
-      a.phone
-        ? h("a", { class: "btn btn-call", href: `tel:${a.phone.replace(/[^\d+]/g, "")}`, testid: "caller-phone",
+      aside && a.phone ? h("div", { class: "muted" }, phoneText(a.phone))
+      : a.phone
+        ? h("a", { class: "btn btn-call", href: tel, testid: "caller-phone",
           "aria-label": `${t("call")} ${a.name || t("caller")} ${a.phone}` },
           h("span", { class: "call-ico", "aria-hidden": "true" }, "☎"),
           h("span", { class: "call-num" }, phoneText(a.phone)))
@@ -674,9 +704,11 @@ function renderNav(inc) {
   });
 }
 
+const newestFirst = (notes) => [...(notes || [])].sort((x, y) => (parseTime(y.at) || 0) - (parseTime(x.at) || 0));
+
 function renderNotes(inc) {
   const box = clear($("c-notes"));
-  const notes = [...(inc.notes || [])].sort((x, y) => (parseTime(y.at) || 0) - (parseTime(x.at) || 0));
+  const notes = newestFirst(inc.notes);
   if (!notes.length) box.append(h("li", { class: "muted" }, t("notes_none")));
   for (const n of notes) {
     const at = parseTime(n.at);
@@ -887,7 +919,10 @@ function reloadSoon(ms = 250) {
 }
 
 function onEvent(name, data) {
-  if (name.startsWith("call.")) videoCall.onEvent(name, data);
+  if (name.startsWith("call.")) {
+    videoCall.onEvent(name, data);
+    callerChat.onEvent(name, data);
+  }
   if (name === "dispatch.offer") {
     hooks.lastOffer = { ...data };
     if (data.assignment && data.assignment.status === "dispatched") openOffer(data.assignment);
@@ -912,6 +947,7 @@ function onEvent(name, data) {
     if (S.incident && data.incident_id === S.incident.id) {
       const notes = S.incident.notes || (S.incident.notes = []);
       if (!notes.some((n) => n.id === data.note.id)) notes.push(data.note);
+      if (S.offer) renderOffer();
       if (!$("card").hidden) {
         renderNotes(S.incident);
         try { navigator.vibrate && navigator.vibrate(200); } catch { /* not supported */ }
@@ -947,6 +983,7 @@ function relabel() {
   renderRoleGuide();
   callersKey = "";
   navKey = "";
+  callerChat.render();
   if (S.user) render();
   document.title = S.offer ? t("doc_title_offer") : t("doc_title");
 }
