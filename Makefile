@@ -6,14 +6,14 @@ NODE    := node_modules/.package-lock.json
 # PostgreSQL used by the tests when reachable (skipped with a reason otherwise).
 export BAOJING_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test deps chromium bench clean
+.PHONY: run test deps chromium pdf bench clean
 
-run: deps
+run: deps pdf
 	$(BIN)/baojing migrate
 	$(BIN)/baojing demo
 	$(BIN)/baojing serve
 
-test: deps chromium
+test: deps chromium pdf
 	$(BIN)/pytest -q -ra
 
 bench: deps
@@ -35,6 +35,13 @@ $(NODE): package.json package-lock.json
 chromium:
 	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh | grep -q .; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
+
+# A TrueType CJK font for the traffic PDFs (reportlab cannot embed Noto CJK's CFF outlines), and
+# poppler's pdftoppm, with which the tests render those PDFs to check the Chinese text is there.
+pdf:
+	@if ! command -v pdftoppm >/dev/null || ! test -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils fonts-wqy-zenhei; \
 	fi
 
 clean:

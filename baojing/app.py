@@ -28,6 +28,7 @@ from .incidents import api as incidents_api
 from .media import api as media_api
 from .sms import api as sms_api
 from .sms.runtime import SmsRuntime
+from .traffic import api as traffic_api
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ INDEX = """<!doctype html><meta charset="utf-8"><meta name="viewport" content="w
 <h1>报警 Baojing</h1><ul><li><a href="/m/">/m/ 报警人 · Caller</a></li>
 <li><a href="/console/">/console/ 指挥中心 · Command console</a></li>
 <li><a href="/officer/">/officer/ 出警民警 · Field officer</a></li>
+<li><a href="/traffic/">/traffic/ 交通事故快处 · Traffic desk</a></li>
 <li><a href="/admin/">/admin/ 管理 · Administration</a></li>
 <li><a href="/docs">/docs API</a></li></ul>"""
 
@@ -116,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     for module in (auth_api, alarms_api, incidents_api, dispatch_api, admin_api, siteconfig, calls_api, media_api,
-                   sms_api):
+                   sms_api, traffic_api):
         app.include_router(module.router)
     app.include_router(live.router)
 
@@ -137,7 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def index():
         return HTMLResponse(INDEX)
 
-    for page in ("m", "console", "officer", "admin"):
+    for page in ("m", "console", "officer", "admin", "traffic"):
         app.add_api_route(f"/{page}", (lambda p=page: RedirectResponse(f"/{p}/")), include_in_schema=False)
         app.mount(f"/{page}/", StaticFiles(directory=settings.static_dir / page, html=True), name=page)
     app.mount("/shared/", StaticFiles(directory=settings.static_dir / "shared"), name="shared")

@@ -76,6 +76,14 @@ class Settings(BaseSettings):
     sms_code_interval_s: int = 60
     sms_code_per_phone_hour: int = 5
     sms_code_per_address_hour: int = 20
+    # Traffic quick handling (快处快赔): one photo's upper size and pixel count (a decompression bomb
+    # is refused before decoding), the upload chunk the phones send, how long a case may wait before
+    # the desk hears an alert, and the TrueType CJK font embedded in its PDFs.
+    traffic_photo_max_bytes: int = 15 * 1024 * 1024
+    traffic_max_pixels: int = 50_000_000
+    traffic_chunk_bytes: int = 256 * 1024
+    traffic_alert_after_s: int = 600
+    traffic_pdf_font: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
     static_dir: Path = ROOT / "baojing" / "web"
     vendor_dir: Path = ROOT / "node_modules"
 

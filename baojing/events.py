@@ -25,6 +25,7 @@ STAFF = "staff"
 DEVICE = "device"
 UNIT = "unit"
 USER = "user"
+TRAFFIC = "traffic"  # the traffic desk (role traffic_officer)
 
 
 class Event(Base):
@@ -36,7 +37,7 @@ class Event(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     name: Mapped[str] = mapped_column(String(64))
     # Who may receive it: STAFF (console roles), DEVICE (the caller owning device_id), UNIT (the
-    # officers of unit_id) or USER (one account, user_id).
+    # officers of unit_id), USER (one account, user_id) or TRAFFIC (the traffic desk).
     scope: Mapped[str] = mapped_column(String(16))
     device_id: Mapped[int | None] = mapped_column(Integer)
     unit_id: Mapped[int | None] = mapped_column(Integer)

@@ -45,6 +45,8 @@ def may_see(who: Principal, ev: Published) -> bool:
         return who.kind == "caller" and ev.device_id == who.device_id
     if ev.scope == events.UNIT:
         return who.unit_id is not None and ev.unit_id == who.unit_id
+    if ev.scope == events.TRAFFIC:
+        return who.kind == "staff" and who.role == roles.TRAFFIC_OFFICER
     return ev.scope == events.USER and who.user_id is not None and ev.user_id == who.user_id
 
 
@@ -58,6 +60,8 @@ def audience(who: Principal):
         clauses.append((E.scope == events.DEVICE) & (E.device_id == who.device_id))
     if who.unit_id is not None:
         clauses.append((E.scope == events.UNIT) & (E.unit_id == who.unit_id))
+    if who.kind == "staff" and who.role == roles.TRAFFIC_OFFICER:
+        clauses.append(E.scope == events.TRAFFIC)
     if not clauses:
         return None
     if who.user_id is not None:
@@ -259,6 +263,8 @@ def _keys(who: Principal) -> list[tuple]:
         keys.append(("device", who.device_id))
     if who.unit_id is not None:
         keys.append(("unit", who.unit_id))
+    if who.kind == "staff" and who.role == roles.TRAFFIC_OFFICER:
+        keys.append(("traffic",))
     if who.user_id is not None:
         keys.append(("user", who.user_id))
     return keys
@@ -271,6 +277,8 @@ def _audience_key(ev: Published) -> tuple:
         return ("device", ev.device_id)
     if ev.scope == events.UNIT:
         return ("unit", ev.unit_id)
+    if ev.scope == events.TRAFFIC:
+        return ("traffic",)
     return ("user", ev.user_id)
 
 

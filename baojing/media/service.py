@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -140,8 +141,13 @@ def clip_duration(path: Path) -> float | None:
         return None
 
 
-def _final_relpath(name: str, mime: str, at: datetime) -> str:
+def final_relpath(name: str, mime: str, at: datetime) -> str:
     return f"{at:%Y/%m/%d}/{name}{EXTENSIONS.get(mime, '.bin')}"
+
+
+# Columns of every table that names evidence files under media_dir (traffic photos keep their own
+# rows): recover() finishes the moves a crash interrupted for any of them.
+PATH_COLUMNS = [MediaFile.path]
 
 
 def _after_outcome(session: AsyncSession, on_commit, on_rollback) -> None:
@@ -173,7 +179,7 @@ async def store(session: AsyncSession, settings: Settings, staged: Staged, *, in
                 started_at: datetime | None = None) -> MediaFile:
     """The row for a staged file; the file moves into place when the row commits."""
     mime = staged.mime or "application/octet-stream"
-    rel = _final_relpath(staged.name, mime, utcnow())
+    rel = final_relpath(staged.name, mime, utcnow())
     m = MediaFile(incident_id=incident_id, call_id=call_id, kind=kind, track=track, mime=mime, size=staged.size,
                   sha256=staged.sha256, duration_s=duration_s, path=rel, created_by=created_by,
                   original_name=(original_name or None) and original_name[:200], started_at=started_at)
@@ -183,14 +189,34 @@ async def store(session: AsyncSession, settings: Settings, staged: Staged, *, in
     except BaseException:
         staged.discard()
         raise
+    keep_on_commit(session, settings, staged.tmp, rel)
+    return m
+
+
+def keep_on_commit(session: AsyncSession, settings: Settings, tmp: Path, rel: str) -> None:
+    """Move a temp file to media_dir/rel once the session's transaction commits; delete it if the
+    transaction rolls back."""
     final = settings.media_dir / rel
 
     def move():
         final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged.tmp, final)
+        os.replace(tmp, final)
 
-    _after_outcome(session, move, staged.discard)
-    return m
+    _after_outcome(session, move, lambda: tmp.unlink(missing_ok=True))
+
+
+async def adopt(session: AsyncSession, settings: Settings, source: Path, *, incident_id: int, kind: str, mime: str,
+                size: int, sha256: str, created_by: str, original_name: str | None = None) -> MediaFile:
+    """Evidence already kept under media_dir by another table (a traffic case's photo) becomes an
+    incident's too: a hard link under a new name (a copy where links cannot be made), same bytes,
+    same hash."""
+    path, name = new_tmp(settings, "")
+    try:
+        os.link(source, path)
+    except OSError:
+        shutil.copyfile(source, path)
+    return await store(session, settings, Staged(path, size, sha256, mime, name), incident_id=incident_id,
+                       call_id=None, kind=kind, created_by=created_by, original_name=original_name)
 
 
 def view(m: MediaFile) -> dict:
@@ -274,7 +300,8 @@ async def recover_at_start(state) -> None:
         return
     async with state.sessions() as s:
         names = {f.name.split(".", 1)[0] for f in tmp.iterdir()}
-        rows = await s.scalars(select(MediaFile.path).where(or_(*(MediaFile.path.like(f"%/{n}.%") for n in names))))
-        known = set(rows)
+        known = set()
+        for column in PATH_COLUMNS:
+            known.update(await s.scalars(select(column).where(or_(*(column.like(f"%/{n}.%") for n in names)))))
     await asyncio.to_thread(recover, state.settings, known)
 
