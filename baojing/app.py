@@ -37,7 +37,6 @@ INDEX = """<!doctype html><meta charset="utf-8"><meta name="viewport" content="w
 <h1>报警 Baojing</h1><ul><li><a href="/m/">/m/ 报警人 · Caller</a></li>
 <li><a href="/console/">/console/ 指挥中心 · Command console</a></li>
 <li><a href="/officer/">/officer/ 出警民警 · Field officer</a></li>
-<li><a href="/traffic/">/traffic/ 交通事故快处 · Traffic desk</a></li>
 <li><a href="/admin/">/admin/ 管理 · Administration</a></li>
 <li><a href="/docs">/docs API</a></li></ul>"""
 
@@ -139,7 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def index():
         return HTMLResponse(INDEX)
 
-    for page in ("m", "console", "officer", "admin", "traffic"):
+    for page in ("m", "console", "officer", "admin"):
         app.add_api_route(f"/{page}", (lambda p=page: RedirectResponse(f"/{p}/")), include_in_schema=False)
         app.mount(f"/{page}/", StaticFiles(directory=settings.static_dir / page, html=True), name=page)
     app.mount("/shared/", StaticFiles(directory=settings.static_dir / "shared"), name="shared")

@@ -125,11 +125,13 @@ async def test_a_file_that_is_not_an_image_is_refused_whatever_its_name(client, 
     a = Driver(client)
     case = await a.open()
     fake = b"%PDF-1.4 this is not a photo at all" * 100
+    tmp = app.state.settings.media_dir / "tmp"
+    before = set(tmp.glob("*.upload"))
     r = await a.upload(case["id"], 0, fake)
     bilingual(r, 422, "not_an_image")
     view = (await a.req("GET", f"/api/traffic/cases/{case['id']}")).json()
     assert view["photos"] == {}
-    assert not list((app.state.settings.media_dir / "tmp").glob("*.upload"))
+    assert set(tmp.glob("*.upload")) == before  # nothing half-kept
 
 
 async def test_an_oversized_photo_is_refused_before_any_byte(client, app):
@@ -215,15 +217,18 @@ async def test_originals_are_kept_byte_for_byte_and_drivers_get_copies_without_l
 
 # ---------- submit, decide, documents ----------
 
-def _render(pdf: bytes, tmp_path) -> str:
+def _render(pdf: bytes, tmp_path, name: str) -> str:
     assert pdf.startswith(b"%PDF")
     src = tmp_path / "doc.pdf"
     src.write_bytes(pdf)
     assert shutil.which("pdftoppm"), "poppler-utils missing: make test installs it"
-    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(src), str(tmp_path / "page")], check=True)
-    page = Image.open(next(tmp_path.glob("page*.png")))
-    dark = sum(1 for v in page.convert("L").getdata() if v < 128)
+    subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", str(src), str(tmp_path / "page")], check=True)
+    png = next(tmp_path.glob("page*.png"))
+    dark = sum(Image.open(png).convert("L").histogram()[:128])
     assert dark > 2000, "the page rendered blank"
+    from browsing import SHOTS  # kept with the screenshots, to look at
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(png, SHOTS / f"traffic-{name}.png")
     return subprocess.run(["pdftotext", str(src), "-"], check=True, capture_output=True, text=True).stdout
 
 
@@ -251,7 +256,7 @@ async def test_the_desk_decides_and_both_drivers_get_the_decision_and_the_docume
         assert any(m["purpose"] == "traffic_decision" and "全部责任" in m["text"] for m in await sms_to(admin, phone))
     pdf = await b.req("GET", f"/api/traffic/cases/{cid}/determination.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-    text = _render(pdf.content, tmp_path)
+    text = _render(pdf.content, tmp_path, "determination")
     assert "道路交通事故认定书" in text and PLATE_A in text and "全部责任" in text and "陈刚" in text
     shas = [p["sha256"] for p in r.json()["photos"].values()]
     assert all(s[:32] in text for s in shas)
@@ -277,7 +282,7 @@ async def test_the_drivers_settle_it_themselves_and_both_get_the_agreement(clien
     for driver in (a, b):
         pdf = await driver.req("GET", f"/api/traffic/cases/{cid}/agreement.pdf")
         assert pdf.status_code == 200
-    text = _render(pdf.content, tmp_path)
+    text = _render(pdf.content, tmp_path, "agreement")
     assert "自行协商协议书" in text and "主要责任" in text and "次要责任" in text
     # On the desk's record, not in its queue.
     queue = (await desk.get("/api/traffic/desk/cases")).json()["cases"]

@@ -46,6 +46,13 @@ def _when(v: datetime | str | None) -> str:
     return v.astimezone(BEIJING).strftime("%Y年%m月%d日 %H:%M")
 
 
+def _where(case: TrafficCase) -> str:
+    at = f"北纬 {case.lat:.5f}，东经 {case.lon:.5f}" if case.lat is not None else ""
+    if case.place_text:
+        return f"{case.place_text}（{at}）" if at else case.place_text
+    return at or "-"
+
+
 def _thumb(path: Path, px: int = 520):
     from PIL import Image, ImageOps
     from reportlab.lib.utils import ImageReader
@@ -195,10 +202,7 @@ def determination(settings: Settings, case: TrafficCase, parties: dict[str, Traf
     d = case.decision
     pg = _Page("道路交通事故认定书（简易程序）", f"编号：快处〔{_when(case.submitted_at)[:4]}〕第 {case.id:06d} 号")
     pg.label("事故时间", _when(case.submitted_at))
-    where = case.place_text or ""
-    if case.lat is not None:
-        where = f"{where}（北纬 {case.lat:.5f}，东经 {case.lon:.5f}）".strip()
-    pg.label("事故地点", where or "-")
+    pg.label("事故地点", _where(case))
     pg.section("当事人及车辆")
     pg.table(["当事人", "号牌号码", "车辆类型", "保险公司", "联系电话", "责任"], _party_rows(parties, d["liability"], False),
              [52, 82, 80, 100, 92, 90])
@@ -223,10 +227,7 @@ def agreement(settings: Settings, case: TrafficCase, parties: dict[str, TrafficP
     lia = case.settlement["liability"]
     pg = _Page("道路交通事故自行协商协议书", f"编号：快处协〔{_when(case.submitted_at)[:4]}〕第 {case.id:06d} 号")
     pg.label("事故时间", _when(case.submitted_at))
-    where = case.place_text or ""
-    if case.lat is not None:
-        where = f"{where}（北纬 {case.lat:.5f}，东经 {case.lon:.5f}）".strip()
-    pg.label("事故地点", where or "-")
+    pg.label("事故地点", _where(case))
     pg.section("当事人及车辆")
     pg.table(["当事人", "号牌号码", "车辆类型", "保险公司", "联系电话", "责任"], _party_rows(parties, lia, False),
              [52, 82, 80, 100, 92, 90])

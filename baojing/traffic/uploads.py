@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import os
 import secrets
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +127,7 @@ def inspect(path: Path, max_pixels: int) -> Checked:
         raise Invalid("这不是图片文件（只接受 JPEG、PNG、WebP 照片）",
                       "This file is not an image (JPEG, PNG or WebP photos only), whatever its name",
                       code="not_an_image")
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we check the pixels ourselves
     try:
         with Image.open(path) as im:
             w, h = im.size
@@ -172,7 +174,7 @@ async def write_chunk(state, upload_id: str, offset: int, data: bytes, token: st
         if device is None:
             raise NotFound("没有这个上传", "No such upload", code="no_upload")
         upload = await _own(s, upload_id, device)
-        size, done = upload.size, upload.photo_id is not None
+        size, done, device_id = upload.size, upload.photo_id is not None, device.id
         await s.rollback()
     path = tmp_path(settings, upload_id)
     if done:
@@ -188,7 +190,7 @@ async def write_chunk(state, upload_id: str, offset: int, data: bytes, token: st
         path.unlink(missing_ok=True)  # nothing half-kept: the driver takes the photo again
         raise
     async with unit_of_work(state) as session:
-        device = await session.get_one(Device, device.id)
+        device = await session.get_one(Device, device_id)
         return await _record(session, settings, upload_id, checked, path, device)
 
 
