@@ -37,6 +37,7 @@ INDEX = """<!doctype html><meta charset="utf-8"><meta name="viewport" content="w
 <h1>报警 Baojing</h1><ul><li><a href="/m/">/m/ 报警人 · Caller</a></li>
 <li><a href="/console/">/console/ 指挥中心 · Command console</a></li>
 <li><a href="/officer/">/officer/ 出警民警 · Field officer</a></li>
+<li><a href="/traffic/">/traffic/ 交通事故快处 · Traffic desk</a></li>
 <li><a href="/admin/">/admin/ 管理 · Administration</a></li>
 <li><a href="/docs">/docs API</a></li></ul>"""
 
@@ -138,7 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def index():
         return HTMLResponse(INDEX)
 
-    for page in ("m", "console", "officer", "admin"):
+    for page in ("m", "console", "officer", "admin", "traffic"):
         app.add_api_route(f"/{page}", (lambda p=page: RedirectResponse(f"/{p}/")), include_in_schema=False)
         app.mount(f"/{page}/", StaticFiles(directory=settings.static_dir / page, html=True), name=page)
     app.mount("/shared/", StaticFiles(directory=settings.static_dir / "shared"), name="shared")
@@ -147,6 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
               name="swagger-ui")
     app.mount("/vendor/leaflet/", StaticFiles(directory=settings.vendor_dir / "leaflet" / "dist", check_dir=False),
               name="leaflet")
+    app.mount("/vendor/lit-html/", StaticFiles(directory=settings.vendor_dir / "lit-html", check_dir=False),
+              name="lit-html")
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(media_api.UploadBodyLimit, max_bytes=settings.max_body_bytes)

@@ -15,7 +15,8 @@ from ..auth import roles
 from ..auth.models import Device
 from ..auth.service import Principal
 from ..deps import DbSession, current_device, device_if_known, optional_staff, require
-from ..errors import DomainError, Invalid, NotFound, Unauthorized
+from ..errors import Invalid, NotFound, Unauthorized
+from ..fields import Id
 from . import desk, documents, photos, service, uploads
 from .schemas import (CaseEdit, CaseIn, ChecklistOut, CodeIn, DecisionIn, DispatchIn, JoinIn, PartyIn, ResponseIn,
                       RetakeIn, Role, SettleAnswerIn, SubmitIn, ToAlarmIn, UploadIn)
@@ -57,30 +58,30 @@ async def my_cases(session: AsyncSession = DbSession, device: Device = Depends(c
 
 
 @router.get("/cases/{case_id}", summary="A case as this driver sees it")
-async def get_case(case_id: int, session: AsyncSession = DbSession, device: Device = Depends(current_device)):
+async def get_case(case_id: Id, session: AsyncSession = DbSession, device: Device = Depends(current_device)):
     return await service.view_for(session, case_id, device)
 
 
 @router.patch("/cases/{case_id}", summary="Position (from the phone or picked on a map), place, description")
-async def edit_case(case_id: int, data: CaseEdit, session: AsyncSession = DbSession,
+async def edit_case(case_id: Id, data: CaseEdit, session: AsyncSession = DbSession,
                     device: Device = Depends(current_device)):
     return await service.edit_case(session, case_id, data, device)
 
 
 @router.put("/cases/{case_id}/parties/{role}", summary="A party's phone, plate, vehicle type, insurer")
-async def set_party(case_id: int, role: Role, data: PartyIn, session: AsyncSession = DbSession,
+async def set_party(case_id: Id, role: Role, data: PartyIn, session: AsyncSession = DbSession,
                     device: Device = Depends(current_device)):
     return await service.set_party(session, case_id, role, data, device)
 
 
 @router.post("/cases/{case_id}/parties/{role}/code", summary="Text a one-time code to the party's phone")
-async def send_code(case_id: int, role: Role, request: Request, session: AsyncSession = DbSession,
+async def send_code(case_id: Id, role: Role, request: Request, session: AsyncSession = DbSession,
                     device: Device = Depends(current_device)):
     return await service.send_code(session, request.app.state.settings, case_id, role, device, _address(request))
 
 
 @router.post("/cases/{case_id}/parties/{role}/verify", summary="Confirm the party's phone with the code it received")
-async def verify(case_id: int, role: Role, data: CodeIn, request: Request, session: AsyncSession = DbSession,
+async def verify(case_id: Id, role: Role, data: CodeIn, request: Request, session: AsyncSession = DbSession,
                  device: Device = Depends(current_device)):
     return await service.verify(session, request.app.state.settings, case_id, role, data.code, device)
 
@@ -105,7 +106,7 @@ async def qr(code: str, request: Request):
 
 @router.post("/cases/{case_id}/uploads", status_code=201,
              summary="Start a resumable photo upload for one checklist slot (then PATCH the bytes)")
-async def start_upload(case_id: int, data: UploadIn, request: Request, session: AsyncSession = DbSession,
+async def start_upload(case_id: Id, data: UploadIn, request: Request, session: AsyncSession = DbSession,
                        device: Device = Depends(current_device)):
     return await uploads.start(session, request.app.state.settings, case_id, data.slot, data.size, device)
 
@@ -135,27 +136,27 @@ async def upload_chunk(upload_id: str, request: Request, upload_offset: int = He
 
 @router.post("/cases/{case_id}/submit",
              summary="Submit: all photos stored and both numbers confirmed; mode ruling (the desk decides) or self")
-async def submit(case_id: int, data: SubmitIn, session: AsyncSession = DbSession,
+async def submit(case_id: Id, data: SubmitIn, session: AsyncSession = DbSession,
                  device: Device = Depends(current_device)):
     return await service.submit(session, case_id, data, device)
 
 
 @router.post("/cases/{case_id}/parties/{role}/settlement",
              summary="A party agrees (or not) to the proposed self-settlement; a code when not on their own phone")
-async def settle(case_id: int, role: Role, data: SettleAnswerIn, request: Request, session: AsyncSession = DbSession,
+async def settle(case_id: Id, role: Role, data: SettleAnswerIn, request: Request, session: AsyncSession = DbSession,
                  device: Device = Depends(current_device)):
     return await service.settle_answer(session, request.app.state.settings, case_id, role, data.agree, data.code,
                                        device)
 
 
 @router.post("/cases/{case_id}/parties/{role}/response", summary="A party confirms or disputes the desk's decision")
-async def respond(case_id: int, role: Role, data: ResponseIn, request: Request, session: AsyncSession = DbSession,
+async def respond(case_id: Id, role: Role, data: ResponseIn, request: Request, session: AsyncSession = DbSession,
                   device: Device = Depends(current_device)):
     return await service.respond(session, request.app.state.settings, case_id, role, data.answer, data.code, device)
 
 
 @router.post("/cases/{case_id}/resubmit", summary="Back to the desk after the photos asked for are retaken")
-async def resubmit(case_id: int, session: AsyncSession = DbSession, device: Device = Depends(current_device)):
+async def resubmit(case_id: Id, session: AsyncSession = DbSession, device: Device = Depends(current_device)):
     return await service.resubmit(session, case_id, device)
 
 
@@ -171,7 +172,7 @@ async def _driver_or_staff(request: Request, session: AsyncSession = DbSession,
 
 @router.get("/photos/{photo_id}/copy", response_class=FileResponse,
             summary="A photo re-encoded without EXIF (no location), for a driver of the case or the desk")
-async def photo_copy(photo_id: int, request: Request, size: Literal["full", "thumb"] = "full",
+async def photo_copy(photo_id: Id, request: Request, size: Literal["full", "thumb"] = "full",
                      session: AsyncSession = DbSession, who=Depends(_driver_or_staff)):
     kw = {"who": who} if isinstance(who, Principal) else {"device": who}
     path = await photos.copy_for(session, request.app.state.settings, photo_id, size, **kw)
@@ -180,14 +181,14 @@ async def photo_copy(photo_id: int, request: Request, size: Literal["full", "thu
 
 @router.get("/photos/{photo_id}", response_class=FileResponse,
             summary="The original photo, byte for byte, with its SHA-256 (desk and console; audited)")
-async def photo_original(photo_id: int, request: Request, session: AsyncSession = DbSession,
+async def photo_original(photo_id: Id, request: Request, session: AsyncSession = DbSession,
                          who: Principal = Depends(require(EVIDENCE))):
     p, path = await photos.original(session, request.app.state.settings, photo_id, who)
     return FileResponse(path, media_type=p.mime, headers={"X-Content-SHA256": p.sha256,
                                                           "Cache-Control": "private, no-store"})
 
 
-async def _document(kind: str, case_id: int, request: Request, session: AsyncSession, who) -> Response:
+async def _document(kind: str, case_id: Id, request: Request, session: AsyncSession, who) -> Response:
     settings = request.app.state.settings
     if isinstance(who, Principal):
         case, parties = await service.load(session, case_id, lock=False)
@@ -212,14 +213,14 @@ async def _document(kind: str, case_id: int, request: Request, session: AsyncSes
 
 @router.get("/cases/{case_id}/determination.pdf", response_class=Response,
             summary="The determination (道路交通事故认定书（简易程序）) as PDF, for both drivers and the desk")
-async def determination(case_id: int, request: Request, session: AsyncSession = DbSession,
+async def determination(case_id: Id, request: Request, session: AsyncSession = DbSession,
                         who=Depends(_driver_or_staff)):
     return await _document("determination", case_id, request, session, who)
 
 
 @router.get("/cases/{case_id}/agreement.pdf", response_class=Response,
             summary="The self-settlement agreement (协议书) as PDF, for both drivers and the desk")
-async def agreement(case_id: int, request: Request, session: AsyncSession = DbSession,
+async def agreement(case_id: Id, request: Request, session: AsyncSession = DbSession,
                     who=Depends(_driver_or_staff)):
     return await _document("agreement", case_id, request, session, who)
 
@@ -237,28 +238,28 @@ async def queue(request: Request, session: AsyncSession = DbSession, _: Principa
 
 
 @router.get("/desk/cases/{case_id}", summary="A case in full: photos, map, parties, history of the same plates and numbers")
-async def case_detail(case_id: int, session: AsyncSession = DbSession, who: Principal = Depends(DESK)):
+async def case_detail(case_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(DESK)):
     return await desk.detail(session, case_id, who)
 
 
 @router.post("/desk/cases/{case_id}/claim", summary="Open a waiting case for review (others see it taken)")
-async def claim(case_id: int, session: AsyncSession = DbSession, who: Principal = Depends(DESK)):
+async def claim(case_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(DESK)):
     return await desk.claim(session, case_id, who)
 
 
 @router.post("/desk/cases/{case_id}/decision", summary="Decide liability with the rule applied; both drivers are told at once")
-async def decide(case_id: int, data: DecisionIn, session: AsyncSession = DbSession, who: Principal = Depends(DESK)):
+async def decide(case_id: Id, data: DecisionIn, session: AsyncSession = DbSession, who: Principal = Depends(DESK)):
     return await desk.decide(session, case_id, data, who)
 
 
 @router.post("/desk/cases/{case_id}/retake", summary="Ask the drivers for more photos, with a reason")
-async def retake(case_id: int, data: RetakeIn, session: AsyncSession = DbSession, who: Principal = Depends(DESK)):
+async def retake(case_id: Id, data: RetakeIn, session: AsyncSession = DbSession, who: Principal = Depends(DESK)):
     return await desk.ask_retake(session, case_id, data, who)
 
 
 @router.post("/desk/cases/{case_id}/dispatch",
              summary="Send officers: the case becomes an incident on the command console with everything attached")
-async def dispatch(case_id: int, data: DispatchIn, request: Request, session: AsyncSession = DbSession,
+async def dispatch(case_id: Id, data: DispatchIn, request: Request, session: AsyncSession = DbSession,
                    who: Principal = Depends(DESK)):
     return await desk.dispatch(session, request.app.state.settings, case_id, data.reason, who)
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from ..alarms.schemas import LocationIn, Strict
 from ..errors import bilingual
+from ..fields import Id, Whole
 from ..phone import PhoneError, normalize_phone
 from .plates import PlateError, normalize_plate
 
@@ -97,7 +98,7 @@ class ToAlarmIn(Strict):
     place_text: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=500)
     plates: list[str] = Field(default_factory=list, max_length=4)
-    case_id: int | None = None
+    case_id: Id | None = None
 
     _p = field_validator("phone")(classmethod(lambda cls, v: _phone(v)))
 
@@ -111,8 +112,8 @@ class JoinIn(Strict):
 
 
 class UploadIn(Strict):
-    slot: int = Field(ge=0, lt=12)
-    size: int = Field(gt=0, description="Bytes of the whole photo")
+    slot: Whole = Field(ge=0, lt=12)
+    size: Whole = Field(gt=0, description="Bytes of the whole photo")
 
 
 class SubmitIn(Strict):
@@ -138,7 +139,7 @@ class DecisionIn(Strict):
 
 
 class RetakeIn(Strict):
-    slots: list[int] = Field(min_length=1, max_length=12)
+    slots: list[Whole] = Field(min_length=1, max_length=12)
     reason: str = Field(min_length=2, max_length=200)
 
 
