@@ -22,6 +22,7 @@ words({
     callSub: "Sends your position, then calls 110",
     videoButton: "Video alarm",
     textButton: "Text alarm",
+    trafficButton: "Minor car accident? Quick handling",
     callSubOpen: "Your alarm is still open · tap to call 110 again",
     callSubHurry: "Tap again to send now, without waiting for the position",
     phoneMissing: "Enter your mobile number first: the police need it to reach you.",

@@ -23,6 +23,7 @@ words({
     callSub: "发送您的位置，并拨打 110",
     videoButton: "视频报警",
     textButton: "文字报警",
+    trafficButton: "轻微交通事故？快处快赔",
     callSubOpen: "报警仍在处理中 · 点此再次拨打 110",
     callSubHurry: "再按一次：不等定位，马上发送",
     phoneMissing: "请先填写您的手机号码，警方需要用它联系您。",

@@ -2,7 +2,7 @@
  * waiting time ticking (an alert sound past the set wait), a case's six photos (zoom, side by side,
  * rotate), map, parties, history, and the three ways out: decide, ask for more photos, dispatch.
  *
- * data-testid: login-form, login-user, login-pass, login-submit, login-error; sound-toggle;
+ * data-testid: login-form, login-username, login-password, login-submit, login-error; sound-toggle;
  *   queue-item (data-case-id, data-status, data-overdue), record-item; case-view (data-case-id,
  *   data-status); thumb-i; viewer (data-mode), view-compare, view-single, zoom-in, zoom-out,
  *   rotate, pane-i (data-zoom, data-rotate); case-map; party-row-R; history-item;
@@ -199,8 +199,8 @@ function syncMap() {
 function loginView() {
   return html`<form class="login" data-testid="login-form" @submit=${login}>
     <div class="login-top"><h1>${t("loginTitle")}</h1>${langButton()}</div>
-    <label>${t("username")}<input name="username" autocomplete="username" data-testid="login-user" required></label>
-    <label>${t("password")}<input name="password" type="password" autocomplete="current-password" data-testid="login-pass" required></label>
+    <label>${t("username")}<input name="username" autocomplete="username" data-testid="login-username" required></label>
+    <label>${t("password")}<input name="password" type="password" autocomplete="current-password" data-testid="login-password" required></label>
     <button class="primary" data-testid="login-submit" ?disabled=${S.busy === "login"}>${S.busy === "login" ? t("loggingIn") : t("login")}</button>
     ${S.loginError ? html`<p class="error" role="alert" data-testid="login-error">${S.loginError}</p>` : ""}
   </form>`;
@@ -329,7 +329,7 @@ function deskView() {
       <h1>${t("dTitle")}</h1>
       <span class="live">${S.live === "on" ? t("live_on") : t("live_off")}</span>
       <button type="button" class=${`sound ${S.sound}`} data-testid="sound-toggle" @click=${async () => { S.sound = await unlock(); show(); }}>
-        ${S.sound === "on" ? "🔔 " + t("soundOn") : "🔕 " + t("soundOff")}</button>
+        ${S.sound === "on" ? t("soundOn") : t("soundOff")}</button>
       <span class="who">${S.user.display_name}</span>${langButton()}
       <button type="button" class="ghost" @click=${logout}>${t("logout")}</button>
     </header>
@@ -349,6 +349,7 @@ function view() {
 }
 
 async function boot() {
+  root.textContent = ""; // the loading note goes; lit-html renders into an empty container
   onLang(show);
   setLang(getLang(), { remember: false });
   initSound();

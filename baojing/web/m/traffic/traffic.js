@@ -45,7 +45,7 @@ let mapConfig = null;
 const root = document.getElementById("app");
 const token = () => store.get("device", null);
 const setToken = (tk) => tk && tk !== token() && store.set("device", tk);
-const roleName = (r) => t(r === "A" ? "partyA" : "partyB");
+const roleName = (r) => t(r === "A" ? "roleA" : "roleB") + (own(r) && (r === "A" || mine().length === 1) ? t("thisPhone") : "");
 const mine = () => (S.case ? S.case.my_roles : []);
 const own = (r) => mine().includes(r);
 const serverError = (res) => errorText(res.data || { message_zh: t("err_network"), message_en: t("err_network") });
@@ -121,16 +121,23 @@ async function join() {
 
 // ---------- the case ----------
 
+// The form shows what the server holds, except in the party form being typed into right now.
+function syncDrafts(c, first = false) {
+  for (const r of ["A", "B"]) {
+    const p = c.parties[r];
+    const typing = document.activeElement && document.activeElement.closest && document.activeElement.closest(`[data-testid=party-${r}]`);
+    if (!own(r) || !p || (typing && !first)) continue;
+    S.drafts[r] = { phone: p.phone || S.drafts[r].phone || (first && r === "A" ? store.get("phone", "") : "") || "",
+      plate: p.plate || "", vehicle_type: p.vehicle_type || "", insurer: p.insurer || "", name: p.name || "" };
+  }
+}
+
 function openCase(c) {
   S.case = c;
   S.view = "case";
   S.error = "";
   store.set("traffic.case", c.id);
-  for (const r of ["A", "B"]) {
-    const p = c.parties[r];
-    if (own(r) && p) S.drafts[r] = { phone: p.phone || S.drafts[r].phone || (r === "A" ? store.get("phone", "") : "") || "",
-      plate: p.plate || "", vehicle_type: p.vehicle_type || "", insurer: p.insurer || "", name: p.name || "" };
-  }
+  syncDrafts(c, true);
   connect();
   loadThumbs();
   show();
@@ -140,6 +147,7 @@ function openCase(c) {
 function update(c) {
   if (!S.case || c.id !== S.case.id) return;
   S.case = c;
+  syncDrafts(c);
   loadThumbs();
   show();
 }
@@ -339,10 +347,11 @@ function alarmedView() {
 function partyView(r) {
   const c = S.case;
   const p = c.parties[r];
-  const editable = own(r) && c.status === "draft";
+  // Party B on their own phone fills in B; A's phone then shows it read-only.
+  const editable = own(r) && c.status === "draft" && !(r === "B" && mine().length === 2 && p.joined);
   if (!editable) {
     return html`<div class="party ro" data-testid=${`party-${r}`}>
-      <h3>${r === "A" ? t("partyA").replace(/（.*|\(.*/, "") : t("partyB")}</h3>
+      <h3>${roleName(r)}</h3>
       <p><b>${p.plate || "—"}</b> · ${p.vehicle_type ? t("vt_" + p.vehicle_type) : "—"} · ${p.insurer || "—"}</p>
       <p>${p.phone || "—"} ${p.verified ? html`<span class="ok" data-testid=${`verified-${r}`}>✓ ${t("verified")}</span>` : ""}</p>
     </div>`;
@@ -350,9 +359,8 @@ function partyView(r) {
   const d = S.drafts[r];
   const set = (k) => (e) => { S.drafts[r] = { ...S.drafts[r], [k]: e.target.value }; };
   const wait = Math.max(0, 60 - Math.floor((Date.now() - S.codeSentAt[r]) / 1000));
-  const title = r === "A" ? (mine().length === 2 ? t("partyA") : t("partyA")) : (mine().length === 1 ? t("partyBmine") : t("partyB"));
   return html`<div class="party" data-testid=${`party-${r}`}>
-    <h3>${title}</h3>
+    <h3>${roleName(r)}</h3>
     <label>${t("plate")}<input data-testid=${`plate-${r}`} .value=${d.plate || ""} placeholder=${t("platePh")} maxlength="12" @input=${set("plate")} @change=${() => saveParty(r)}></label>
     <label>${t("vtype")}<select data-testid=${`vtype-${r}`} @change=${(e) => { set("vehicle_type")(e); saveParty(r); }}>
       <option value="" ?selected=${!d.vehicle_type}>—</option>
@@ -449,7 +457,7 @@ function draftView() {
       <label class="radio"><input type="radio" name="mode" data-testid="mode-self" ?checked=${S.mode === "self"} @change=${() => { S.mode = "self"; show(); }}> ${t("modeSelf")}</label>
       ${S.mode === "self" ? html`<div class="liab">
         <label>${t("liabilityA")}<select data-testid="liab-A" @change=${(e) => { S.liability = { A: e.target.value, B: PAIR[e.target.value] }; show(); }}>${levelOptions(S.liability.A)}</select></label>
-        <p>${t("liabilityB")}：<b data-testid="liab-B">${t("lv_" + S.liability.B)}</b></p></div>` : ""}
+        <p>${t("liabilityB")}${t("sep")}<b data-testid="liab-B">${t("lv_" + S.liability.B)}</b></p></div>` : ""}
       ${missing.length ? html`<p class="note" data-testid="submit-missing">${t("stillMissing")}${missing.join("、")}</p>` : ""}
       <button class="btn primary" type="button" data-testid="submit" ?disabled=${S.busy === "submit" || missing.length > 0} @click=${submit}>
         ${S.busy === "submit" ? t("submitting") : t("submit")}</button>
@@ -462,8 +470,8 @@ function answerBox(r, kind) {
   const p = c.parties[r];
   const done = kind === "response" ? p.response : p.settle_answer;
   const needCode = !(r === "A" ? mine().length === 2 : mine().length === 1 && mine()[0] === "B");
-  if (done) return html`<p class="ok">${roleName(r)}：${t(kind === "response" ? done : done === "agree" ? "agreed" : "disagree")}</p>`;
-  if (!own(r)) return html`<p class="note">${roleName(r)}：${t("waitingOther")}</p>`;
+  if (done) return html`<p class="ok">${roleName(r)}${t("sep")}${t(kind === "response" ? done : done === "agree" ? "agreed" : "disagree")}</p>`;
+  if (!own(r)) return html`<p class="note">${roleName(r)}${t("sep")}${t("waitingOther")}</p>`;
   const [yes, no, yesKey, noKey] = kind === "response" ? ["confirmed", "disputed", "confirm", "dispute"] : ["agree", "disagree", "agree", "disagree"];
   const act = (v) => (kind === "response" ? respond(r, v) : settle(r, v === "agree"));
   const tid = kind === "response" ? "respond" : "settle";
@@ -503,16 +511,16 @@ function statusView() {
     </section>` : ""}
     ${lia ? html`<section class="panel decision" data-testid="decision" data-a=${lia.A} data-b=${lia.B}>
       <h2>${t("decision")}</h2>
-      <p class="big">${roleName("A")} ${c.parties.A.plate}：<b>${t("lv_" + lia.A)}</b></p>
-      <p class="big">${roleName("B")} ${c.parties.B.plate}：<b>${t("lv_" + lia.B)}</b></p>
-      <p class="note">${t("rule")}：${getLang() === "zh" ? c.decision.rule_zh : c.decision.rule_en}</p>
-      <p class="note">${t("officer")}：${c.decision.officer.name}</p>
+      <p class="big">${roleName("A")} ${c.parties.A.plate}${t("sep")}<b>${t("lv_" + lia.A)}</b></p>
+      <p class="big">${roleName("B")} ${c.parties.B.plate}${t("sep")}<b>${t("lv_" + lia.B)}</b></p>
+      <p class="note">${t("rule")}${t("sep")}${getLang() === "zh" ? c.decision.rule_zh : c.decision.rule_en}</p>
+      <p class="note">${t("officer")}${t("sep")}${c.decision.officer.name}</p>
       ${st === "decided" ? ["A", "B"].map((r) => answerBox(r, "response")) : ""}
       <button class="btn ghost" type="button" data-testid="download-determination" @click=${() => download("determination")}>${t("downloadDecision")}</button>
     </section>` : ""}
     ${c.settlement && (st === "settling" || st === "settled") ? html`<section class="panel" data-testid="settlement">
       <h2>${t("proposal")}</h2>
-      <p class="big">${roleName("A")}：<b>${t("lv_" + c.settlement.liability.A)}</b> · ${roleName("B")}：<b>${t("lv_" + c.settlement.liability.B)}</b></p>
+      <p class="big">${roleName("A")}${t("sep")}<b>${t("lv_" + c.settlement.liability.A)}</b> · ${roleName("B")}${t("sep")}<b>${t("lv_" + c.settlement.liability.B)}</b></p>
       ${["A", "B"].map((r) => answerBox(r, "settle"))}
       ${c.documents.agreement ? html`<button class="btn primary" type="button" data-testid="download-agreement" @click=${() => download("agreement")}>${t("downloadAgreement")}</button>` : ""}
     </section>` : ""}
@@ -537,6 +545,7 @@ function view() {
 // ---------- start ----------
 
 async function boot() {
+  root.textContent = ""; // the loading note goes; lit-html renders into an empty container
   setInterval(() => { if (S.view === "case" && (S.codeSentAt.A || S.codeSentAt.B)) show(); }, 1000);
   onLang(show);
   setLang(getLang(), { remember: false });

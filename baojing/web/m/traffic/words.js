@@ -3,7 +3,7 @@ import { words } from "/shared/i18n.js";
 
 words({
   zh: {
-    tTitle: "交通事故快处", tBack: "返回报警首页", lang: "EN",
+    tTitle: "交通事故快处", roleA: "甲方", roleB: "乙方", thisPhone: "（本机）", sep: "：", tBack: "返回报警首页", lang: "EN",
     checkTitle: "先确认能否快处", checkLead: "轻微事故、无人受伤、车能开，就不用在路上等民警：拍 6 张照片、双方手机验证，交警在线认定。",
     q_injured: "有人受伤吗？", q_drivable: "两辆车都还能开吗？", q_two_vehicles: "只涉及两辆机动车（没有行人、非机动车或公共设施受损）？",
     q_licensed_insured: "双方驾驶证有效、车辆有号牌并已投保？", q_drink_drugs: "有人疑似酒后或吸毒后驾驶吗？", q_dispute: "双方对事故经过有争议吗？",
@@ -43,7 +43,7 @@ words({
     err_network: "网络不好，请稍后重试",
   },
   en: {
-    tTitle: "Minor accident, quick handling", tBack: "Back to the alarm page", lang: "中",
+    tTitle: "Minor accident", roleA: "Party A", roleB: "Party B", thisPhone: " (this phone)", sep: ": ", tBack: "Back to the alarm page", lang: "中",
     checkTitle: "First: can it be handled quickly?", checkLead: "A minor collision, nobody hurt, cars still drivable: no need to wait on the road. Take 6 photos, confirm both phones, a traffic officer decides online.",
     q_injured: "Is anybody hurt?", q_drivable: "Can both vehicles still be driven?", q_two_vehicles: "Just two motor vehicles (no pedestrian, cyclist or public property hit)?",
     q_licensed_insured: "Both licences valid, both vehicles plated and insured?", q_drink_drugs: "Any sign of drink or drugs?", q_dispute: "Do you disagree about what happened?",
