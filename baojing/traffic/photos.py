@@ -51,8 +51,13 @@ async def copy_for(session: AsyncSession, settings: Settings, photo_id: int, siz
     p, path = await _photo(session, settings, photo_id)
     if who is None:
         await service.for_device(session, p.case_id, device, lock=False)  # a driver of this case, or not found
+    return await asyncio.to_thread(derived, settings, p, size)
+
+
+def derived(settings: Settings, p: TrafficPhoto, size: str) -> Path:
+    """The re-encoded copy of a photo at a size (made once, kept under media_dir/derived)."""
     dest = settings.media_dir / "derived" / f"{p.sha256}-{size}.jpg"
     if not dest.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(_reencode, path, dest, SIZES[size])
+        _reencode(settings.media_dir / p.path, dest, SIZES[size])
     return dest

@@ -156,6 +156,10 @@ def test_two_drivers_file_a_case_the_desk_decides_and_both_get_the_document(serv
     desk.get_by_test_id("login-submit").click()
     item = desk.locator(f"[data-testid=queue-item][data-case-id='{case_id}']")
     expect(item).to_be_visible()
+    # Waiting past the set time (3 s in these tests) turns it red and sounds.
+    expect(item).to_have_attribute("data-overdue", "yes", timeout=10_000)
+    desk.wait_for_function("() => window.baojing.desk.alerts > 0")
+    shot(desk, "e2e-traffic-desk-overdue")
     item.click()
     view = desk.get_by_test_id("case-view")
     expect(view).to_have_attribute("data-status", "reviewing")
@@ -264,3 +268,29 @@ def test_an_ineligible_answer_becomes_an_ordinary_alarm_on_the_console(server, b
     assert not errors, errors
     ctx.close()
     console.context.close()
+
+
+def test_an_admin_changes_the_photo_checklist_on_the_traffic_page(server, browser):
+    admin = admin_client(server)
+    before = admin.get("/api/traffic/checklist").json()["items"]
+    page = desk_context(browser).new_page()
+    page.goto(server + "/traffic/")
+    page.get_by_test_id("login-username").fill("admin")
+    page.get_by_test_id("login-password").fill("baojing110")
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("cl-item")).to_have_count(6)
+    shot(page, "e2e-traffic-checklist")
+    try:
+        page.get_by_test_id("cl-example-5").fill('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+        page.get_by_test_id("cl-example-5").blur()
+        page.get_by_test_id("cl-save").click()
+        expect(page.get_by_test_id("cl-error")).to_contain_text("SVG")
+        page.get_by_test_id("cl-example-5").fill(before[5]["example"])
+        page.get_by_test_id("cl-example-5").blur()
+        page.get_by_test_id("cl-title_zh-5").fill("路口全景及信号灯")
+        page.get_by_test_id("cl-save").click()
+        expect(page.get_by_test_id("cl-saved")).to_be_visible()
+        assert admin.get("/api/traffic/checklist").json()["items"][5]["title_zh"] == "路口全景及信号灯"
+    finally:
+        assert admin.put("/api/traffic/checklist", json={"items": before}).status_code == 200
+    page.context.close()

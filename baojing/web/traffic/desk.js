@@ -11,7 +11,7 @@
  * window.baojing.desk (read-only): {cases, selected, alerts, overdue, sound}
  */
 import { html, render } from "/vendor/lit-html/lit-html.js";
-import { ApiError, get, post, setDateListener, setUnauthorizedHandler } from "/shared/api.js";
+import { ApiError, get, post, put, setDateListener, setUnauthorizedHandler } from "/shared/api.js";
 import { audioNow, initSound, onSoundState, soundState, tone, unlock } from "/shared/audio.js";
 import { addBaseTiles } from "/shared/basemap.js";
 import { errorText, getLang, onLang, setLang, t } from "/shared/i18n.js";
@@ -28,7 +28,7 @@ const S = {
   user: null, cases: new Map(), alertAfter: 600, selected: null, detail: null, rules: [], config: null,
   viewer: { mode: "single", left: 0, right: 1, zoom: {}, rot: {} }, decide: { A: "full", B: "none", rule: "", note: "" },
   retake: { slots: new Set(), reason: "" }, dispatchReason: "", error: "", busy: "", alerts: 0, lastAlert: 0,
-  live: "off", loginError: "", sound: "off",
+  live: "off", loginError: "", sound: "off", checklist: [], clSaved: false,
 };
 let offset = 0; // server clock minus ours, from the Date header of every answer
 let live = null;
@@ -78,6 +78,12 @@ async function logout() {
 // ---------- the queue ----------
 
 async function start(user) {
+  if (user.role === "admin") {
+    // The admin keeps the photo checklist here (no desk work: deciding is the traffic officers').
+    S.user = user;
+    S.checklist = (await get("/api/traffic/checklist")).items;
+    return;
+  }
   if (user.role !== "traffic_officer") {
     S.loginError = t("notTraffic");
     S.user = null;
@@ -344,8 +350,70 @@ function deskView() {
     </div>`;
 }
 
+// ---------- the photo checklist (admin) ----------
+
+const FIELDS = ["key", "title_zh", "title_en", "hint_zh", "hint_en"];
+
+function editItem(i, k, v) {
+  S.checklist = S.checklist.map((it, j) => (j === i ? { ...it, [k]: v } : it));
+  S.clSaved = false;
+}
+
+function moveItem(i, d) {
+  const list = [...S.checklist];
+  const [it] = list.splice(i, 1);
+  list.splice(Math.max(0, Math.min(list.length, i + d)), 0, it);
+  S.checklist = list;
+  show();
+}
+
+async function saveChecklist() {
+  S.error = "";
+  try {
+    S.checklist = (await put("/api/traffic/checklist", { items: S.checklist })).items;
+    S.clSaved = true;
+  } catch (err) {
+    S.error = errorText(err);
+    S.clSaved = false;
+  }
+  show();
+}
+
+function checklistView() {
+  const blank = S.checklist[S.checklist.length - 1] || {};
+  return html`<header class="top"><h1>${t("clTitle")}</h1><span class="who">${S.user.display_name}</span>${langButton()}
+      <button type="button" class="ghost" @click=${logout}>${t("logout")}</button></header>
+    <section class="editor" data-testid="checklist-editor">
+      <p class="muted">${t("clLead")}</p>
+      ${S.checklist.map((it, i) => html`<div class="cl-item" data-testid="cl-item">
+        <div class="cl-fields">
+          <b>${i + 1}</b>
+          ${FIELDS.map((k) => html`<label>${t("cl_" + k)}<input data-testid=${`cl-${k}-${i}`} .value=${it[k] || ""}
+            @input=${(e) => editItem(i, k, e.target.value)}></label>`)}
+          <label class="wide">${t("cl_example")}<textarea rows="3" data-testid=${`cl-example-${i}`} .value=${it.example || ""}
+            @change=${(e) => { editItem(i, "example", e.target.value); show(); }}></textarea></label>
+        </div>
+        <div class="cl-side">
+          <img alt="" src=${"data:image/svg+xml;charset=utf-8," + encodeURIComponent(it.example || "")}>
+          <div class="cl-btns">
+            <button type="button" @click=${() => moveItem(i, -1)} ?disabled=${i === 0}>↑</button>
+            <button type="button" @click=${() => moveItem(i, 1)} ?disabled=${i === S.checklist.length - 1}>↓</button>
+            <button type="button" data-testid=${`cl-remove-${i}`} @click=${() => { S.checklist = S.checklist.filter((_, j) => j !== i); show(); }}>${t("clRemove")}</button>
+          </div>
+        </div>
+      </div>`)}
+      <div class="cl-actions">
+        <button type="button" data-testid="cl-add" @click=${() => { S.checklist = [...S.checklist, { key: `shot${S.checklist.length + 1}`, title_zh: "", title_en: "", hint_zh: "", hint_en: "", example: blank.example || "" }]; show(); }}>${t("clAdd")}</button>
+        <button type="button" class="primary" data-testid="cl-save" @click=${saveChecklist}>${t("clSave")}</button>
+        ${S.clSaved ? html`<span class="ok" data-testid="cl-saved">${t("clSaved")}</span>` : ""}
+      </div>
+      ${S.error ? html`<p class="error" role="alert" data-testid="cl-error">${S.error}</p>` : ""}
+    </section>`;
+}
+
 function view() {
-  return S.user ? deskView() : loginView();
+  if (!S.user) return loginView();
+  return S.user.role === "admin" ? checklistView() : deskView();
 }
 
 async function boot() {

@@ -23,6 +23,9 @@ words({
     vt_light_truck: "轻型货车", vt_heavy_truck: "中重型货车", vt_other: "其他",
     q_injured: "有人受伤", q_drivable: "车辆能开", q_two_vehicles: "仅两车", q_licensed_insured: "证件保险齐全",
     q_drink_drugs: "疑似酒驾毒驾", q_dispute: "有争议", yes: "是", no: "否", live_on: "实时", live_off: "连接中…",
+    clTitle: "快处照片清单设置", clLead: "驾驶人按这份清单逐张拍照（3–12 项）。修改只影响之后新建的案件；示例图为只含图形和文字的 SVG。",
+    cl_key: "标识", cl_title_zh: "标题（中文）", cl_title_en: "标题（英文）", cl_hint_zh: "取景提示（中文）", cl_hint_en: "取景提示（英文）",
+    cl_example: "示例图（SVG）", clAdd: "添加一项", clRemove: "删除", clSave: "保存清单", clSaved: "已保存",
   },
   en: {
     dTitle: "Minor accidents · traffic desk", lang: "中", loginTitle: "Traffic officer login", username: "Username", password: "Password",
@@ -45,5 +48,8 @@ words({
     vt_light_truck: "Light truck", vt_heavy_truck: "Truck", vt_other: "Other",
     q_injured: "Anyone hurt", q_drivable: "Drivable", q_two_vehicles: "Two vehicles only", q_licensed_insured: "Licensed and insured",
     q_drink_drugs: "Drink or drugs", q_dispute: "Dispute", yes: "Yes", no: "No", live_on: "Live", live_off: "Connecting…",
+    clTitle: "Quick-handling photo checklist", clLead: "Drivers take these shots one by one (3 to 12). A change applies to cases opened after it; drawings are SVG of shapes and text only.",
+    cl_key: "Key", cl_title_zh: "Title (Chinese)", cl_title_en: "Title (English)", cl_hint_zh: "Framing hint (Chinese)", cl_hint_en: "Framing hint (English)",
+    cl_example: "Example drawing (SVG)", clAdd: "Add a shot", clRemove: "Remove", clSave: "Save the checklist", clSaved: "Saved",
   },
 });
