@@ -110,8 +110,11 @@ async def test_no_credentials_or_a_role_without_a_feed_is_refused(live_server):
     base, _ = live_server
     ws, msg = await connect(base)
     assert msg["type"] == "error" and msg["code"] == "unauthorized"
-    ws, msg = await connect(base, cookie=await login_cookie(base, "traffic"))
+    ws, msg = await connect(base, cookie=await login_cookie(base, "keyunit"))
     assert msg["type"] == "error" and msg["code"] == "forbidden"
+    # The traffic desk has its own feed (quick-handling cases), and only that one.
+    ws, msg = await connect(base, cookie=await login_cookie(base, "traffic"))
+    assert msg["type"] == "ready" and msg["principal"]["role"] == "traffic_officer"
     ws, msg = await connect(base, device_token="forged-token")
     assert msg["code"] == "unauthorized"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,7 @@ DESK = require(frozenset({roles.TRAFFIC_OFFICER}))
 EVIDENCE = frozenset({roles.TRAFFIC_OFFICER, *roles.CONSOLE})
 ADMIN = require(frozenset({roles.ADMIN}))
 MAX_CHUNK = 1024 * 1024
+UploadKey = Annotated[str, PathParam(pattern="^[0-9a-f]{32}$", description="The upload's random key")]
 
 
 def _address(request: Request) -> str | None:
@@ -111,16 +113,16 @@ async def start_upload(case_id: Id, data: UploadIn, request: Request, session: A
     return await uploads.start(session, request.app.state.settings, case_id, data.slot, data.size, device)
 
 
-@router.get("/uploads/{upload_id}", summary="How many bytes of an upload the server holds: resume from there")
-async def upload_status(upload_id: str, request: Request, session: AsyncSession = DbSession,
+@router.get("/uploads/{upload}", summary="How many bytes of an upload the server holds: resume from there")
+async def upload_status(upload: UploadKey, request: Request, session: AsyncSession = DbSession,
                         device: Device = Depends(current_device)):
-    return await uploads.status(session, request.app.state.settings, upload_id, device)
+    return await uploads.status(session, request.app.state.settings, upload, device)
 
 
-@router.patch("/uploads/{upload_id}", summary="Send bytes from Upload-Offset on (application/offset+octet-stream)",
+@router.patch("/uploads/{upload}", summary="Send bytes from Upload-Offset on (application/offset+octet-stream)",
               description="409 `offset_mismatch` names the offset the server holds. The last chunk checks the "
                           "photo and stores it: the answer then carries `photo` and the case.")
-async def upload_chunk(upload_id: str, request: Request, upload_offset: int = Header(ge=0),
+async def upload_chunk(upload: UploadKey, request: Request, upload_offset: int = Header(ge=0),
                        x_device_token: str | None = Header(default=None, max_length=100)):
     # The body first, with no transaction open: on a slow link a chunk takes seconds to arrive.
     parts, n = [], 0
@@ -131,7 +133,7 @@ async def upload_chunk(upload_id: str, request: Request, upload_offset: int = He
         parts.append(part)
     if not x_device_token:
         raise Unauthorized("缺少设备标识", "The X-Device-Token header is missing", code="no_device_token")
-    return await uploads.write_chunk(request.app.state, upload_id, upload_offset, b"".join(parts), x_device_token)
+    return await uploads.write_chunk(request.app.state, upload, upload_offset, b"".join(parts), x_device_token)
 
 
 @router.post("/cases/{case_id}/submit",
