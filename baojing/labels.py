@@ -43,7 +43,7 @@ POSITION_SOURCES = {
 # The staff pages, for telling each role where to go.
 PAGES = {
     "/console/": ("指挥台", "Command console"), "/officer/": ("民警手机页", "Field officer's page"),
-    "/admin/": ("管理页面", "Administration"),
+    "/admin/": ("管理页面", "Administration"), "/traffic/": ("交通事故快处审核台", "Traffic desk"),
 }
 
 

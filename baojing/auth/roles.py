@@ -17,9 +17,10 @@ PAGES = {
     CALL_TAKER: ("/console/",),
     DISPATCHER: ("/console/",),
     OFFICER: ("/officer/",),
-    TRAFFIC_OFFICER: (),
+    TRAFFIC_OFFICER: ("/traffic/",),
     KEYUNIT_MEMBER: (),
-    ADMIN: ("/admin/", "/console/"),
+    # The admin keeps the quick-handling photo checklist on /traffic/.
+    ADMIN: ("/admin/", "/console/", "/traffic/"),
 }
 
 LABELS = {

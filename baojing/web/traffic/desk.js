@@ -14,8 +14,9 @@ import { html, render } from "/vendor/lit-html/lit-html.js";
 import { ApiError, get, post, put, setDateListener, setUnauthorizedHandler } from "/shared/api.js";
 import { audioNow, initSound, onSoundState, soundState, tone, unlock } from "/shared/audio.js";
 import { addBaseTiles } from "/shared/basemap.js";
-import { errorText, getLang, onLang, setLang, t } from "/shared/i18n.js";
+import { errorText, getLang, onLang, setLabels, setLang, t } from "/shared/i18n.js";
 import { connectLive } from "/shared/live.js";
+import { roleGuide, wrongPage } from "/shared/rolepages.js";
 import { dateTimeText, elapsedText, parseTime } from "/shared/time.js";
 import "./words.js";
 
@@ -28,7 +29,7 @@ const S = {
   user: null, cases: new Map(), alertAfter: 600, selected: null, detail: null, rules: [], config: null,
   viewer: { mode: "single", left: 0, right: 1, zoom: {}, rot: {} }, decide: { A: "full", B: "none", rule: "", note: "" },
   retake: { slots: new Set(), reason: "" }, dispatchReason: "", error: "", busy: "", alerts: 0, lastAlert: 0,
-  live: "off", loginError: "", sound: "off", checklist: [], clSaved: false,
+  live: "off", loginError: "", sound: "off", checklist: [], clSaved: false, site: null, wrong: null,
 };
 let offset = 0; // server clock minus ours, from the Date header of every answer
 let live = null;
@@ -85,14 +86,15 @@ async function start(user) {
     return;
   }
   if (user.role !== "traffic_officer") {
-    S.loginError = t("notTraffic");
+    S.wrong = wrongPage(S.site, user, "/traffic/");
     S.user = null;
     return;
   }
+  S.wrong = null;
   S.user = user;
-  const [queue, rules, config] = await Promise.all([get("/api/traffic/desk/cases"), get("/api/traffic/rules"), get("/api/config")]);
+  const [queue, rules] = await Promise.all([get("/api/traffic/desk/cases"), get("/api/traffic/rules")]);
   S.rules = rules.rules;
-  S.config = config.map;
+  S.config = S.site ? S.site.map : null;
   S.decide.rule = S.decide.rule || (S.rules[0] && S.rules[0].code);
   S.alertAfter = queue.alert_after_s;
   S.cases = new Map(queue.cases.map((c) => [c.id, c]));
@@ -209,6 +211,8 @@ function loginView() {
     <label>${t("password")}<input name="password" type="password" autocomplete="current-password" data-testid="login-password" required></label>
     <button class="primary" data-testid="login-submit" ?disabled=${S.busy === "login"}>${S.busy === "login" ? t("loggingIn") : t("login")}</button>
     ${S.loginError ? html`<p class="error" role="alert" data-testid="login-error">${S.loginError}</p>` : ""}
+    ${S.wrong ? html`<p class="error" role="alert">${S.wrong}</p>` : ""}
+    ${S.site ? roleGuide(S.site, "/traffic/") : ""}
   </form>`;
 }
 
@@ -218,7 +222,7 @@ function queueItem(c, testid) {
   const overdue = isOverdue(c);
   return html`<li><button type="button" class=${`qi ${S.selected === c.id ? "sel" : ""} ${overdue ? "overdue" : ""}`}
       data-testid=${testid} data-case-id=${c.id} data-status=${c.status} data-overdue=${overdue ? "yes" : "no"} @click=${() => select(c.id)}>
-    <span class="qi-top"><b>#${c.id}</b> <span class=${`badge st-${c.status}`}>${t("st_" + c.status)}</span>
+    <span class="qi-top"><b>#${c.id}</b> <span class=${`badge st-${c.status}`}>${t(`st_${c.status}`)}</span>
       ${testid === "queue-item" ? html`<span class="wait">${overdue ? t("overdue") + " " : ""}${elapsedText(waitingMs(c))}</span>` : ""}</span>
     <span class="qi-plates">${c.parties.A ? c.parties.A.plate : ""} / ${c.parties.B ? c.parties.B.plate : ""}</span>
   </button></li>`;
@@ -253,7 +257,7 @@ function caseView() {
   const decidable = open || d.status === "decided";
   const lia = d.decision && d.decision.liability;
   return html`<section class="case" data-testid="case-view" data-case-id=${d.id} data-status=${d.status}>
-    <div class="case-head"><h2>${t("case", { id: d.id })} <span class=${`badge st-${d.status}`}>${t("st_" + d.status)}</span></h2>
+    <div class="case-head"><h2>${t("case", { id: d.id })} <span class=${`badge st-${d.status}`}>${t(`st_${d.status}`)}</span></h2>
       <span class="muted">${t("submittedAt", { t: dateTimeText(d.submitted_at) })}</span></div>
     <div class="case-body">
       <div class="photos">
@@ -281,16 +285,16 @@ function caseView() {
         <table class="parties"><tr><th>${t("role")}</th><th>${t("plate")}</th><th>${t("vtype")}</th><th>${t("insurer")}</th><th>${t("phone")}</th></tr>
           ${["A", "B"].map((r) => {
             const p = d.parties[r];
-            return html`<tr data-testid=${`party-row-${r}`}><td>${t(r)}</td><td><b>${p.plate}</b></td><td>${p.vehicle_type ? t("vt_" + p.vehicle_type) : ""}</td>
+            return html`<tr data-testid=${`party-row-${r}`}><td>${t(r)}</td><td><b>${p.plate}</b></td><td>${p.vehicle_type ? t(`vt_${p.vehicle_type}`) : ""}</td>
               <td>${p.insurer || ""}</td><td>${p.phone}${p.verified ? html` <span class="ok">✓</span>` : ""}
-              ${p.response ? html`<br><span class="note">${t("response_" + p.response)}</span>` : ""}
-              ${p.settle_answer ? html`<br><span class="note">${t("settle_" + p.settle_answer)}</span>` : ""}</td></tr>`;
+              ${p.response ? html`<br><span class="note">${t(`response_${p.response}`)}</span>` : ""}
+              ${p.settle_answer ? html`<br><span class="note">${t(`settle_${p.settle_answer}`)}</span>` : ""}</td></tr>`;
           })}</table>
         <h3>${t("description")}</h3><p>${d.description || t("noDescription")}</p>
-        <h3>${t("answers")}</h3><p class="muted">${QUESTIONS.map((q) => `${t("q_" + q)}：${d.answers[q] ? t("yes") : t("no")}`).join("；")}</p>
+        <h3>${t("answers")}</h3><p class="muted">${QUESTIONS.map((q) => `${t(`q_${q}`)}：${d.answers[q] ? t("yes") : t("no")}`).join("；")}</p>
         <h3>${t("history")}</h3>
         ${d.history.length ? html`<ul class="history">${d.history.map((h) => html`<li data-testid="history-item">#${h.id} ${dateTimeText(h.created_at)} ·
-          ${t("st_" + h.status)} · ${h.matched.join(", ")}${h.decision ? ` · ${t("A")}${t("lv_" + h.decision.liability.A)}` : ""}</li>`)}</ul>` : html`<p class="muted">${t("noHistory")}</p>`}
+          ${t(`st_${h.status}`)} · ${h.matched.join(", ")}${h.decision ? ` · ${t("A")}${t(`lv_${h.decision.liability.A}`)}` : ""}</li>`)}</ul>` : html`<p class="muted">${t("noHistory")}</p>`}
         ${Object.keys(d.documents).length ? html`<h3>${t("documents")}</h3>
           ${d.documents.determination ? html`<a data-testid="doc-determination" href=${d.documents.determination} target="_blank">${t("determination")}</a> ` : ""}
           ${d.documents.agreement ? html`<a data-testid="doc-agreement" href=${d.documents.agreement} target="_blank">${t("agreement")}</a>` : ""}` : ""}
@@ -299,12 +303,12 @@ function caseView() {
     <div class="actions">
       ${decidable ? html`<div class="act">
         <h3>${t("decide")}</h3>
-        ${lia ? html`<p class="ok">${t("decided")}：${t("A")} ${t("lv_" + lia.A)} · ${t("B")} ${t("lv_" + lia.B)}</p>` : ""}
+        ${lia ? html`<p class="ok">${t("decided")}：${t("A")} ${t(`lv_${lia.A}`)} · ${t("B")} ${t(`lv_${lia.B}`)}</p>` : ""}
         <div class="grid2">
           <label>${t("A")}<select data-testid="decide-A" @change=${(e) => { S.decide.A = e.target.value; S.decide.B = PAIR[e.target.value]; show(); }}>
-            ${LEVELS.map((l) => html`<option value=${l} ?selected=${S.decide.A === l}>${t("lv_" + l)}</option>`)}</select></label>
+            ${LEVELS.map((l) => html`<option value=${l} ?selected=${S.decide.A === l}>${t(`lv_${l}`)}</option>`)}</select></label>
           <label>${t("B")}<select data-testid="decide-B" @change=${(e) => { S.decide.B = e.target.value; S.decide.A = PAIR[e.target.value]; show(); }}>
-            ${LEVELS.map((l) => html`<option value=${l} ?selected=${S.decide.B === l}>${t("lv_" + l)}</option>`)}</select></label>
+            ${LEVELS.map((l) => html`<option value=${l} ?selected=${S.decide.B === l}>${t(`lv_${l}`)}</option>`)}</select></label>
         </div>
         <label>${t("rule")}<select data-testid="decide-rule" @change=${(e) => { S.decide.rule = e.target.value; }}>
           ${S.rules.map((r) => html`<option value=${r.code} ?selected=${S.decide.rule === r.code}>${pickLang(r.zh, r.en)}</option>`)}</select></label>
@@ -388,7 +392,7 @@ function checklistView() {
       ${S.checklist.map((it, i) => html`<div class="cl-item" data-testid="cl-item">
         <div class="cl-fields">
           <b>${i + 1}</b>
-          ${FIELDS.map((k) => html`<label>${t("cl_" + k)}<input data-testid=${`cl-${k}-${i}`} .value=${it[k] || ""}
+          ${FIELDS.map((k) => html`<label>${t(`cl_${k}`)}<input data-testid=${`cl-${k}-${i}`} .value=${it[k] || ""}
             @input=${(e) => editItem(i, k, e.target.value)}></label>`)}
           <label class="wide">${t("cl_example")}<textarea rows="3" data-testid=${`cl-example-${i}`} .value=${it.example || ""}
             @change=${(e) => { editItem(i, "example", e.target.value); show(); }}></textarea></label>
@@ -429,6 +433,11 @@ async function boot() {
         alerts: S.alerts, overdue: [...S.cases.values()].filter(isOverdue).map((c) => c.id), sound: S.sound };
     } }),
   });
+  try {
+    S.site = await get("/api/config");
+    setLabels(S.site.labels);
+  } catch { /* the desk still works; the login form lacks the role guide */ }
+  show();
   try {
     const me = await get("/api/auth/me");
     await start(me.user);

@@ -4,7 +4,7 @@ import { words } from "/shared/i18n.js";
 words({
   zh: {
     dTitle: "交通事故快处 · 审核台", lang: "EN", loginTitle: "交警登录", username: "用户名", password: "密码", login: "登录",
-    loggingIn: "正在登录…", logout: "退出", notTraffic: "此账号不是交警账号，无法使用审核台",
+    loggingIn: "正在登录…", logout: "退出",
     soundOn: "提示音已开启", soundOff: "点此开启提示音", waiting: "待处理（{n}）", record: "近 24 小时记录", empty: "暂无",
     waited: "已等 {t}", overdue: "超时", pick: "请从左侧选择一个案件",
     case: "案件 {id}", submittedAt: "提交于 {t}", reviewer: "审核中", photos: "现场照片", compare: "并排对比", single: "单张",
@@ -29,7 +29,7 @@ words({
   },
   en: {
     dTitle: "Minor accidents · traffic desk", lang: "中", loginTitle: "Traffic officer login", username: "Username", password: "Password",
-    login: "Log in", loggingIn: "Logging in…", logout: "Log out", notTraffic: "This account is not a traffic officer's",
+    login: "Log in", loggingIn: "Logging in…", logout: "Log out",
     soundOn: "Alert sound on", soundOff: "Tap to turn the alert sound on", waiting: "Waiting ({n})", record: "Last 24 hours", empty: "None",
     waited: "waiting {t}", overdue: "overdue", pick: "Pick a case on the left",
     case: "Case {id}", submittedAt: "submitted {t}", reviewer: "under review", photos: "Photos", compare: "Side by side", single: "Single",

@@ -296,7 +296,7 @@ function connect() {
 
 // ---------- views ----------
 
-const levelOptions = (sel) => LEVELS.map((l) => html`<option value=${l} ?selected=${l === sel}>${t("lv_" + l)}</option>`);
+const levelOptions = (sel) => LEVELS.map((l) => html`<option value=${l} ?selected=${l === sel}>${t(`lv_${l}`)}</option>`);
 
 function checkView() {
   const out = ruledOut();
@@ -306,7 +306,7 @@ function checkView() {
       <p class="lead">${t("checkLead")}</p>
       ${QUESTIONS.map((q) => html`
         <div class="q">
-          <p>${t("q_" + q)}</p>
+          <p>${t(`q_${q}`)}</p>
           <div class="yn">
             <button type="button" class=${S.answers[q] === true ? "on" : ""} data-testid=${`q-${q}-yes`} @click=${() => answer(q, true)}>${t("yes")}</button>
             <button type="button" class=${S.answers[q] === false ? "on" : ""} data-testid=${`q-${q}-no`} @click=${() => answer(q, false)}>${t("no")}</button>
@@ -315,7 +315,7 @@ function checkView() {
       ${out.length ? html`
         <div class="ruled-out" data-testid="ruled-out" role="alert">
           <h3>${t("ruledOut")}</h3>
-          <p>${out.map((q) => t("q_" + q)).join(" ")}</p>
+          <p>${out.map((q) => t(`q_${q}`)).join(" ")}</p>
           <p>${t("ruledOutLead")}</p>
           <label>${t("phone")}<input data-testid="alarm-phone" type="tel" inputmode="tel" maxlength="32"
             .value=${S.alarmPhone ?? store.get("phone", "") ?? ""} @input=${(e) => { S.alarmPhone = e.target.value; }}></label>
@@ -352,7 +352,7 @@ function partyView(r) {
   if (!editable) {
     return html`<div class="party ro" data-testid=${`party-${r}`}>
       <h3>${roleName(r)}</h3>
-      <p><b>${p.plate || "—"}</b> · ${p.vehicle_type ? t("vt_" + p.vehicle_type) : "—"} · ${p.insurer || "—"}</p>
+      <p><b>${p.plate || "—"}</b> · ${p.vehicle_type ? t(`vt_${p.vehicle_type}`) : "—"} · ${p.insurer || "—"}</p>
       <p>${p.phone || "—"} ${p.verified ? html`<span class="ok" data-testid=${`verified-${r}`}>✓ ${t("verified")}</span>` : ""}</p>
     </div>`;
   }
@@ -364,7 +364,7 @@ function partyView(r) {
     <label>${t("plate")}<input data-testid=${`plate-${r}`} .value=${d.plate || ""} placeholder=${t("platePh")} maxlength="12" @input=${set("plate")} @change=${() => saveParty(r)}></label>
     <label>${t("vtype")}<select data-testid=${`vtype-${r}`} @change=${(e) => { set("vehicle_type")(e); saveParty(r); }}>
       <option value="" ?selected=${!d.vehicle_type}>—</option>
-      ${VTYPES.map((v) => html`<option value=${v} ?selected=${d.vehicle_type === v}>${t("vt_" + v)}</option>`)}</select></label>
+      ${VTYPES.map((v) => html`<option value=${v} ?selected=${d.vehicle_type === v}>${t(`vt_${v}`)}</option>`)}</select></label>
     <label>${t("insurer")}<input data-testid=${`insurer-${r}`} list="insurers" .value=${d.insurer || ""} maxlength="40" @input=${set("insurer")} @change=${() => saveParty(r)}></label>
     <label>${t("phone")}<input data-testid=${`phone-${r}`} type="tel" inputmode="tel" .value=${d.phone || ""} maxlength="32" @input=${set("phone")} @change=${() => saveParty(r)}></label>
     ${p.verified ? html`<p class="ok" data-testid=${`verified-${r}`}>✓ ${t("verified")} ${p.phone}</p>` : html`
@@ -457,7 +457,7 @@ function draftView() {
       <label class="radio"><input type="radio" name="mode" data-testid="mode-self" ?checked=${S.mode === "self"} @change=${() => { S.mode = "self"; show(); }}> ${t("modeSelf")}</label>
       ${S.mode === "self" ? html`<div class="liab">
         <label>${t("liabilityA")}<select data-testid="liab-A" @change=${(e) => { S.liability = { A: e.target.value, B: PAIR[e.target.value] }; show(); }}>${levelOptions(S.liability.A)}</select></label>
-        <p>${t("liabilityB")}${t("sep")}<b data-testid="liab-B">${t("lv_" + S.liability.B)}</b></p></div>` : ""}
+        <p>${t("liabilityB")}${t("sep")}<b data-testid="liab-B">${t(`lv_${S.liability.B}`)}</b></p></div>` : ""}
       ${missing.length ? html`<p class="note" data-testid="submit-missing">${t("stillMissing")}${missing.join("、")}</p>` : ""}
       <button class="btn primary" type="button" data-testid="submit" ?disabled=${S.busy === "submit" || missing.length > 0} @click=${submit}>
         ${S.busy === "submit" ? t("submitting") : t("submit")}</button>
@@ -501,7 +501,7 @@ function statusView() {
         <li class=${step >= 1 ? "done" : ""}>${t("stepSubmitted")}</li>
         <li class=${step >= 2 ? "done" : ""}>${t("stepReview")}</li>
         <li class=${step >= 3 ? "done" : ""}>${t("stepDecided")}</li></ol>
-      <p class="status" data-testid="case-status" data-status=${st}>${t("st_" + st)}</p>
+      <p class="status" data-testid="case-status" data-status=${st}>${t(`st_${st}`)}</p>
       ${c.mode === "ruling" && c.settlement && st !== "settled" ? html`<p class="note">${t("refusedToDesk")}</p>` : ""}
     </section>
     ${st === "more_photos" ? html`<section class="panel asked">
@@ -511,8 +511,8 @@ function statusView() {
     </section>` : ""}
     ${lia ? html`<section class="panel decision" data-testid="decision" data-a=${lia.A} data-b=${lia.B}>
       <h2>${t("decision")}</h2>
-      <p class="big">${roleName("A")} ${c.parties.A.plate}${t("sep")}<b>${t("lv_" + lia.A)}</b></p>
-      <p class="big">${roleName("B")} ${c.parties.B.plate}${t("sep")}<b>${t("lv_" + lia.B)}</b></p>
+      <p class="big">${roleName("A")} ${c.parties.A.plate}${t("sep")}<b>${t(`lv_${lia.A}`)}</b></p>
+      <p class="big">${roleName("B")} ${c.parties.B.plate}${t("sep")}<b>${t(`lv_${lia.B}`)}</b></p>
       <p class="note">${t("rule")}${t("sep")}${getLang() === "zh" ? c.decision.rule_zh : c.decision.rule_en}</p>
       <p class="note">${t("officer")}${t("sep")}${c.decision.officer.name}</p>
       ${st === "decided" ? ["A", "B"].map((r) => answerBox(r, "response")) : ""}
@@ -520,7 +520,7 @@ function statusView() {
     </section>` : ""}
     ${c.settlement && (st === "settling" || st === "settled") ? html`<section class="panel" data-testid="settlement">
       <h2>${t("proposal")}</h2>
-      <p class="big">${roleName("A")}${t("sep")}<b>${t("lv_" + c.settlement.liability.A)}</b> · ${roleName("B")}${t("sep")}<b>${t("lv_" + c.settlement.liability.B)}</b></p>
+      <p class="big">${roleName("A")}${t("sep")}<b>${t(`lv_${c.settlement.liability.A}`)}</b> · ${roleName("B")}${t("sep")}<b>${t(`lv_${c.settlement.liability.B}`)}</b></p>
       ${["A", "B"].map((r) => answerBox(r, "settle"))}
       ${c.documents.agreement ? html`<button class="btn primary" type="button" data-testid="download-agreement" @click=${() => download("agreement")}>${t("downloadAgreement")}</button>` : ""}
     </section>` : ""}
