@@ -10,37 +10,52 @@
 // window.baojing.call: null, or {id, me, peers: Map<partyId, RTCPeerConnection>, status, state,
 //   joinedAt (Date.now() of the join tap), firstFrameAt: {partyId: Date.now() of the first frame}}
 import { get, post } from "/shared/api.js";
-import { lang } from "/shared/i18n.js";
+import { errorText, t, words } from "/shared/i18n.js";
+import { h as el } from "/shared/dom.js";
 import { Mesh, localMedia } from "/shared/rtc.js";
 
-const TXT = {
-  zh: { invite: "视频通话邀请", from: "{by} 邀请您加入报警人的视频通话", join: "加入", decline: "忽略", leave: "挂断",
-    mute: "静音", unmute: "取消静音", st_connecting: "正在连接…", st_active: "通话中", st_reconnecting: "重新连接中…",
-    st_held: "保持中", st_ended: "通话已结束", caller: "报警人", desk: "接警员", officer: "民警", supervisor: "指挥员",
-    me: "我", close: "关闭" },
-  en: { invite: "Video call invitation", from: "{by} invites you to the caller's video call", join: "Join",
-    decline: "Ignore", leave: "Hang up", mute: "Mute", unmute: "Unmute", st_connecting: "Connecting…",
-    st_active: "In call", st_reconnecting: "Reconnecting…", st_held: "On hold", st_ended: "Call ended",
-    caller: "Caller", desk: "Desk", officer: "Officer", supervisor: "Supervisor", me: "Me", close: "Close" },
-};
-const T = (k, vars) => {
-  let s = (TXT[lang] || TXT.zh)[k] ?? k;
-  for (const [a, b] of Object.entries(vars || {})) s = s.replaceAll(`{${a}}`, b);
-  return s;
-};
-
-function el(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") e.className = v;
-    else if (k === "testid") e.dataset.testid = v;
-    else if (k.startsWith("on") && typeof v === "function") e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of kids) if (c !== null && c !== undefined && c !== false) e.append(c);
-  return e;
-}
+words({
+  zh: {
+    vc_invite: "视频通话邀请",
+    vc_from: "{by} 邀请您加入报警人的视频通话",
+    vc_join: "加入",
+    vc_decline: "忽略",
+    vc_leave: "挂断",
+    vc_mute: "静音",
+    vc_unmute: "取消静音",
+    vc_st_connecting: "正在连接…",
+    vc_st_active: "通话中",
+    vc_st_reconnecting: "重新连接中…",
+    vc_st_held: "保持中",
+    vc_st_ended: "通话已结束",
+    vc_caller: "报警人",
+    vc_desk: "接警员",
+    vc_officer: "民警",
+    vc_supervisor: "指挥员",
+    vc_me: "我",
+    vc_close: "关闭",
+  },
+  en: {
+    vc_invite: "Video call invitation",
+    vc_from: "{by} invites you to the caller's video call",
+    vc_join: "Join",
+    vc_decline: "Ignore",
+    vc_leave: "Hang up",
+    vc_mute: "Mute",
+    vc_unmute: "Unmute",
+    vc_st_connecting: "Connecting…",
+    vc_st_active: "In call",
+    vc_st_reconnecting: "Reconnecting…",
+    vc_st_held: "On hold",
+    vc_st_ended: "Call ended",
+    vc_caller: "Caller",
+    vc_desk: "Desk",
+    vc_officer: "Officer",
+    vc_supervisor: "Supervisor",
+    vc_me: "Me",
+    vc_close: "Close",
+  },
+});
 
 export function createVideoCall({ hooks, send, toast }) {
   hooks.call = null;
@@ -56,11 +71,11 @@ export function createVideoCall({ hooks, send, toast }) {
     if (cur && !cur.ended && cur.call.id === data.call_id) return;
     dismissInvite();
     const box = el("div", { class: "vc-invite", testid: "call-invite", role: "alertdialog", "data-call-id": data.call_id },
-      el("div", { class: "vc-invite-title" }, "▶ ", T("invite")),
-      el("div", { class: "vc-invite-by" }, T("from", { by: data.by || "" })),
+      el("div", { class: "vc-invite-title" }, "▶ ", t("vc_invite")),
+      el("div", { class: "vc-invite-by" }, t("vc_from", { by: data.by || "" })),
       el("div", { class: "vc-invite-btns" },
-        el("button", { type: "button", class: "btn vc-join", testid: "call-join", onclick: () => join(data.call_id) }, T("join")),
-        el("button", { type: "button", class: "btn", testid: "call-decline", onclick: dismissInvite }, T("decline"))));
+        el("button", { type: "button", class: "btn vc-join", testid: "call-join", onclick: () => join(data.call_id) }, t("vc_join")),
+        el("button", { type: "button", class: "btn", testid: "call-decline", onclick: dismissInvite }, t("vc_decline"))));
     document.body.append(box);
     invite = { ...data, box };
     try { navigator.vibrate && navigator.vibrate([300, 150, 300, 150, 300]); } catch { /* not supported */ }
@@ -82,7 +97,7 @@ export function createVideoCall({ hooks, send, toast }) {
     } catch (err) {
       media.then((s) => s && s.getTracks().forEach((t) => t.stop()));
       if (btn) btn.disabled = false;
-      toast(lang === "zh" ? err.message_zh || err.message : err.message_en || err.message, "bad");
+      toast(errorText(err), "bad");
       return;
     }
     dismissInvite();
@@ -93,14 +108,14 @@ export function createVideoCall({ hooks, send, toast }) {
   function open(call, stream, t0) {
     close();
     const els = {};
-    els.state = el("span", { class: "vc-state", testid: "call-state", "data-state": "connecting" }, T("st_connecting"));
+    els.state = el("span", { class: "vc-state", testid: "call-state", "data-state": "connecting" }, t("vc_st_connecting"));
     els.grid = el("div", { class: "vc-grid", "data-n": "0" });
     els.local = el("video", { class: "vc-local", testid: "call-local", autoplay: true, playsinline: true });
     els.local.muted = true;
     if (stream) els.local.srcObject = stream;
-    els.mute = el("button", { type: "button", class: "btn", testid: "call-mute", "aria-pressed": "false", onclick: toggleMute }, T("mute"));
-    els.leave = el("button", { type: "button", class: "btn vc-leave", testid: "call-leave", onclick: leave }, T("leave"));
-    els.close = el("button", { type: "button", class: "btn", testid: "call-close", hidden: true, onclick: close }, T("close"));
+    els.mute = el("button", { type: "button", class: "btn", testid: "call-mute", "aria-pressed": "false", onclick: toggleMute }, t("vc_mute"));
+    els.leave = el("button", { type: "button", class: "btn vc-leave", testid: "call-leave", onclick: leave }, t("vc_leave"));
+    els.close = el("button", { type: "button", class: "btn", testid: "call-close", hidden: true, onclick: close }, t("vc_close"));
     els.root = el("section", { class: "vc-view", testid: "call-view", "data-call-id": call.id, "data-status": call.status },
       el("div", { class: "vc-head" }, el("b", {}, `▶ #${call.incident_id}`), els.state),
       el("div", { class: "vc-media" }, els.grid, el("div", { class: "vc-local-box" }, els.local)),
@@ -149,7 +164,7 @@ export function createVideoCall({ hooks, send, toast }) {
     for (const [id, tile] of c.tiles) {
       const p = (c.call.parties || []).find((x) => x.id === id);
       tile.video.dataset.role = p ? p.role : "";
-      tile.tag.textContent = p ? `${T(p.role)}${p.user ? ` · ${p.user.display_name}` : ""}` : "";
+      tile.tag.textContent = p ? `${t(`vc_${p.role}`)}${p.user ? ` · ${p.user.display_name}` : ""}` : "";
     }
     c.els.grid.dataset.n = String(c.tiles.size);
   }
@@ -158,7 +173,7 @@ export function createVideoCall({ hooks, send, toast }) {
     if (!cur) return;
     const state = cur.ended ? "ended" : cur.call.status === "held" ? "held" : cur.mesh ? cur.mesh.state() : "connecting";
     cur.els.state.dataset.state = state;
-    cur.els.state.textContent = T(`st_${state}`);
+    cur.els.state.textContent = t(`vc_st_${state}`);
     cur.els.root.dataset.status = cur.ended ? "ended" : cur.call.status;
     if (hooks.call) {
       hooks.call.state = state;
@@ -171,7 +186,7 @@ export function createVideoCall({ hooks, send, toast }) {
     cur.muted = !cur.muted;
     cur.mesh.setMuted(cur.muted);
     cur.els.mute.setAttribute("aria-pressed", String(cur.muted));
-    cur.els.mute.textContent = cur.muted ? T("unmute") : T("mute");
+    cur.els.mute.textContent = cur.muted ? t("vc_unmute") : t("vc_mute");
   }
 
   async function leave() {
