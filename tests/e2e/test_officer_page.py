@@ -318,18 +318,34 @@ def test_officer_declines_with_a_reason_and_positions_survive_a_network_outage(s
         context.close()
 
 
-def test_a_traffic_officer_is_told_their_page_is_not_open_yet(server, browser):
+def test_the_login_says_where_each_role_goes_and_when_its_page_is_not_open_yet(server, browser):
+    cfg = httpx.get(f"{server}/api/config").json()
+    pages, roles = cfg["role_pages"], cfg["labels"]["roles"]
+    # The demo accounts of roles whose page is not built yet (roles.py PAGES; the helpers building
+    # them add theirs there).
+    waiting = [u for u, r in (("traffic", "traffic_officer"), ("keyunit", "keyunit_member")) if not pages[r]]
     context = phone_context(browser, *START)
     page = context.new_page()
     try:
         page.goto(f"{server}/officer/")
         guide = page.get_by_test_id("role-guide")
         expect(guide.locator("li[data-role=officer]")).to_contain_text("民警手机页（本页）")
-        expect(guide.locator("li[data-role=traffic_officer]")).to_contain_text("专用页面尚未开通")
-        sign_in(page, server, "traffic")
-        err = page.get_by_test_id("login-error")
-        expect(err).to_contain_text("交警的专用页面尚未开通")
-        expect(err.get_by_test_id("role-page-link")).to_have_count(0)
+        for role, paths in pages.items():
+            item = guide.locator(f"li[data-role={role}]")
+            expect(item).to_contain_text(roles[role]["zh"])
+            links = item.get_by_test_id("role-page-link")
+            if not paths:
+                expect(item).to_contain_text("专用页面尚未开通")
+            for path in paths:
+                if path != "/officer/":
+                    expect(item.locator(f"[data-page='{path}']")).to_have_attribute("href", path)
+            expect(links).to_have_count(len([p for p in paths if p != "/officer/"]))
+        for username in waiting:
+            sign_in(page, server, username)
+            err = page.get_by_test_id("login-error")
+            expect(err).to_contain_text("专用页面尚未开通")
+            expect(err.get_by_test_id("role-page-link")).to_have_count(0)
+            page.get_by_test_id("switch-account").click()
         page.get_by_test_id("login-lang-toggle").click()
         expect(guide.locator("li[data-role=traffic_officer]")).to_contain_text("Traffic officer")
         page.get_by_test_id("login-lang-toggle").click()
