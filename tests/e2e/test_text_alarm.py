@@ -4,9 +4,11 @@ the caller live; a photo goes up with its progress bar and the desk sees it in t
 video alarm's screens up to "waiting" with Chromium's fake camera, and the refusal outside the
 service area."""
 import io
+import time
 from fractions import Fraction
 
 import av
+
 import httpx
 from playwright.sync_api import expect
 
@@ -123,8 +125,17 @@ def test_a_text_alarm_round_trips_with_a_photo(server, browser, tmp_path):
     # Silent mode dims the screen; the desk ends the call and the caller is told.
     page.get_by_test_id("text-silent").check()
     assert page.evaluate("() => document.body.classList.contains('silent')")
+    # ... and the server hears of it, so the officers sent are told not to ring this phone.
+    def wait_silent(want: bool) -> bool:
+        deadline = time.monotonic() + 20
+        while desk.get(f"/api/calls/{call_id}").json()["silent"] is not want and time.monotonic() < deadline:
+            time.sleep(0.25)
+        return desk.get(f"/api/calls/{call_id}").json()["silent"] is want
+
+    assert wait_silent(True)
     shot(page, "m-text-silent")
     page.get_by_test_id("text-silent").uncheck()
+    assert wait_silent(False)
     assert desk.post(f"/api/calls/{call_id}/hangup").status_code == 200
     expect(status).to_have_attribute("data-state", "ended", timeout=10_000)
     shot(page, "m-text-ended")

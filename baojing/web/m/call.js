@@ -82,6 +82,20 @@ function setSilent(on) {
   document.body.classList.toggle("silent", S.silent);
   for (const v of document.querySelectorAll("[data-testid=video-remote]")) v.muted = S.silent;
   if (store.get("call", null)) saveRec();
+  if (S.body && !S.id) S.body.silent = S.silent;
+  syncSilent();
+}
+
+// The officers sent must know not to ring this phone: the server hears the caller's choice, and
+// hears it again if the call's view from the server still says otherwise.
+let silentInFlight = false;
+async function syncSilent() {
+  if (!S || !S.id || !S.call || S.status === "ended" || S.call.silent === S.silent || silentInFlight) return;
+  silentInFlight = true;
+  const r = await api("POST", `/api/calls/${S.id}/silent`, { silent: S.silent });
+  silentInFlight = false;
+  if (r.ok && S && r.data && r.data.id === S.id) S.call.silent = r.data.silent;
+  if (S && S.call && S.call.silent !== S.silent) setTimeout(syncSilent, r.ok ? 0 : 3000);
 }
 
 function saveRec() {
@@ -233,6 +247,7 @@ function apply(call) {
     end();
     return;
   }
+  syncSilent();
   if (before !== "active" && S.status === "active") notify();
   if (S.kind === "video") startMesh();
   if (S.mesh) S.mesh.setParties(call.parties);
