@@ -96,7 +96,8 @@ _MESSAGES = {
 }
 
 
-def _field_error(err: dict) -> dict:
+def field_error(err: dict) -> dict:
+    """One pydantic error as {field, message_zh, message_en}: real sentences in both languages."""
     loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
     ctx = err.get("ctx") or {}
     if err.get("type") == "bilingual":
@@ -121,7 +122,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):
-        errors = [_field_error(e) for e in exc.errors()]
+        errors = [field_error(e) for e in exc.errors()]
         return JSONResponse(
             body("validation_error", "请求内容有误，未保存任何内容", "The request is invalid; nothing was saved", errors),
             status_code=422,

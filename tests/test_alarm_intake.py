@@ -221,3 +221,10 @@ async def test_pages_and_answers_carry_security_headers(client):
     assert page.headers["x-content-type-options"] == "nosniff"
     api = await client.get("/api/terms")
     assert api.headers["cache-control"] == "no-store"
+
+
+async def test_a_name_over_40_characters_is_refused_saying_so_in_both_languages(client):
+    r = await client.post("/api/alarms", json=alarm_body(name="张" * 41))
+    assert r.status_code == 422
+    (e,) = r.json()["errors"]
+    assert e == {"field": "name", "message_zh": "太长（最多 40 个字符）", "message_en": "Too long (at most 40 characters)"}

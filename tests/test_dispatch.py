@@ -246,12 +246,12 @@ async def test_admin_imports_units_from_csv_and_a_bad_file_changes_nothing(staff
     admin = await staff("admin")
     good = "call_sign,kind,station_code,members\n凌河01,car,st-north,\n凌河02,foot,st-north,officer4\n"
     r = await admin.post("/api/admin/units/import", content=good.encode(), headers={"content-type": "text/csv"})
-    assert r.status_code == 200 and r.json() == {"imported": 2}
+    assert r.status_code == 200 and r.json() == {"imported": 2, "keys": ["凌河01", "凌河02"]}
     units = {u["call_sign"]: u for u in (await admin.get("/api/admin/units")).json()["units"]}
     assert units["凌河02"]["members"][0]["display_name"] == "民警 吴刚"
     bad = "call_sign,kind,station_code,members\n凌河03,car,st-north,\n凌河04,tank,nowhere,ghost\n"
     r = await admin.post("/api/admin/units/import", content=bad.encode(), headers={"content-type": "text/csv"})
-    assert r.status_code == 422 and "line 3" in r.json()["message_en"]
+    assert r.status_code == 422 and "line 3" in r.json()["message_en"] and "第 3 行" in r.json()["message_zh"]
     assert "凌河03" not in {u["call_sign"] for u in (await admin.get("/api/admin/units")).json()["units"]}
     assert (await (await staff("dispatcher")).post("/api/admin/units/import", content=good.encode(),
                                                   headers={"content-type": "text/csv"})).status_code == 403
@@ -262,7 +262,7 @@ async def test_admin_imports_stations_with_jurisdictions(staff):
     csv = ("code,name_zh,name_en,lat,lon,address,jurisdiction\n"
            "st-east,双塔区东区派出所,Shuangta East,41.58,120.52,,41.56 120.50;41.60 120.50;41.60 120.55;41.56 120.55\n")
     r = await admin.post("/api/admin/stations/import", content=csv.encode(), headers={"content-type": "text/csv"})
-    assert r.json() == {"imported": 1}
+    assert r.json() == {"imported": 1, "keys": ["st-east"]}
     st = next(s for s in (await admin.get("/api/admin/stations")).json()["stations"] if s["code"] == "st-east")
     assert st["jurisdiction"][0] == [41.56, 120.50]
 
@@ -302,9 +302,44 @@ async def test_a_bad_csv_names_every_bad_line_in_both_languages(staff):
     bad = "call_sign,kind,station_code,members\n\n凌河05,car,nowhere,\n凌河05,car,st-north,\n凌河06,tank,st-north,\n"
     r = await admin.post("/api/admin/units/import", content=bad.encode(), headers={"content-type": "text/csv"})
     assert r.status_code == 422
-    lines = sorted({e["line"] for e in r.json()["errors"]})
-    assert lines == [3, 5], r.json()["errors"]  # the blank line 2 counts; line 4 is good on its own
-    assert all(e["message_zh"] and e["message_en"] for e in r.json()["errors"])
+    errors = r.json()["errors"]
+    assert sorted({e["line"] for e in errors}) == [3, 4, 5], errors  # the blank line 2 counts
+    by_line = {e["line"]: e for e in errors}
+    assert by_line[3] == {"line": 3, "field": "station_code", "message_zh": "没有代码为“nowhere”的派出所",
+                          "message_en": "no station with code 'nowhere'"}
+    assert by_line[4]["field"] == "call_sign" and "第 3 行和第 4 行" in by_line[4]["message_zh"]
+    # Pydantic's complaint arrives as a sentence in each language, not English twice.
+    assert by_line[5]["field"] == "kind" and by_line[5]["message_zh"].startswith("只能是")
+    assert all(e["message_zh"] != e["message_en"] for e in errors)
+
+
+async def test_a_code_repeated_within_one_csv_is_refused_naming_both_lines(staff):
+    admin = await staff("admin")
+    before = (await admin.get("/api/admin/stations")).json()["stations"]
+    csv = ("code,name_zh,name_en,lat,lon,address,jurisdiction\n"
+           "dup-1,甲所,Station A,41.58,120.52,,\n"
+           "dup-2,乙所,Station B,41.59,120.52,,\n"
+           "dup-1,丙所,Station C,41.60,120.52,,\n")
+    r = await admin.post("/api/admin/stations/import", content=csv.encode(), headers={"content-type": "text/csv"})
+    assert r.status_code == 422, r.text
+    (e,) = r.json()["errors"]
+    assert (e["line"], e["field"]) == (4, "code")
+    assert "第 2 行和第 4 行" in e["message_zh"] and "lines 2 and 4" in e["message_en"]
+    assert len((await admin.get("/api/admin/stations")).json()["stations"]) == len(before)
+
+
+async def test_bad_numbers_in_a_station_csv_name_their_column_and_point(staff):
+    admin = await staff("admin")
+    csv = ("code,name_zh,name_en,lat,lon,address,jurisdiction\n"
+           "x-1,甲所,Station A,north,120.52,,41.56 120.50;41.60;41.60 120.55\n")
+    r = await admin.post("/api/admin/stations/import", content=csv.encode(), headers={"content-type": "text/csv"})
+    errors = {e["field"]: e for e in r.json()["errors"]}
+    assert errors["lat"]["message_zh"] == "“north”不是数字"
+    assert set(errors) == {"lat"}  # the first bad cell of a row is named; fix it and the next shows
+    csv = csv.replace("north", "41.58")
+    r = await admin.post("/api/admin/stations/import", content=csv.encode(), headers={"content-type": "text/csv"})
+    (e,) = r.json()["errors"]
+    assert e["field"] == "jurisdiction.1" and "第 2 个点" in e["message_zh"]
 
 
 async def test_an_officer_adds_scene_photos_to_the_incidents_evidence(client, staff, app):

@@ -13,7 +13,7 @@ from .. import events
 from ..auth import roles
 from ..auth.models import User
 from ..auth.service import Principal, audit
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound, field_error
 from . import service
 from .units import announce_unit
 from .models import Station, Unit, UnitMember
@@ -95,18 +95,51 @@ def _rows(text: str, columns: list[str]) -> list[tuple[int, dict]]:
     return [(reader.line_num, row) for row in reader]
 
 
+class _Bad(Exception):
+    """One problem in one cell of a CSV row, said in both languages."""
+
+    def __init__(self, field: str, zh: str, en: str):
+        super().__init__(field, zh, en)
+        self.field, self.zh, self.en = field, zh, en
+
+
+def _number(row: dict, column: str) -> float:
+    raw = (row[column] or "").strip()
+    try:
+        return float(raw)
+    except ValueError:
+        if not raw:
+            raise _Bad(column, "不能为空，必须是数字", "Must not be empty: a number is needed") from None
+        raise _Bad(column, f"“{raw}”不是数字", f"{raw!r} is not a number") from None
+
+
 def _ring(text: str) -> list[list[float]] | None:
     if not text.strip():
         return None
-    return [[float(v) for v in pair.split()] for pair in text.split(";") if pair.strip()]
+    ring = []
+    for i, pair in enumerate((p for p in text.split(";") if p.strip()), 1):
+        try:
+            lat, lon = (float(v) for v in pair.replace(",", " ").split())
+        except ValueError:
+            raise _Bad(f"jurisdiction.{i - 1}", f"第 {i} 个点“{pair.strip()}”应为“纬度 经度”两个数",
+                       f"point {i} {pair.strip()!r} should be two numbers, 'lat lon'") from None
+        ring.append([lat, lon])
+    return ring
 
 
 def _problems(line: int, exc: Exception) -> list[dict]:
     if isinstance(exc, ValidationError):
-        return [{"line": line, "field": ".".join(str(p) for p in e["loc"]), "message_zh": f"格式不正确：{e['msg']}",
-                 "message_en": e["msg"]} for e in exc.errors()]
-    zh, en = exc.args if len(exc.args) == 2 else (str(exc), str(exc))
-    return [{"line": line, "field": "", "message_zh": zh, "message_en": en}]
+        # The same sentences, in both languages, as any bad request gets (errors.py).
+        return [{"line": line, **field_error(e)} for e in exc.errors()]
+    return [{"line": line, "field": exc.field, "message_zh": exc.zh, "message_en": exc.en}]
+
+
+def _repeated(seen: dict[str, int], key: str, line: int, column: str, zh_name: str, en_name: str) -> None:
+    """A code twice in one file would save the second row over the first: name both lines."""
+    first = seen.setdefault(key, line)
+    if first != line:
+        raise _Bad(column, f"{zh_name}“{key}”与第 {first} 行重复（第 {first} 行和第 {line} 行）",
+                   f"{en_name} {key!r} repeats line {first} (lines {first} and {line})")
 
 
 def _refuse(problems: list[dict]) -> None:
@@ -118,42 +151,43 @@ def _refuse(problems: list[dict]) -> None:
                       errors=problems)
 
 
-async def import_stations(session: AsyncSession, text: str, who: Principal) -> int:
+async def import_stations(session: AsyncSession, text: str, who: Principal) -> dict:
     parsed, problems = [], []
+    seen: dict[str, int] = {}
     for line, row in _rows(text, STATION_COLUMNS):
         try:
+            _repeated(seen, row["code"], line, "code", "代码", "code")
             parsed.append(StationIn(code=row["code"], name_zh=row["name_zh"], name_en=row["name_en"],
-                                    lat=float(row["lat"]), lon=float(row["lon"]), address=row["address"] or None,
+                                    lat=_number(row, "lat"), lon=_number(row, "lon"), address=row["address"] or None,
                                     jurisdiction=_ring(row["jurisdiction"])))
-        except (ValueError, ValidationError) as e:
+        except (_Bad, ValidationError) as e:
             problems.extend(_problems(line, e))
     _refuse(problems)
     for data in parsed:
         await save_station(session, data, who, upsert=True)
-    return len(parsed)
+    return {"imported": len(parsed), "keys": [d.code for d in parsed]}
 
 
-async def import_units(session: AsyncSession, text: str, who: Principal) -> int:
+async def import_units(session: AsyncSession, text: str, who: Principal) -> dict:
     stations = dict((await session.execute(select(Station.code, Station.id))).all())
     users = dict((await session.execute(select(User.username, User.id))).all())
     parsed, problems = [], []
     seen: dict[str, int] = {}
     for line, row in _rows(text, UNIT_COLUMNS):
         try:
+            _repeated(seen, row["call_sign"], line, "call_sign", "呼号", "call sign")
             if row["station_code"] not in stations:
-                raise ValueError(f"没有代码为 {row['station_code']!r} 的派出所", f"unknown station {row['station_code']!r}")
+                raise _Bad("station_code", f"没有代码为“{row['station_code']}”的派出所",
+                           f"no station with code {row['station_code']!r}")
             names = row["members"].replace(";", " ").split()
             unknown = [n for n in names if n not in users]
             if unknown:
-                raise ValueError(f"没有这些账号：{' '.join(unknown)}", f"unknown users {unknown}")
-            if row["call_sign"] in seen:
-                raise ValueError(f"呼号与第 {seen[row['call_sign']]} 行重复", f"same call sign as line {seen[row['call_sign']]}")
-            seen[row["call_sign"]] = line
+                raise _Bad("members", f"没有这些账号：{'、'.join(unknown)}", f"no such accounts: {', '.join(unknown)}")
             parsed.append(UnitIn(call_sign=row["call_sign"], kind=row["kind"], station_id=stations[row["station_code"]],
                                  member_ids=[users[n] for n in names]))
-        except (ValueError, ValidationError) as e:
+        except (_Bad, ValidationError) as e:
             problems.extend(_problems(line, e))
     _refuse(problems)
     for data in parsed:
         await save_unit(session, data, who, upsert=True)
-    return len(parsed)
+    return {"imported": len(parsed), "keys": [d.call_sign for d in parsed]}

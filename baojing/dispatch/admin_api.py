@@ -8,7 +8,7 @@ from ..auth.service import Principal
 from ..deps import DbSession, require
 from ..fields import Id
 from . import admin, service
-from .schemas import StationIn, UnitIn, UnitList, UnitOut
+from .schemas import ImportOut, StationIn, UnitIn, UnitList, UnitOut
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 admin_only = require(frozenset({roles.ADMIN}))
@@ -31,10 +31,10 @@ async def edit_station(station_id: Id, data: StationIn, session: AsyncSession = 
     return await admin.save_station(session, data, who, station_id)
 
 
-@router.post("/stations/import", summary="CSV: code,name_zh,name_en,lat,lon,address,jurisdiction ('lat lon;lat lon;...')")
+@router.post("/stations/import", response_model=ImportOut, summary="CSV: code,name_zh,name_en,lat,lon,address,jurisdiction ('lat lon;lat lon;...')")
 async def import_stations(text: str = CSV_BODY, session: AsyncSession = DbSession,
                           who: Principal = Depends(admin_only)):
-    return {"imported": await admin.import_stations(session, text, who)}
+    return await admin.import_stations(session, text, who)
 
 
 @router.get("/units", response_model=UnitList, summary="All units")
@@ -53,7 +53,7 @@ async def edit_unit(unit_id: Id, data: UnitIn, session: AsyncSession = DbSession
     return await admin.save_unit(session, data, who, unit_id)
 
 
-@router.post("/units/import", summary="CSV: call_sign,kind,station_code,members (usernames, space-separated)")
+@router.post("/units/import", response_model=ImportOut, summary="CSV: call_sign,kind,station_code,members (usernames, space-separated)")
 async def import_units(text: str = CSV_BODY, session: AsyncSession = DbSession,
                        who: Principal = Depends(admin_only)):
-    return {"imported": await admin.import_units(session, text, who)}
+    return await admin.import_units(session, text, who)

@@ -120,6 +120,14 @@ class UnitIn(Strict):
     member_ids: list[Id] = Field(default_factory=list, max_length=6)
 
 
+class ImportOut(BaseModel):
+    """A CSV import that went in whole (one bad row and nothing is saved: 422 `csv_invalid`, with
+    `errors: [{line, field, message_zh, message_en}]`)."""
+
+    imported: int
+    keys: list[str] = Field(description="The codes or call signs saved (added or changed), in file order")
+
+
 class CtiCallIn(Strict):
     caller_number: str = Field(max_length=32, description="The number that is calling 110")
     call_id: str = Field(min_length=1, max_length=100, description="The telephony system's id for the call")

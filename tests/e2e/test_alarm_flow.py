@@ -39,7 +39,12 @@ def test_a_caller_alarm_reaches_the_console_and_the_console_reaches_the_caller(s
     caller.goto(server + "/m/")
     caller.get_by_test_id("terms-accept").click()
     caller.get_by_test_id("phone-input").fill("13800138000")
+    # A name is kept to 40 characters, and the page says so rather than stopping without a word.
+    caller.get_by_test_id("name-input").fill("张" * 45)
+    expect(caller.get_by_test_id("name-input-count")).to_have_text("已达上限：最多 40 个字")
+    assert len(caller.get_by_test_id("name-input").input_value()) == 40
     caller.get_by_test_id("name-input").fill("张三")
+    expect(caller.get_by_test_id("name-input-count")).to_be_hidden()
     shot(caller, "e2e-m-form")
     tapped = time.monotonic()
     caller.get_by_test_id("call-button").click()

@@ -42,47 +42,6 @@ export function insideRing(lat, lon, ring) {
 }
 
 // ---- import problems ---------------------------------------------------------------------------
-// The server names bad lines inside its message: "...: line 3 kind: Input should be ...; line 4 : ...".
-// Returns {head, problems: [{line, field, message}]} (problems empty when none could be read).
-export function splitProblems(message) {
-  const text = String(message || "");
-  const at = text.search(/line \d+ /);
-  if (at < 0) return { head: text, problems: [] };
-  const head = text.slice(0, at).replace(/[:：\s]+$/, "");
-  const body = text.slice(at);
-  const problems = [];
-  const re = /line (\d+) ([^:]*?)\s?: ([\s\S]*?)(?=; line \d+ |$)/g;
-  let m;
-  while ((m = re.exec(body))) problems.push({ line: Number(m[1]), field: m[2].trim(), message: m[3].trim() });
-  return { head, problems };
-}
-
-// Chinese for the messages the import checks produce (the server sends them in English only).
-const ZH = [
-  [/^unknown station '(.*)'$/, (m) => `没有代码为“${m[1]}”的派出所`],
-  [/^unknown users \[(.*)\]$/, (m) => `没有这些用户名：${m[1].replace(/'/g, "")}`],
-  [/^could not convert string to float: ''$/, () => "不能为空，必须是数字"],
-  [/^could not convert string to float: '(.*)'$/, (m) => `“${m[1]}”不是数字`],
-  [/^List should have at least (\d+) items? after validation, not (\d+)$/, (m, u) => `至少需要 ${m[1]} ${u}，现有 ${m[2]} ${u}`],
-  [/^List should have at most (\d+) items? after validation, not (\d+)$/, (m, u) => `最多 ${m[1]} ${u}，现有 ${m[2]} ${u}`],
-  [/^Tuple should have at most 2 items after validation, not (\d+)$/, (m) => `每个点应为“纬度 经度”两个数，这里有 ${m[1]} 个`],
-  [/^Field required$/, () => "缺少内容"],
-  [/^Input should be 'car', 'motorbike' or 'foot'$/, () => "只能是 car、motorbike 或 foot"],
-  [/^String should have at least 1 character$/, () => "不能为空"],
-  [/^String should have at most (\d+) characters?$/, (m) => `不能超过 ${m[1]} 个字符`],
-  [/^Input should be greater than or equal to (.*)$/, (m) => `不能小于 ${m[1]}`],
-  [/^Input should be less than or equal to (.*)$/, (m) => `不能大于 ${m[1]}`],
-];
-
-export function problemZh(message, field = "") {
-  const unit = String(field).startsWith("jurisdiction") ? "个顶点" : String(field).startsWith("member") ? "人" : "项";
-  for (const [re, fn] of ZH) {
-    const m = re.exec(message);
-    if (m) return fn(m, unit);
-  }
-  return message;
-}
-
 // "jurisdiction.2.0" -> {column: "jurisdiction", point: 3}
 export function fieldColumn(field) {
   const [column, idx] = String(field || "").split(".");
@@ -145,35 +104,4 @@ function distToRing(lat, lon, ring) {
 export function ringsOverlap(a, b, eps = 2e-5) {
   const strictlyIn = (p, ring) => insideRing(p[0], p[1], ring) && distToRing(p[0], p[1], ring) > eps;
   return a.some((p) => strictlyIn(p, b)) || b.some((p) => strictlyIn(p, a));
-}
-
-// One CSV line into its fields (quotes as the csv module writes them; no fields spanning lines).
-export function parseCsvLine(line) {
-  const out = [];
-  let cur = "", quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; }
-      else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") { out.push(cur); cur = ""; }
-    else cur += c;
-  }
-  out.push(cur);
-  return out;
-}
-
-// The server names no column when a number cannot be read ("could not convert string to float:
-// 'abc'"): find it in the line. A value that is neither lat nor lon sits inside the jurisdiction.
-export function guessColumn(message, headerLine, rowLine) {
-  const m = /^could not convert string to float: '(.*)'$/.exec(message || "");
-  if (!m || headerLine === undefined || rowLine === undefined) return "";
-  const header = parseCsvLine(headerLine).map((s) => s.trim().replace(/^\ufeff/, ""));
-  const row = parseCsvLine(rowLine);
-  // Only lat and lon are read as numbers on their own; the jurisdiction's numbers inside their pairs.
-  const hits = header.filter((name, i) => (row[i] ?? "").trim() === m[1].trim() && (name === "lat" || name === "lon"));
-  if (hits.length) return hits.join(", ");
-  return header.includes("jurisdiction") ? "jurisdiction" : "";
 }

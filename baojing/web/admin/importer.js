@@ -3,7 +3,7 @@
 import { postCsv } from "/shared/api.js";
 import { t, lang, errorText } from "/shared/i18n.js";
 import { h, clear } from "./util.js";
-import { splitProblems, problemZh, fieldColumn, dropBlankLines, guessColumn, parseCsvLine } from "./csv.js";
+import { fieldColumn, dropBlankLines } from "./csv.js";
 
 const MAX_CHARS = 60000;
 
@@ -149,11 +149,8 @@ export class ImportPanel {
       s.fileName = null;
       s.note = null;
       this.renderNote();
-      // The rows' keys, so the table can mark what just came in.
-      const header = parseCsvLine(s.sentLines[0] || "").map((c) => c.trim());
-      const at = header.indexOf(this.kind === "units" ? "call_sign" : "code");
-      const keys = at < 0 ? [] : s.sentLines.slice(1).filter((l) => l.trim()).map((l) => (parseCsvLine(l)[at] || "").trim());
-      this.ctx.onImported(res.imported, keys);
+      // The server names the rows it saved, so the table can mark what just came in.
+      this.ctx.onImported(res.imported, res.keys || []);
     } catch (err) {
       s.result = { error: err };
     } finally {
@@ -197,25 +194,22 @@ export class ImportPanel {
     const err = r.error;
     el.dataset.code = err.code;
     const msg = (lang === "zh" ? err.message_zh : err.message_en) || err.message_en || err.message_zh;
-    // Line numbers and details are the same in both languages; read them from the English text.
-    const parsed = splitProblems(err.message_en || msg);
-    if (!parsed.problems.length) {
+    // The server names each bad cell: {line, field, message_zh, message_en}; nothing to guess here.
+    const problems = (err.errors || []).filter((p) => Number.isInteger(p.line));
+    if (!problems.length) {
       el.append(h("div", { class: "res-head", testid: "import-error" }, `✖ ${errorText(err)}`),
         h("div", { class: "small" }, t("import_failed")));
       return;
     }
-    const head = splitProblems(msg).head || t("import_failed");
-    el.append(h("div", { class: "res-head", testid: "import-error" }, `✖ ${head}`),
-      h("ol", { class: "problems", testid: "import-problems" }, parsed.problems.map((p) => {
-        const field = p.field || guessColumn(p.message, s.sentLines[0], s.sentLines[p.line - 1]);
-        const { column, point } = fieldColumn(field);
+    el.append(h("div", { class: "res-head", testid: "import-error" }, `✖ ${t("import_refused", { n: problems.length })}`),
+      h("ol", { class: "problems", testid: "import-problems" }, problems.map((p) => {
+        const { column, point } = fieldColumn(p.field);
         const where = [t("import_line", { n: p.line }),
           column ? t("import_column", { c: point ? `${column} #${point}` : column }) : null].filter(Boolean).join(" · ");
-        const text = lang === "zh" ? problemZh(p.message, field) : p.message;
         const content = s.sentLines[p.line - 1];
         return h("li", { testid: "import-error-line", dataset: { line: p.line, field: p.field }, title: t("import_select_line"),
           onclick: () => this.selectLine(p.line) },
-        h("b", null, where), h("span", null, `${lang === "zh" ? "：" : ": "}${text}`),
+        h("b", null, where), h("span", null, `${lang === "zh" ? "：" : ": "}${lang === "zh" ? p.message_zh : p.message_en}`),
         content !== undefined ? h("code", { class: "line-text" }, content || " ") : null);
       })),
       h("details", { class: "server-text small" }, h("summary", null, t("import_server_text")),

@@ -6,6 +6,7 @@ import { api, clock, store, uuid } from "./net.js";
 import { applyStatic, distanceText, errorText, getLang, t } from "../shared/i18n.js";
 import { useLang } from "./i18n.js";
 import { h, setText } from "../shared/dom.js";
+import { watchLength } from "../shared/limit.js";
 import { parseTime, whenText as fmt } from "../shared/time.js";
 import { distanceM } from "../shared/distance.js";
 import { normalizePhone } from "../shared/phone.js";
@@ -679,6 +680,8 @@ function boot() {
   $("lang").hidden = false;
   $("phone").value = store.get("phone", "") || "";
   $("name").value = store.get("name", "") || "";
+  watchLength($("name"));
+  watchLength($("place-input"));
 
   $("lang").addEventListener("click", () => {
     useLang(getLang() === "en" ? "zh" : "en").then(applyLang);

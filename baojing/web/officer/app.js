@@ -42,6 +42,7 @@ import { roleGuide, wrongPage } from "/shared/rolepages.js";
 import { createAvl } from "/officer/avl.js";
 import { distanceM } from "/shared/distance.js";
 import { h, clear } from "/shared/dom.js";
+import { watchLength } from "/shared/limit.js";
 import { parseTime, clockText as clock, elapsedText as mmss } from "/shared/time.js";
 import {
   initSound, unlockSound, onSoundState, soundState, startAlarm, stopAlarm, testBeep,
@@ -1008,6 +1009,7 @@ function wire() {
   $("clear-confirm").addEventListener("click", confirmClear);
   $("backup-cancel").addEventListener("click", () => closeSheet("backup-sheet"));
   $("backup-confirm").addEventListener("click", confirmBackup);
+  for (const id of ["clear-note", "backup-note", "decline-text"]) watchLength($(id));
   $("c-photo").addEventListener("change", (e) => { uploadPhotos([...e.target.files]); e.target.value = ""; });
   $("c-recenter").addEventListener("click", () => {
     if (S.map && S.incident) S.map.recenter(callerPosition(S.incident), myPosition());

@@ -10,6 +10,7 @@ import { h, clear } from "/shared/dom.js";
 import { t, words, errorText } from "/shared/i18n.js";
 import { get, post } from "/shared/api.js";
 import { clockText } from "/shared/time.js";
+import { watchLength } from "/shared/limit.js";
 
 words({
   zh: {
@@ -169,6 +170,7 @@ export function createCallerChat({ root, onChange }) {
         root.append(h("p", { class: "muted small" }, t("chat_joined")),
           h("form", { class: "chat-form", onsubmit: (e) => { e.preventDefault(); send(c, input); } },
             input, h("button", { type: "submit", class: "btn btn-go", testid: "chat-send" }, t("chat_send"))));
+        watchLength(input);
       }
     }
     if (error) root.append(h("p", { class: "form-error", testid: "chat-error", role: "alert" }, error));

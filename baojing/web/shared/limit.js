@@ -1,0 +1,34 @@
+// A text box with a length limit says so as the limit nears, instead of silently stopping: a
+// counter "38/40" under it, and at the limit "最多 40 个字" (the server refuses longer text too,
+// in both languages).
+import { t, words, onLang } from "./i18n.js";
+
+words({
+  zh: { len_count: "{n}/{max}", len_full: "已达上限：最多 {max} 个字" },
+  en: { len_count: "{n}/{max}", len_full: "Limit reached: at most {max} characters" },
+});
+
+// Shown from this share of the limit on: short fields (a name) at once, long ones (a note) near the end.
+const SHOW_FROM = 0.8;
+
+export function watchLength(input) {
+  const max = Number(input.getAttribute("maxlength"));
+  if (!max || input.dataset.lengthWatched) return null;
+  input.dataset.lengthWatched = "1";
+  const out = document.createElement("div");
+  out.className = "len-count";
+  out.setAttribute("aria-live", "polite");
+  if (input.dataset.testid) out.dataset.testid = `${input.dataset.testid}-count`;
+  input.after(out);
+  const update = () => {
+    const n = input.value.length;
+    const full = n >= max;
+    out.hidden = n < max * SHOW_FROM;
+    out.classList.toggle("full", full);
+    out.textContent = full ? t("len_full", { max }) : t("len_count", { n, max });
+  };
+  input.addEventListener("input", update);
+  onLang(update);
+  update();
+  return update;
+}
