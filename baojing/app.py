@@ -15,11 +15,12 @@ from sqlalchemy import text
 from . import errors, events, live, siteconfig
 from .alarms import api as alarms_api
 from .auth import api as auth_api
-from .auth.service import AuditBuffer
+from .auth.audit import AuditBuffer
 from .calls import api as calls_api
 from .calls.runtime import CallsRuntime
 from .config import Settings, get_settings
-from .headers import SecurityHeaders
+from .headers import OriginCheck, SecurityHeaders
+from .ratelimit import RateLimit
 from .db import make_engine, make_sessionmaker
 from .dispatch import admin_api, watch
 from .dispatch import api as dispatch_api
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Baojing 报警", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Internet alarm platform for a 110 police command centre. See docs/api.md.")
     app.state.settings = settings
+    app.state.login_limit = RateLimit(settings.login_rate_per_minute / 60, settings.login_rate_per_minute)
     errors.install(app)
     for module in (auth_api, alarms_api, incidents_api, dispatch_api, admin_api, siteconfig, calls_api, media_api,
                    sms_api, traffic_api):
@@ -151,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/vendor/lit-html/", StaticFiles(directory=settings.vendor_dir / "lit-html", check_dir=False),
               name="lit-html")
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(OriginCheck, trusted_proxies=settings.trusted_proxies, allowed_origins=settings.allowed_origins)
+    app.add_middleware(SecurityHeaders, trusted_proxies=settings.trusted_proxies)
     app.add_middleware(media_api.UploadBodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -53,6 +53,48 @@ def cmd_create_user(args) -> None:
     print(f"user {args.username} created")
 
 
+def cmd_audit_verify(args) -> None:
+    """Exit 1 and name the first broken link when the audit chain was tampered with."""
+    from .auth.audit import verify
+
+    v = _with_session(verify)
+    if v.ok and args.head and not _head_in_chain(args.head):
+        print(f"audit log: the recorded head {args.head} is no longer in the chain: entries were cut off the end")
+        sys.exit(1)
+    if not v.ok:
+        print(f"audit log BROKEN after {v.checked} good entries: {v.problem} (row id {v.broken_id})")
+        sys.exit(1)
+    print(f"audit log intact: {v.checked} entries; head {v.head_seq}:{v.head_hash}")
+
+
+def _head_in_chain(head: str) -> bool:
+    from sqlalchemy import select
+
+    from .auth.models import AuditEntry
+
+    seq, _, digest = head.partition(":")
+    if not seq.isdigit():
+        return False
+    return bool(_with_session(lambda s: s.scalar(
+        select(AuditEntry.id).where(AuditEntry.seq == int(seq), AuditEntry.hash == digest))))
+
+
+def cmd_evidence_verify(_args) -> None:
+    """Exit 1 when any evidence file changed or vanished since it was stored."""
+    from .media.verify import verify
+
+    r = _with_session(lambda s: verify(s, get_settings().media_dir))
+    for m in r.missing:
+        print(f"MISSING  media {m['id']} (incident {m['incident_id']}, {m['kind']}): {m['path']}")
+    for m in r.changed:
+        print(f"CHANGED  media {m['id']} (incident {m['incident_id']}, {m['kind']}): {m['path']} "
+              f"sha256 {m['actual_sha256']} size {m['actual_size']}, stored as {m['expected_sha256']} "
+              f"size {m['expected_size']}")
+    print(f"evidence: {r.checked} files checked, {len(r.changed)} changed, {len(r.missing)} missing")
+    if not r.ok:
+        sys.exit(1)
+
+
 def cmd_serve(args) -> None:
     import uvicorn
 
@@ -85,6 +127,13 @@ def main(argv: list[str] | None = None) -> None:
     s.set_defaults(fn=cmd_serve)
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(fn=cmd_migrate)
     sub.add_parser("demo", help="seed demo districts, stations and accounts").set_defaults(fn=cmd_demo)
+    a = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_cmd", required=True)
+    av = a.add_parser("verify", help="check the audit chain; names the first broken link")
+    av.add_argument("--head", help="a head printed by an earlier verify (SEQ:HASH): also catch entries cut off the end")
+    av.set_defaults(fn=cmd_audit_verify)
+    e = sub.add_parser("evidence", help="evidence files").add_subparsers(dest="evidence_cmd", required=True)
+    e.add_parser("verify", help="re-hash every evidence file; report changed or missing ones").set_defaults(
+        fn=cmd_evidence_verify)
     c = sub.add_parser("create-user", help="add a staff or key-unit account")
     c.add_argument("username")
     c.add_argument("--role", required=True, choices=ACCOUNT_ROLES)

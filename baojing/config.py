@@ -14,8 +14,29 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8110
     # Cookies marked Secure are dropped by browsers on plain http; a TLS deployment turns this on.
+    # A request that came over TLS (or through a trusted proxy saying so) gets Secure cookies and
+    # HSTS whatever this says (baojing/proxy.py).
     secure_cookies: bool = False
+    # Addresses or networks of reverse proxies whose X-Forwarded-For / -Proto / -Host are believed,
+    # e.g. '["127.0.0.1", "10.0.0.0/8"]'. Nobody else's are.
+    trusted_proxies: list[str] = []
+    # Origins besides the request's own host allowed to send cookie-authenticated writes
+    # (e.g. '["https://110.example.gov.cn"]' when the proxy rewrites Host).
+    allowed_origins: list[str] = []
     session_hours: int = 12
+    # A staff session ends after this long without use: a request, or its page's open live socket
+    # (docs/security.md). Per role: '{"admin": 15}'.
+    session_idle_minutes: int = 30
+    session_idle_minutes_by_role: dict[str, int] = {}
+    # Demo mode (`make run`): the staff second factor is optional. Off, every staff account needs one.
+    demo: bool = False
+    # Login lockout (docs/security.md): this many failures within the window lock the account from
+    # that address for lock_minutes; account_lock_failures from anywhere lock it for password-only logins.
+    login_lock_failures: int = 5
+    login_account_lock_failures: int = 20
+    login_lock_minutes: int = 10
+    # Login attempts per address per minute (beyond: 429, nothing checked).
+    login_rate_per_minute: int = 60
     # osm | tianditu | amap | none. "none" draws no tiles: tests, and machines with no internet.
     map_tiles: str = "osm"
     tianditu_key: str = ""

@@ -54,7 +54,7 @@ DbSession = Depends(get_session, scope="function")
 
 
 async def optional_staff(request: Request, session: AsyncSession = DbSession) -> auth.Principal | None:
-    return await auth.principal_for_session(session, request.cookies.get(SESSION_COOKIE))
+    return await auth.principal_for_session(session, request.cookies.get(SESSION_COOKIE), request.app.state.settings)
 
 
 async def current_staff(who: auth.Principal | None = Depends(optional_staff)) -> auth.Principal:

@@ -13,7 +13,8 @@ class DomainError(Exception):
     code = "bad_request"
 
     def __init__(self, message_zh: str, message_en: str, *, code: str | None = None, status: int | None = None,
-                 audit: tuple | None = None, errors: list[dict] | None = None, keep: bool = False):
+                 audit: tuple | None = None, errors: list[dict] | None = None, keep: bool = False,
+                 headers: dict | None = None):
         super().__init__(message_en)
         # The refusal itself must be stored (e.g. a wrong one-time code counts as a try): the unit of
         # work commits what the service wrote before raising. Services set it only when that write is
@@ -26,6 +27,7 @@ class DomainError(Exception):
         self.audit = audit
         # Per-item problems (e.g. CSV lines: {line, field, message_zh, message_en}).
         self.errors = errors
+        self.headers = headers  # e.g. Retry-After on a 429
         if code:
             self.code = code
         if status:
@@ -46,6 +48,15 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     status, code = 403, "forbidden"
+
+
+class TooMany(DomainError):
+    """Refused for now: too many attempts (login lockout, rate limits). Says when to try again."""
+
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message_zh: str, message_en: str, *, retry_after: int, **kw):
+        super().__init__(message_zh, message_en, headers={"Retry-After": str(max(1, int(retry_after)))}, **kw)
 
 
 class Invalid(DomainError):
@@ -118,7 +129,8 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError):
         if exc.audit:
             request.app.state.audit.add(*exc.audit, {"refused": exc.code})
-        return JSONResponse(body(exc.code, exc.message_zh, exc.message_en, exc.errors), status_code=exc.status)
+        return JSONResponse(body(exc.code, exc.message_zh, exc.message_en, exc.errors), status_code=exc.status,
+                            headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):

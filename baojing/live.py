@@ -176,6 +176,8 @@ class Hub:
 
     def _deliver(self, ev: Published) -> None:
         self.last = ev.seq
+        if ev.name == "unit.upserted" and ev.scope == events.STAFF:
+            self._follow_unit(ev.data)
         text = None
         for conn in self.reach(_audience_key(ev)):
             if may_see(conn.who, ev):
@@ -226,6 +228,19 @@ class Hub:
         conn.who = who
         self._index(conn)
 
+    def _follow_unit(self, unit: dict) -> None:
+        """A unit's members changed: its officers' open sockets follow at once, in event order, so
+        the next event of the old unit no longer reaches an officer moved out of it (and the new
+        unit's reach one moved in), however busy the socket is with position reports."""
+        members = {m["id"] for m in unit["members"]}
+        for conn in list(self.reach(("unit", unit["id"]))):
+            if conn.who.user_id not in members:
+                self.rename(conn, replace(conn.who, unit_id=None))
+        for uid in members:
+            for conn in list(self.reach(("user", uid))):
+                if conn.who.kind == "staff" and conn.who.role == roles.OFFICER and conn.who.unit_id != unit["id"]:
+                    self.rename(conn, replace(conn.who, unit_id=unit["id"]))
+
     def _index(self, conn: Connection) -> None:
         for key in _keys(conn.who):
             self._reach.setdefault(key, set()).add(conn)
@@ -240,14 +255,15 @@ class Hub:
 
     async def revalidate(self) -> None:
         """Every staff socket's login, checked for all of them in one query: a revoked or expired
-        session is closed within one ping period, without a query per socket."""
+        session, or an account whose role changed, is closed within one ping period, without a
+        query per socket. An open socket is use: it keeps its session from going idle."""
         staff = [c for c in self.connections if c.session_hash]
         if not staff:
             return
-        async with self.sessions() as s:
-            valid = await auth.valid_session_hashes(s, {c.session_hash for c in staff})
+        async with self.sessions() as s, s.begin():
+            valid = await auth.live_sessions(s, {c.session_hash for c in staff})
         for conn in staff:
-            if conn.session_hash not in valid:
+            if valid.get(conn.session_hash) != conn.who.role:
                 conn.revoked = True
                 conn.queue.put_nowait(None)
 
@@ -292,7 +308,7 @@ async def _principal(ws: WebSocket, hello: dict, sessions) -> Principal | None:
 
 
 async def _staff(ws: WebSocket, session) -> Principal | None:
-    who = await auth.principal_for_session(session, ws.cookies.get(SESSION_COOKIE))
+    who = await auth.principal_for_session(session, ws.cookies.get(SESSION_COOKIE), ws.app.state.settings)
     if who is not None and who.role == roles.OFFICER:
         who = replace(who, unit_id=await dispatch_repo.unit_of_user(session, who.user_id))
     return who
@@ -399,7 +415,7 @@ async def _serve(ws: WebSocket, conn: Connection, since: int | None, hub: Hub, s
                         conn.queued_chars -= len(text)
                         if ev is None:
                             await ws.send_text(text)
-                        elif ev.seq > cursor and may_see(who, ev):
+                        elif ev.seq > cursor and may_see(conn.who, ev):  # today's rights, not those at connect
                             await send(ev, text)
                     if conn.queue.empty():
                         break

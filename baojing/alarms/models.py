@@ -38,6 +38,38 @@ class Alarm(Base):
     rating_score: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(String(500))
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Abuse flags (never a reason to refuse or delay): where it came from, how many alarms that
+    # device and that address sent in the window before it, and the mark that lowered its priority.
+    source_address: Mapped[str | None] = mapped_column(String(64))
+    recent_from_device: Mapped[int] = mapped_column(Integer, default=0)
+    recent_from_address: Mapped[int] = mapped_column(Integer, default=0)
+    abuse_mark_id: Mapped[int | None] = mapped_column(Integer)
+    # Personal data removed after the retention period (alarms/retention.py).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_alarms_device_received", "device_id", "received_at"),
+        Index("ix_alarms_address_received", "source_address", "received_at"),
+    )
+
+
+class AbuseMark(Base):
+    """A number or device a call-taker marked as abusive (e.g. repeated malicious calls, 菏泽's
+    blacklist). Later alarms from it are lowered one priority step with this reason shown; they
+    are never hidden, refused or delayed."""
+
+    __tablename__ = "abuse_marks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "phone" or "device"
+    value: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(200))
+    marked_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lifted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_abuse_marks_kind_value", "kind", "value"),)
 
 
 class AlarmPosition(Base):

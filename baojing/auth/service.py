@@ -5,19 +5,19 @@ import asyncio
 import hashlib
 import logging
 import secrets
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..db import utcnow
-from ..errors import Conflict, Invalid, Unauthorized
+from ..errors import Conflict, Invalid, NotFound, Unauthorized
 from . import roles
-from .models import AuditEntry, Device, DeviceToken, LoginSession, User
+from .audit import AuditBuffer, audit, who_saw  # noqa: F401  (re-exported: every domain audits through here)
+from .models import Device, DeviceToken, LoginSession, User
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
@@ -51,7 +51,7 @@ def token_hash(token: str) -> str:
 
 def user_out(u: User) -> dict:
     return {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
-            "station_id": u.station_id}
+            "station_id": u.station_id, "second_factor": u.totp_secret is not None}
 
 
 async def create_user(session: AsyncSession, username: str, password: str, role: str,
@@ -83,12 +83,22 @@ async def check_password(sessions: async_sessionmaker, username: str, password: 
     return user
 
 
-async def open_login(session: AsyncSession, user: User, hours: int) -> str:
+def idle_limit(settings, role: str) -> timedelta:
+    return timedelta(minutes=settings.session_idle_minutes_by_role.get(role, settings.session_idle_minutes))
+
+
+async def open_login(session: AsyncSession, user: User, settings, address: str | None = None,
+                     user_agent: str | None = None, end_others: bool = False) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(LoginSession(token_hash=token_hash(token), user_id=user.id,
-                             expires_at=utcnow() + timedelta(hours=hours)))
-    await audit(session, Principal("staff", user.role, user.id, display_name=user.display_name),
-                "login", "user", user.id)
+    who = Principal("staff", user.role, user.id, display_name=user.display_name)
+    detail: dict = {"address": address}
+    if end_others:
+        detail["ended_sessions"] = (await session.execute(
+            delete(LoginSession).where(LoginSession.user_id == user.id))).rowcount
+    session.add(LoginSession(token_hash=token_hash(token), sid=secrets.token_urlsafe(12), user_id=user.id,
+                             expires_at=utcnow() + timedelta(hours=settings.session_hours), address=address,
+                             user_agent=(user_agent or "")[:200] or None))
+    await audit(session, who, "login", "user", user.id, detail)
     return token
 
 
@@ -96,31 +106,82 @@ async def logout(session: AsyncSession, token: str) -> None:
     await session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
 
 
-async def valid_session_hashes(session: AsyncSession, hashes: set[str]) -> set[str]:
-    """Which of these hashed session tokens still belong to an active account."""
+# An active session's last_seen_at is written at most this often: not a write per request.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+async def live_sessions(session: AsyncSession, hashes: set[str]) -> dict[str, str]:
+    """Of these hashed session tokens, those still valid, with their account's current role. An
+    open live socket is use: they are marked seen (the caller commits)."""
     hashes = list(hashes)
-    valid: set[str] = set()
+    valid: dict[str, str] = {}
+    now = utcnow()
     for i in range(0, len(hashes), 500):
-        rows = await session.scalars(
-            select(LoginSession.token_hash).join(User, User.id == LoginSession.user_id)
-            .where(LoginSession.token_hash.in_(hashes[i:i + 500]), LoginSession.expires_at > utcnow(),
-                   User.active.is_(True)))
-        valid.update(rows)
+        chunk = hashes[i:i + 500]
+        rows = await session.execute(
+            select(LoginSession.token_hash, User.role).join(User, User.id == LoginSession.user_id)
+            .where(LoginSession.token_hash.in_(chunk), LoginSession.expires_at > now, User.active.is_(True)))
+        valid.update((h, role) for h, role in rows.all())
+        await session.execute(update(LoginSession).where(LoginSession.token_hash.in_(chunk)).values(last_seen_at=now))
     return valid
 
 
-async def principal_for_session(session: AsyncSession, token: str | None) -> Principal | None:
+async def principal_for_session(session: AsyncSession, token: str | None, settings=None) -> Principal | None:
+    """The staff member behind a session cookie; None once it expired or, given settings, sat idle
+    past its role's limit (docs/security.md: a request or an open live socket is use). A request
+    with settings counts as use."""
     if not token:
         return None
     row = (await session.execute(
-        select(User, LoginSession.expires_at)
+        select(User, LoginSession.expires_at, LoginSession.last_seen_at)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(LoginSession.token_hash == token_hash(token), User.active.is_(True))
     )).first()
-    if row is None or row.expires_at <= utcnow():
+    now = utcnow()
+    if row is None or row.expires_at <= now:
         return None
     u = row.User
+    if settings is not None:
+        if now - row.last_seen_at > idle_limit(settings, u.role):
+            return None
+        if now - row.last_seen_at > TOUCH_EVERY:
+            await session.execute(update(LoginSession).where(LoginSession.token_hash == token_hash(token))
+                                  .values(last_seen_at=now))
     return Principal("staff", u.role, u.id, display_name=u.display_name, station_id=u.station_id)
+
+
+async def sessions_of(session: AsyncSession, user_id: int, settings, current_token: str | None = None) -> list[dict]:
+    """A staff member's open sessions, most recently used first."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("没有这个用户", f"No user {user_id}")
+    limit, now = idle_limit(settings, user.role), utcnow()
+    current = token_hash(current_token) if current_token else None
+    rows = await session.scalars(select(LoginSession).where(LoginSession.user_id == user_id)
+                                 .order_by(LoginSession.last_seen_at.desc()))
+    return [{"id": s.sid, "user_id": s.user_id, "created_at": s.created_at, "last_seen_at": s.last_seen_at,
+             "expires_at": s.expires_at, "idle_ends_at": s.last_seen_at + limit, "address": s.address,
+             "user_agent": s.user_agent, "current": s.token_hash == current}
+            for s in rows if s.expires_at > now and now - s.last_seen_at <= limit]
+
+
+async def end_session(session: AsyncSession, who: Principal, sid: str) -> None:
+    """Its owner, or an administrator, ends a session; its live socket closes at once."""
+    row = await session.scalar(select(LoginSession).where(LoginSession.sid == sid))
+    if row is None or (row.user_id != who.user_id and who.role != roles.ADMIN):
+        raise NotFound("没有这个登录会话", "No such session", code="no_session")
+    await session.delete(row)
+    await audit(session, who, "session.end", "user", row.user_id, {"session": sid})
+
+
+async def end_sessions_of(session: AsyncSession, who: Principal, user_id: int, keep_token: str | None = None) -> int:
+    """End every session of an account (all but the caller's own, with keep_token)."""
+    q = delete(LoginSession).where(LoginSession.user_id == user_id)
+    if keep_token:
+        q = q.where(LoginSession.token_hash != token_hash(keep_token))
+    n = (await session.execute(q)).rowcount
+    await audit(session, who, "session.end_all", "user", user_id, {"ended": n, "kept_current": bool(keep_token)})
+    return n
 
 
 async def list_users(session: AsyncSession, role: str | None = None) -> list[dict]:
@@ -167,93 +228,3 @@ async def accept_terms(session: AsyncSession, device: Device, version: str) -> N
 
 def caller_principal(device: Device) -> Principal:
     return Principal("caller", roles.CALLER, device_id=device.id)
-
-
-async def audit(session: AsyncSession, who: Principal, action: str, subject_type: str,
-                subject_id: int | None, detail: dict | None = None) -> None:
-    session.add(AuditEntry(user_id=who.user_id, actor=who.label, action=action,
-                           subject_type=subject_type, subject_id=subject_id, detail=detail))
-
-
-class AuditBuffer:
-    """Audit rows written in batches, flushed every second and on shutdown, rather than one
-    transaction per WebSocket frame.
-
-    Live pushes of callers' data (`saw`) are gathered into one row per subject per flush: action
-    `view.live`, actor `live`, and `detail.viewers` = [{user_id, actor, at}], each staff member
-    once, at the time of the first push to them in that second. So "who saw this caller's data,
-    when" is answered by the rows of the caller's alarms (see `who_saw`), at a cost per alarm per
-    second instead of per console per push (bench/README.md, fan-out)."""
-
-    def __init__(self, sessions: async_sessionmaker, interval: float = 1.0) -> None:
-        self._sessions = sessions
-        self._interval = interval
-        self._rows: list[dict] = []
-        self._seen: dict[tuple[str, str, int], dict] = {}
-        self._task: asyncio.Task | None = None
-
-    def add(self, who: Principal, action: str, subject_type: str, subject_id: int, detail: dict | None = None):
-        self._rows.append({"at": utcnow(), "user_id": who.user_id, "actor": who.label, "action": action,
-                           "subject_type": subject_type, "subject_id": subject_id, "detail": detail})
-
-    def saw(self, who: Principal, subject_type: str, subject_id: int, action: str = "view.live") -> None:
-        viewers = self._seen.setdefault((action, subject_type, subject_id), {})
-        if who.label not in viewers:
-            viewers[who.label] = (who.user_id, time.time())
-
-    def _gather_seen(self) -> None:
-        seen, self._seen = self._seen, {}
-        for (action, subject_type, subject_id), viewers in seen.items():
-            first = min(at for _, at in viewers.values())
-            self._rows.append({
-                "at": datetime.fromtimestamp(first, timezone.utc), "user_id": None, "actor": "live",
-                "action": action, "subject_type": subject_type, "subject_id": subject_id,
-                "detail": {"viewers": [
-                    {"user_id": uid, "actor": label,
-                     "at": datetime.fromtimestamp(at, timezone.utc).isoformat()}
-                    for label, (uid, at) in viewers.items()]}})
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.flush()
-            except Exception:  # keep the rows and try again; the buffer must not die
-                log.exception("audit flush failed")
-
-    async def flush(self) -> None:
-        self._gather_seen()
-        if not self._rows:
-            return
-        rows, self._rows = self._rows, []
-        try:
-            async with self._sessions() as s, s.begin():
-                await s.execute(insert(AuditEntry), rows)
-        except Exception:
-            self._rows[:0] = rows
-            raise
-
-    async def close(self) -> None:
-        if self._task:
-            self._task.cancel()
-        await self.flush()
-
-
-async def who_saw(session: AsyncSession, alarm_id: int) -> list[dict]:
-    """Every staff view of one alarm's caller data, oldest first: [{user_id, actor, at, how}],
-    `how` being the audit action (view.live, view.snapshot, view.incident)."""
-    out = []
-    rows = await session.scalars(select(AuditEntry).where(
-        AuditEntry.action.in_(("view.live", "view.snapshot", "view.incident"))).order_by(AuditEntry.id))
-    for r in rows:
-        detail = r.detail or {}
-        if r.action == "view.live":
-            if r.subject_type == "alarm" and r.subject_id == alarm_id:
-                out += [{"user_id": v["user_id"], "actor": v["actor"], "at": datetime.fromisoformat(v["at"]),
-                         "how": r.action} for v in detail.get("viewers", ())]
-        elif alarm_id in detail.get("alarm_ids", ()):
-            out.append({"user_id": r.user_id, "actor": r.actor, "at": r.at, "how": r.action})
-    return sorted(out, key=lambda v: v["at"])

@@ -24,7 +24,7 @@ console = require(roles.CONSOLE)
 async def anyone_in_a_call(request: Request, session: AsyncSession = DbSession,
                            x_device_token: str | None = Header(default=None, max_length=100)) -> Principal:
     """Staff by their session cookie, or a caller by their device token."""
-    who = await auth.principal_for_session(session, request.cookies.get(SESSION_COOKIE))
+    who = await auth.principal_for_session(session, request.cookies.get(SESSION_COOKIE), request.app.state.settings)
     if who is not None:
         return who
     device = await auth.device_by_token(session, x_device_token)

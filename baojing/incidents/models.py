@@ -30,6 +30,8 @@ class Incident(Base):
     merged_into: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     # The station whose jurisdiction holds the first position; its consoles see it first.
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    # The case (立案) this incident became: its personal data is kept with the case, not anonymised.
+    case_ref: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (Index("ix_incidents_status_received", "status", "received_at"),)
 

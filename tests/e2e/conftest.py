@@ -35,7 +35,7 @@ def server(tmp_path_factory):
     """Yields the base URL of a fresh `baojing serve` on its own SQLite database."""
     tmp = tmp_path_factory.mktemp("e2e")
     env = {**os.environ, "BAOJING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'e2e.db'}",
-           "BAOJING_MAP_TILES": "none",
+           "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true",
            # A quick-handling case sounds on the traffic desk after 3 s instead of 10 minutes.
            "BAOJING_TRAFFIC_ALERT_AFTER_S": "3"}
     for cmd in ("migrate", "demo"):
