@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from . import errors, events, live, siteconfig
+from .alarms import abuse_api
 from .alarms import api as alarms_api
 from .auth import api as auth_api
 from .auth.audit import AuditBuffer
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_limit = RateLimit(settings.login_rate_per_minute / 60, settings.login_rate_per_minute)
     errors.install(app)
     for module in (auth_api, alarms_api, incidents_api, dispatch_api, admin_api, siteconfig, calls_api, media_api,
-                   sms_api, traffic_api):
+                   sms_api, traffic_api, abuse_api):
         app.include_router(module.router)
     app.include_router(live.router)
 

@@ -95,6 +95,16 @@ def cmd_evidence_verify(_args) -> None:
         sys.exit(1)
 
 
+def cmd_anonymise(args) -> None:
+    """Remove personal data from old closed alarms; run it from a scheduler (e.g. nightly)."""
+    from .alarms.retention import anonymise
+
+    days = args.days if args.days is not None else get_settings().retention_days
+    n = _with_session(lambda s: anonymise(s, days))
+    print(f"anonymised {n['alarms']} alarms closed over {days} days ago (not cases): {n['positions']} positions "
+          f"removed, {n['messages']} chat lines and {n['events']} events emptied")
+
+
 def cmd_serve(args) -> None:
     import uvicorn
 
@@ -134,6 +144,9 @@ def main(argv: list[str] | None = None) -> None:
     e = sub.add_parser("evidence", help="evidence files").add_subparsers(dest="evidence_cmd", required=True)
     e.add_parser("verify", help="re-hash every evidence file; report changed or missing ones").set_defaults(
         fn=cmd_evidence_verify)
+    an = sub.add_parser("anonymise", help="remove personal data from closed alarms past the retention period")
+    an.add_argument("--days", type=int, help="retention in days (default BAOJING_RETENTION_DAYS, 180)")
+    an.set_defaults(fn=cmd_anonymise)
     c = sub.add_parser("create-user", help="add a staff or key-unit account")
     c.add_argument("username")
     c.add_argument("--role", required=True, choices=ACCOUNT_ROLES)

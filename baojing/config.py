@@ -37,12 +37,16 @@ class Settings(BaseSettings):
     login_lock_minutes: int = 10
     # Login attempts per address per minute (beyond: 429, nothing checked).
     login_rate_per_minute: int = 60
+    # Closed alarms not linked to a case lose their personal data after this many days
+    # (`baojing anonymise`, alarms/retention.py); the caller's terms say so.
+    retention_days: int = 180
     # osm | tianditu | amap | none. "none" draws no tiles: tests, and machines with no internet.
     map_tiles: str = "osm"
     tianditu_key: str = ""
     map_center: tuple[float, float] = (41.571, 120.435)
     map_zoom: int = 13
-    terms_version: str = "2026-11"
+    # Changing the terms text changes this: every phone reads and accepts them again.
+    terms_version: str = "2026-12"
     max_body_bytes: int = 64 * 1024
     # A reconnecting client further behind than this reloads its snapshot instead of a replay.
     replay_limit: int = 5000

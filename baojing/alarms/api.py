@@ -15,6 +15,7 @@ from ..errors import Forbidden
 from ..phone import PhoneError, normalize_phone
 from ..errors import Invalid
 from ..incidents.schemas import IncidentOut, OperatorPositionIn
+from .. import proxy
 from . import service
 from .schemas import AlarmIn, AlarmList, AlarmOut, PlaceIn, PositionAck, PositionIn, RatingIn
 
@@ -24,9 +25,10 @@ router = APIRouter(prefix="/api", tags=["alarms"])
 @router.post("/alarms", response_model=AlarmOut, status_code=201,
              summary="Raise an alarm (no login); a repeated idempotency_key answers 200 with the first alarm",
              responses={200: {"model": AlarmOut, "description": "Repeat of an earlier submission"}})
-async def raise_alarm(data: AlarmIn, response: Response, session: AsyncSession = DbSession,
+async def raise_alarm(data: AlarmIn, request: Request, response: Response, session: AsyncSession = DbSession,
                       device: Device | None = Depends(device_if_known)):
-    view, created = await service.raise_alarm(session, data, device)
+    address = proxy.client_address(request.scope, request.app.state.settings.trusted_proxies)
+    view, created = await service.raise_alarm(session, data, device, address)
     if not created:
         response.status_code = 200
     return view

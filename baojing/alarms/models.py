@@ -44,6 +44,7 @@ class Alarm(Base):
     recent_from_device: Mapped[int] = mapped_column(Integer, default=0)
     recent_from_address: Mapped[int] = mapped_column(Integer, default=0)
     abuse_mark_id: Mapped[int | None] = mapped_column(Integer)
+    abuse_reason: Mapped[str | None] = mapped_column(String(200))
     # Personal data removed after the retention period (alarms/retention.py).
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..dispatch.models import ACTIVE, EN_ROUTE, ON_SCENE
 from ..incidents.models import CLOSED, NEW, Incident
+from .abuse import view as abuse_view
 from .models import OPERATOR, Alarm, AlarmPosition
 
 
@@ -51,7 +52,8 @@ def staff_view(a: Alarm, incident: Incident, assignments: list[dict] = ()) -> di
     return {"id": a.id, "phone": a.phone, "phone_verified": a.phone_verified, "name": a.name,
             "channel": a.channel, "status": caller_status(incident, assignments), "received_at": a.received_at,
             "place_text": a.place_text, "location": location_view(a),
-            "rating": {"score": a.rating_score, "comment": a.rating_comment} if a.rating_score else None}
+            "rating": {"score": a.rating_score, "comment": a.rating_comment} if a.rating_score else None,
+            "abuse": abuse_view(a)}
 
 
 async def by_key(session: AsyncSession, key: str) -> Alarm | None:

@@ -150,6 +150,7 @@ class TermsOut(BaseModel):
     title_en: str
     text_zh: str
     text_en: str
+    retention_days: int = Field(180, description="days after closing before a non-case alarm's personal data is removed")
 
 
 class TermsAck(BaseModel):

@@ -14,7 +14,7 @@ from ..db import utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..incidents import service as incidents
 from ..incidents.catalog import DEFAULT_PRIORITY
-from . import repository
+from . import abuse, repository
 from .models import AUTOMATIC, GPS, NETWORK, OPERATOR, PICKED, Alarm, AlarmPosition
 from .schemas import AlarmIn, LocationIn, PositionIn
 
@@ -40,8 +40,10 @@ def _source(loc: LocationIn) -> str:
     return GPS if loc.accuracy_m is not None and loc.accuracy_m <= GPS_ACCURACY_M else NETWORK
 
 
-async def raise_alarm(session: AsyncSession, data: AlarmIn, device: Device | None) -> tuple[dict, bool]:
-    """Store an alarm and open its incident. A repeated idempotency key returns the first alarm."""
+async def raise_alarm(session: AsyncSession, data: AlarmIn, device: Device | None,
+                      source_address: str | None = None) -> tuple[dict, bool]:
+    """Store an alarm and open its incident. A repeated idempotency key returns the first alarm.
+    Never refused or delayed for abuse: counted and flagged for the console (alarms/abuse.py)."""
     await events.lock_sequence(session)
     existing = await repository.by_key(session, data.idempotency_key)
     if existing is not None:
@@ -60,11 +62,16 @@ async def raise_alarm(session: AsyncSession, data: AlarmIn, device: Device | Non
     if data.location is not None:
         station_id = await dispatch.station_for(session, *geo.to_wgs84(data.location.lat, data.location.lon,
                                                                       data.location.crs))
-    incident = await incidents.open_incident(session, DEFAULT_PRIORITY, station_id)
+    by_device, by_address = await abuse.counts(session, device.id, source_address)
+    mark = await abuse.mark_for(session, data.phone, device.id)
+    priority = abuse.lowered(DEFAULT_PRIORITY) if mark else DEFAULT_PRIORITY
+    incident = await incidents.open_incident(session, priority, station_id)
     now = utcnow()
     alarm = Alarm(idempotency_key=data.idempotency_key, device_id=device.id, incident_id=incident.id,
                   channel=data.channel, phone=data.phone, name=data.name, place_text=data.place_text,
-                  received_at=now, updated_at=now)
+                  received_at=now, updated_at=now, source_address=source_address, recent_from_device=by_device,
+                  recent_from_address=by_address, abuse_mark_id=mark.id if mark else None,
+                  abuse_reason=mark.reason if mark else None)
     session.add(alarm)
     await session.flush()
     if data.location is not None:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,6 +11,7 @@ from .. import proxy
 from ..alarms.schemas import Strict, TermsAck, TermsIn, TermsOut
 from ..deps import SESSION_COOKIE, DbSession, current_staff, optional_device, require
 from ..errors import Invalid, NotFound, TooMany
+from ..fields import Id
 from . import login as logins
 from . import roles, service, totp
 from .models import Device, User
@@ -173,7 +175,7 @@ async def my_sessions(request: Request, session: AsyncSession = DbSession,
 
 @router.post("/auth/sessions/{sid}/end", status_code=204,
              summary="End one session: my own, or anyone's for an administrator")
-async def end_session(sid: str, request: Request, background: BackgroundTasks, session: AsyncSession = DbSession,
+async def end_session(sid: Annotated[str, Path(max_length=32)], request: Request, background: BackgroundTasks, session: AsyncSession = DbSession,
                       who: service.Principal = Depends(current_staff)):
     await service.end_session(session, who, sid)
     background.add_task(request.app.state.hub.revalidate)
@@ -200,14 +202,14 @@ async def users(role: str | None = None, session: AsyncSession = DbSession,
 
 @router.get("/admin/users/{user_id}/sessions", response_model=SessionList, tags=["admin"],
             summary="Someone's open sessions")
-async def user_sessions(user_id: int, request: Request, session: AsyncSession = DbSession,
+async def user_sessions(user_id: Id, request: Request, session: AsyncSession = DbSession,
                         who: service.Principal = Depends(admin_only)):
     return {"sessions": await service.sessions_of(session, user_id, request.app.state.settings)}
 
 
 @router.post("/admin/users/{user_id}/sessions/end", response_model=Ended, tags=["admin"],
              summary="End every session of an account")
-async def end_user_sessions(user_id: int, request: Request, background: BackgroundTasks,
+async def end_user_sessions(user_id: Id, request: Request, background: BackgroundTasks,
                             session: AsyncSession = DbSession, who: service.Principal = Depends(admin_only)):
     if await session.get(User, user_id) is None:
         raise NotFound("没有这个用户", f"No user {user_id}")
@@ -218,7 +220,7 @@ async def end_user_sessions(user_id: int, request: Request, background: Backgrou
 
 @router.post("/admin/users/{user_id}/totp/reset", status_code=204, tags=["admin"],
              summary="Clear an account's authenticator and backup codes (lost phone); it enrols again")
-async def reset_totp(user_id: int, session: AsyncSession = DbSession, who: service.Principal = Depends(admin_only)):
+async def reset_totp(user_id: Id, session: AsyncSession = DbSession, who: service.Principal = Depends(admin_only)):
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound("没有这个用户", f"No user {user_id}")
@@ -228,7 +230,8 @@ async def reset_totp(user_id: int, session: AsyncSession = DbSession, who: servi
 
 @router.get("/terms", response_model=TermsOut, summary="The alarm terms (报警须知) to accept on first use")
 async def get_terms(request: Request):
-    return terms(request.app.state.settings.terms_version)
+    settings = request.app.state.settings
+    return terms(settings.terms_version, settings.retention_days)
 
 
 @router.post("/device/terms", response_model=TermsAck,

@@ -52,6 +52,20 @@ class Person(BaseModel):
     display_name: str
 
 
+class AbuseMarkRef(BaseModel):
+    id: int
+    reason: str | None
+
+
+class AbuseOut(BaseModel):
+    """Never a reason to refuse or delay: what the call-taker should know (docs/security.md)."""
+    device_alarms: int = Field(description="alarms from the same phone in the window before this one")
+    address_alarms: int = Field(description="alarms from the same network address in the window before this one")
+    window_minutes: int
+    possible: bool = Field(description="over a threshold, or from a number or device marked abusive")
+    marked: AbuseMarkRef | None = Field(description="the mark that lowered this alarm's priority, with its reason")
+
+
 class AlarmBrief(BaseModel):
     id: int
     phone: str
@@ -63,6 +77,7 @@ class AlarmBrief(BaseModel):
     place_text: str | None
     location: LocationOut | None
     rating: dict | None = None
+    abuse: AbuseOut | None = None
 
 
 class AssignmentOut(BaseModel):

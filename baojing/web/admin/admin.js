@@ -45,6 +45,7 @@ import { get, post, setUnauthorizedHandler } from "/shared/api.js";
 import { t, setLang, lang, applyStatic, errorText, label, pick, setLabels } from "/shared/i18n.js";
 import "./i18n.js";
 import { roleGuide, wrongPage } from "/shared/rolepages.js";
+import { loginSteps } from "/shared/login.js";
 import { download } from "./util.js";
 import { stationsCsv, unitsCsv } from "./csv.js";
 import { StationMap } from "./adminmap.js";
@@ -118,6 +119,7 @@ function refusal(user) {
 }
 
 function wire() {
+  loginForm = loginSteps($("login-form"));
   $("login-form").addEventListener("submit", onLogin);
   for (const b of document.querySelectorAll("[data-testid=lang-toggle], [data-testid=login-lang-toggle]")) b.addEventListener("click", toggleLang);
   $("logout").addEventListener("click", logout);
@@ -165,6 +167,9 @@ function showLogin(message, code = "") {
   setTimeout(() => ($("login-username").value ? $("login-password") : $("login-username")).focus(), 0);
 }
 
+// The shared login steps (password, authenticator code, enrolment, backup codes).
+let loginForm;
+
 async function onLogin(e) {
   e.preventDefault();
   const username = $("login-username").value.trim();
@@ -174,7 +179,7 @@ async function onLogin(e) {
   $("login-submit").disabled = true;
   $("login-submit").textContent = t("logging_in");
   try {
-    const res = await post("/api/auth/login", { username, password });
+    const res = await loginForm.submit(username, password);
     $("login-password").value = "";
     if (res.user.role !== "admin") {
       // This session was opened here for nothing: close it again.

@@ -92,6 +92,8 @@
 //   video desk (videodesk.js header): calls-tab, calls-pane, call-row, call-answer, call-view, …
 // -----------------------------------------------------------------------------------------------
 import { connectLive } from "/shared/live.js";
+import { loginSteps } from "/shared/login.js";
+import { setLang as setSiteLang } from "/shared/i18n.js";
 import { get, post, setDateListener, setUnauthorizedHandler } from "/shared/api.js";
 import { t, setLang, lang, applyStatic, errorText, distanceText, etaText } from "./i18n.js";
 import { h, clear, now, parseTime, fmtClock, phoneEl, noteServerDate } from "./util.js";
@@ -184,6 +186,7 @@ async function checkSession() {
 }
 
 function wireStatic() {
+  loginForm = loginSteps($("login-form"));
   $("login-form").addEventListener("submit", onLogin);
   for (const b of document.querySelectorAll("[data-testid=lang-toggle], [data-testid=login-lang-toggle]")) b.addEventListener("click", toggleLang);
   $("logout").addEventListener("click", logout);
@@ -225,6 +228,9 @@ function showLogin(message) {
   document.title = t("doc_title");
 }
 
+// The shared login steps (password, authenticator code, enrolment, backup codes).
+let loginForm;
+
 async function onLogin(e) {
   e.preventDefault();
   sound.unlock();  // the login click is the user gesture that lets the siren play later
@@ -235,7 +241,7 @@ async function onLogin(e) {
   $("login-submit").disabled = true;
   $("login-submit").textContent = t("logging_in");
   try {
-    const res = await post("/api/auth/login", { username, password });
+    const res = await loginForm.submit(username, password);
     $("login-password").value = "";
     await startConsole(res.user);
   } catch (err) {
@@ -1036,6 +1042,7 @@ function tick() {
 
 function toggleLang() {
   setLang(lang === "zh" ? "en" : "zh");
+  setSiteLang(lang);  // the shared login steps speak the same language
   applyStatic();
   renderConn();
   renderSound();

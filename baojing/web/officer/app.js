@@ -51,6 +51,7 @@ import {
 import { navLinks, detectPlatform } from "/officer/navlinks.js";
 import { OfficerMap } from "/officer/mapview.js";
 import { connectLive } from "/shared/live.js";
+import { loginSteps } from "/shared/login.js";
 import { createVideoCall } from "/officer/videocall.js";
 import { createCallerChat, channelOf, channelChip, mustNotCall, noCallText } from "/officer/callerchat.js";
 
@@ -198,6 +199,9 @@ function renderRoleGuide() {
   $("login-roles").replaceChildren(roleGuide(S.config, "/officer/"));
 }
 
+// The shared login steps (password, authenticator code, enrolment, backup codes).
+let loginForm;
+
 async function onLogin(e) {
   e.preventDefault();
   unlockSound();
@@ -211,7 +215,7 @@ async function onLogin(e) {
   btn.textContent = t("logging_in");
   setError($("login-error"), null);
   try {
-    const { user } = await post("/api/auth/login", { username, password });
+    const { user } = await loginForm.submit(username, password);
     $("login-password").value = "";
     if (user.role !== "officer") {
       showWrongRole(user);
@@ -990,6 +994,7 @@ function relabel() {
 }
 
 function wire() {
+  loginForm = loginSteps($("login-form"));
   $("login-form").addEventListener("submit", onLogin);
   $("switch-account").addEventListener("click", () => logout(false));
   for (const b of document.querySelectorAll(".js-lang")) {

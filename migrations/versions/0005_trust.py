@@ -1,8 +1,8 @@
 """trust: chained append-only audit log, login lockout, TOTP and backup codes, session activity,
 abuse flags and marks, anonymisation, case references
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 02:36:26.048078
 """
 import json
@@ -54,8 +54,8 @@ def _chain_existing_entries() -> None:
         prev = h
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
@@ -103,6 +103,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('recent_from_device', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('recent_from_address', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('abuse_mark_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('abuse_reason', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('anonymised_at', baojing.db.UTCDateTime(), nullable=True))
         batch_op.create_index('ix_alarms_address_received', ['source_address', 'received_at'], unique=False)
         batch_op.create_index('ix_alarms_device_received', ['device_id', 'received_at'], unique=False)
@@ -172,6 +173,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_alarms_device_received')
         batch_op.drop_index('ix_alarms_address_received')
         batch_op.drop_column('anonymised_at')
+        batch_op.drop_column('abuse_reason')
         batch_op.drop_column('abuse_mark_id')
         batch_op.drop_column('recent_from_address')
         batch_op.drop_column('recent_from_device')

@@ -1,0 +1,93 @@
+"""The shared login steps in real Chromium against a server that enforces the second factor:
+first-login enrolment by QR code on the console, the backup codes shown once, and the code step on
+the officer's phone; in Chinese and English, desk and phone sizes."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import httpx
+import pyotp
+import pytest
+from playwright.sync_api import expect
+
+from browsing import desk_context, phone_context, shot
+from conftest import BAOJING, ROOT, _free_port
+
+PASSWORD = "baojing110"
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory):
+    """`baojing serve` outside demo mode: every staff login needs an authenticator."""
+    tmp = tmp_path_factory.mktemp("strict")
+    env = {**os.environ, "BAOJING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'e2e.db'}",
+           "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "false"}
+    for cmd in ("migrate", "demo"):
+        subprocess.run([BAOJING, cmd], env=env, check=True, cwd=ROOT, capture_output=True)
+    port = _free_port()
+    log = open(tmp / "server.log", "w")
+    proc = subprocess.Popen([BAOJING, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _fill(page, username):
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_first_login_enrols_the_authenticator_by_qr_code_and_shows_the_backup_codes(strict_server, browser, lang):
+    ctx = desk_context(browser)
+    ctx.add_init_script(f"localStorage.setItem('baojing.lang', '{lang}'); localStorage.setItem('baojing.console.lang', '{lang}')")
+    page = ctx.new_page()
+    page.goto(strict_server + "/console/")
+    _fill(page, "calltaker" if lang == "zh" else "calltaker2")
+    expect(page.get_by_test_id("login-qr")).to_be_visible()
+    expect(page.get_by_test_id("login-code")).to_be_visible()
+    assert page.get_by_test_id("login-qr").evaluate("img => img.naturalWidth") > 0  # drawn, not fetched
+    shot(page, f"login-enrol-console-{lang}-1366")
+    secret = page.get_by_test_id("login-secret").inner_text().replace(" ", "")
+    page.get_by_test_id("login-code").fill(pyotp.TOTP(secret).now())
+    page.get_by_test_id("login-submit").click()
+    codes = page.get_by_test_id("login-backup-codes")
+    expect(codes).to_be_visible()
+    assert len(codes.locator("pre").inner_text().split()) == 10
+    shot(page, f"login-backup-codes-console-{lang}-1366")
+    page.get_by_test_id("login-backup-done").click()
+    expect(page.locator("#login-view")).to_be_hidden()
+    ctx.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_enrolled_officer_gives_the_code_on_the_phone(strict_server, browser, lang):
+    username = "officer" if lang == "zh" else "officer2"
+    with httpx.Client(base_url=strict_server) as c:
+        secret = c.post("/api/auth/totp/enrol", json={"username": username, "password": PASSWORD}).json()["secret"]
+        assert c.post("/api/auth/login", json={"username": username, "password": PASSWORD,
+                                               "code": pyotp.TOTP(secret).now()}).status_code == 200
+    ctx = phone_context(browser, 41.57, 120.45)
+    ctx.add_init_script(f"localStorage.setItem('baojing.lang', '{lang}')")
+    page = ctx.new_page()
+    page.goto(strict_server + "/officer/")
+    _fill(page, username)
+    expect(page.get_by_test_id("login-code")).to_be_visible()
+    expect(page.get_by_test_id("login-code-hint")).to_contain_text("6")
+    expect(page.get_by_test_id("login-qr")).to_be_hidden()
+    shot(page, f"login-code-officer-{lang}-390")
+    page.get_by_test_id("login-code").fill(pyotp.TOTP(secret).now())
+    page.get_by_test_id("login-submit").click()
+    expect(page.locator("#login-view")).to_be_hidden()
+    ctx.close()

@@ -1,0 +1,120 @@
+"""Abuse is flagged and judged, never gated; old personal data goes, statistics stay."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import func, select, update
+
+from baojing.alarms.models import Alarm, AlarmPosition
+from baojing.auth.models import AuditEntry
+from baojing.config import ROOT
+from baojing.db import utcnow
+from baojing.events import Event
+from baojing.incidents.models import Incident
+from builders import alarm_body
+
+
+def from_address(app, address):
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 5000)), base_url="http://testserver")
+
+
+async def _incident_of(console, alarm_id):
+    for inc in (await console.get("/api/console/snapshot")).json()["incidents"]:
+        for a in inc["alarms"]:
+            if a["id"] == alarm_id:
+                return inc, a
+
+
+async def test_a_flood_from_one_address_is_all_accepted_at_once_and_flagged(app, staff):
+    async with from_address(app, "203.0.113.50") as c:
+        answers = [await c.post("/api/alarms", json=alarm_body()) for _ in range(15)]
+    assert [r.status_code for r in answers] == [201] * 15  # never refused
+    console = await staff("dispatcher")
+    _, first = await _incident_of(console, answers[0].json()["id"])
+    inc, last = await _incident_of(console, answers[-1].json()["id"])
+    assert first["abuse"]["address_alarms"] == 0 and first["abuse"]["possible"] is False
+    assert last["abuse"]["address_alarms"] == 14 and last["abuse"]["possible"] is True
+    assert last["abuse"]["device_alarms"] == 0  # each was a new phone
+    assert inc["priority"] == 2  # flagged, not lowered: only a person's mark lowers
+
+
+async def test_one_phone_sending_many_is_flagged_by_device(client, staff):
+    token = None
+    for _ in range(7):
+        r = await client.post("/api/alarms", json=alarm_body(), headers={"X-Device-Token": token} if token else {})
+        token = token or r.json()["device_token"]
+    _, a = await _incident_of(await staff("dispatcher"), r.json()["id"])
+    assert a["abuse"]["device_alarms"] == 6 and a["abuse"]["possible"] is True
+
+
+async def test_a_marked_number_lowers_later_alarms_with_the_reason_shown_never_hides_them(client, staff, app):
+    console = await staff("calltaker")
+    first = (await client.post("/api/alarms", json=alarm_body(phone="13900001111"))).json()
+    r = await console.post(f"/api/alarms/{first['id']}/abuse-mark", json={"target": "phone", "reason": "骚扰电话，当日 30 次"})
+    assert r.status_code == 201, r.text
+    mark = r.json()
+    assert (await (await staff("officer")).post(f"/api/alarms/{first['id']}/abuse-mark",
+                                                 json={"target": "phone", "reason": "x"})).status_code == 403
+    later = await client.post("/api/alarms", json=alarm_body(phone="13900001111"))
+    assert later.status_code == 201
+    inc, a = await _incident_of(console, later.json()["id"])  # in the queue, like any other
+    assert inc["priority"] == 3 and a["abuse"]["possible"] is True
+    assert a["abuse"]["marked"] == {"id": mark["id"], "reason": "骚扰电话，当日 30 次"}
+    other = await client.post("/api/alarms", json=alarm_body(phone="13900002222"))
+    assert (await _incident_of(console, other.json()["id"]))[0]["priority"] == 2
+    assert [m["id"] for m in (await console.get("/api/abuse/marks")).json()["marks"]] == [mark["id"]]
+    assert (await console.post(f"/api/abuse/marks/{mark['id']}/lift")).status_code == 200
+    again = await client.post("/api/alarms", json=alarm_body(phone="13900001111"))
+    assert (await _incident_of(console, again.json()["id"]))[0]["priority"] == 2
+    async with app.state.sessions() as s:
+        actions = set(await s.scalars(select(AuditEntry.action).where(AuditEntry.action.like("abuse.%"))))
+    assert actions == {"abuse.mark", "abuse.lift"}
+
+
+async def test_the_terms_say_how_long_data_is_kept(client):
+    t = (await client.get("/api/terms")).json()
+    assert t["retention_days"] == 180 and "180 天" in t["text_zh"] and "180 days" in t["text_en"]
+
+
+async def _closed_alarm(client, console, days_ago: int, case_ref: str | None = None, app=None) -> int:
+    a = (await client.post("/api/alarms", json=alarm_body())).json()
+    await client.post(f"/api/alarms/{a['id']}/positions", json={"lat": 41.577, "lon": 120.411, "accuracy_m": 10},
+                      headers={"X-Device-Token": a["device_token"]})
+    inc, _ = await _incident_of(console, a["id"])
+    await console.post(f"/api/incidents/{inc['id']}/claim")
+    r = await console.post(f"/api/incidents/{inc['id']}/close", json={"disposition": "resolved"})
+    assert r.status_code == 200, r.text
+    async with app.state.sessions() as s, s.begin():
+        await s.execute(update(Incident).where(Incident.id == inc["id"]).values(
+            closed_at=utcnow() - timedelta(days=days_ago), case_ref=case_ref))
+    return a["id"]
+
+
+async def test_old_closed_alarms_lose_personal_data_and_keep_counts_and_times(client, staff, app, settings):
+    console = await staff("dispatcher")
+    old = await _closed_alarm(client, console, 200, app=app)
+    case = await _closed_alarm(client, console, 200, case_ref="朝公(刑)立字[2026]1号", app=app)
+    recent = await _closed_alarm(client, console, 10, app=app)
+    out = subprocess.run([sys.executable, "-m", "baojing.cli", "anonymise"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "BAOJING_DATABASE_URL": settings.database_url})
+    assert out.returncode == 0 and "anonymised 1 alarms" in out.stdout, out.stdout + out.stderr
+    async with app.state.sessions() as s:
+        gone = await s.get(Alarm, old)
+        assert gone.phone == "" and gone.name is None and gone.lat is None and gone.source_address is None
+        assert gone.anonymised_at is not None and gone.received_at is not None and gone.channel == "phone"
+        assert await s.scalar(select(func.count()).where(AlarmPosition.alarm_id == old)) == 0
+        for kept in (case, recent):
+            a = await s.get(Alarm, kept)
+            assert a.phone == "13800138000" and a.name == "张三"
+            assert await s.scalar(select(func.count()).where(AlarmPosition.alarm_id == kept)) > 0
+        texts = [e.data for e in await s.scalars(select(Event).where(Event.incident_id == gone.incident_id))]
+        assert texts and all(d == {"anonymised": True} for d in texts)
+        assert "13800138000" not in str([e.data for e in await s.scalars(select(Event).where(
+            Event.incident_id == gone.incident_id))])
+        run = await s.scalar(select(AuditEntry).where(AuditEntry.action == "retention.anonymise"))
+        assert run.detail["alarms"] == 1 and run.detail["days"] == 180
+        assert await s.scalar(select(func.count()).select_from(Alarm)) == 3  # counts kept
