@@ -29,12 +29,18 @@ from .dispatch import repository as dispatch_repo
 from .dispatch.board import Board
 from .dispatch.schemas import PositionsMessage
 from .events import Published
+from .ratelimit import RateLimit
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_SLOW, CLOSE_BAD_HELLO = 4401, 4403, 4008, 4400
 GAP_WAIT = 0.05
+# Call signalling per socket: a call's offer, answer and a few dozen ICE candidates fit easily; a
+# client flooding the relay (and the other parties through it) is dropped message by message.
+SIGNALS_PER_SECOND, SIGNALS_BURST = 20, 200
+SIGNALS_DROPPED = json.dumps({"type": "error", "code": "rate_limited", "message_zh": "信令消息过于频繁，已丢弃",
+                              "message_en": "Too many signalling messages: this one was dropped"}, ensure_ascii=False)
 PING = ("ping",)  # queued by the hub for every socket once a period
 
 
@@ -115,6 +121,7 @@ class Hub:
         # Who is listening, by what they may hear: an event reaches its audience by a lookup, not
         # by asking each of ten thousand officers' sockets whether it is theirs.
         self._reach: dict[tuple, set[Connection]] = {}
+        self.signal_limit = RateLimit(SIGNALS_PER_SECOND, SIGNALS_BURST)
         self._inbox: asyncio.Queue[Published] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self._checker: asyncio.Task | None = None
@@ -435,6 +442,9 @@ async def _incoming(ws: WebSocket, conn: Connection, board: Board) -> None:
         while True:
             text = await ws.receive_text()
             if is_call_message(text):
+                if not ws.app.state.hub.signal_limit.allow(id(conn)):
+                    conn.offer(None, SIGNALS_DROPPED)
+                    continue
                 await ws.app.state.calls.relay.receive(
                     text, conn.who, lambda m: conn.offer(None, json.dumps(m, ensure_ascii=False)))
                 continue

@@ -79,3 +79,35 @@ async def test_an_officer_moved_to_another_unit_stops_hearing_the_old_one_while_
     finally:
         server.should_exit = True
         await task
+
+
+async def test_a_socket_flooding_call_signalling_is_cut_off_message_by_message(live_server):
+    base, _ = live_server
+    async with httpx.AsyncClient(base_url=base) as c:
+        token = (await c.post("/api/alarms", json=alarm_body())).json()["device_token"]
+    ws, _ = await connect(base, device_token=token)
+    for i in range(300):
+        await ws.send(json.dumps({"type": "signal", "call_id": 1, "to": "x", "data": {"n": i}}))
+    codes = []
+    try:
+        while len(codes) < 300:
+            m = json.loads(await asyncio.wait_for(ws.recv(), 3))
+            if m["type"] == "error":
+                codes.append(m["code"])
+    except asyncio.TimeoutError:
+        pass
+    await ws.close()
+    assert 1 <= codes.count("rate_limited") <= 100  # a burst of 200 passed, then 20 a second
+
+
+def test_a_rate_limit_refills_with_time():
+    from baojing.ratelimit import RateLimit
+
+    now = [0.0]
+    limit = RateLimit(per_second=1, burst=2, max_keys=2, clock=lambda: now[0])
+    assert [limit.allow("a") for _ in range(3)] == [True, True, False]
+    assert limit.retry_after("a") == 1
+    now[0] += 1.0
+    assert limit.allow("a") and not limit.allow("a")
+    limit.allow("b"), limit.allow("c")  # the table stays bounded: "a" is forgotten first
+    assert "a" not in limit._buckets and len(limit._buckets) == 2
