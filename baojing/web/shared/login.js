@@ -40,8 +40,16 @@ words({
 });
 
 const CODE_STEPS = new Set(["totp_required", "login_locked", "bad_code", "totp_enrolment_required"]);
+const attached = new WeakMap();
 
+// One set of steps per form: a page that renders its form again (lit-html) may call this on
+// every submit and gets the same steps back.
 export function loginSteps(form) {
+  if (!attached.has(form)) attached.set(form, makeSteps(form));
+  return attached.get(form);
+}
+
+function makeSteps(form) {
   let hintKey = "login_code_hint";
   const input = h("input", {
     id: "login-code", name: "code", testid: "login-code", inputmode: "numeric", autocomplete: "one-time-code",
@@ -49,10 +57,10 @@ export function loginSteps(form) {
   });
   const label = h("label", { for: "login-code" });
   const hint = h("p", { class: "muted", testid: "login-code-hint", style: "margin:.25em 0" });
-  const qr = h("img", { testid: "login-qr", alt: "", width: "180", height: "180", style: "display:block;margin:.5em auto;background:#fff" });
+  const qr = h("img", { testid: "login-qr", alt: "", width: "164", height: "164", style: "display:block;margin:.5em auto;background:#fff" });
   const secret = h("code", { testid: "login-secret", style: "word-break:break-all;user-select:all" });
   const enrol = h("div", { testid: "login-enrol", hidden: true });
-  const codeBox = h("div", { hidden: true }, label, hint, enrol, input);
+  const codeBox = h("div", { hidden: true }, enrol, label, hint, input);
   const anchor = form.querySelector("[role=alert]") || form.querySelector("[type=submit]");
   form.insertBefore(codeBox, anchor);
 
