@@ -3,7 +3,7 @@
 Each entry carries its place in one chain (`seq`) and the SHA-256 of the entry before it, so an
 edited row no longer matches its hash and a deleted row leaves a gap and a broken link;
 `baojing audit verify` names the first one. The database refuses UPDATE and DELETE (triggers made
-by migration 0005); the chain catches whoever drops the trigger first. Cutting entries off the end
+by migration 0006); the chain catches whoever drops the trigger first. Cutting entries off the end
 leaves a valid shorter chain: record the head that `verify` prints somewhere else to catch that.
 
 Writers take the event sequence lock (events.lock_sequence) before reading the chain's head: one

@@ -76,7 +76,7 @@ class DeviceToken(Base):
 
 class AuditEntry(Base):
     """Append-only and chained (auth/audit.py): entry `seq` carries the hash of entry seq-1, and the
-    database refuses UPDATE and DELETE on the table (triggers, migration 0005)."""
+    database refuses UPDATE and DELETE on the table (triggers, migration 0006)."""
 
     __tablename__ = "audit_log"
 

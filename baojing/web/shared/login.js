@@ -61,7 +61,7 @@ function makeSteps(form) {
   const secret = h("code", { testid: "login-secret", style: "word-break:break-all;user-select:all" });
   const enrol = h("div", { testid: "login-enrol", hidden: true });
   const codeBox = h("div", { hidden: true }, enrol, label, hint, input);
-  const anchor = form.querySelector("[role=alert]") || form.querySelector("[type=submit]");
+  const anchor = form.querySelector("[data-testid=login-error]") || form.querySelector("[data-testid=login-submit]");
   form.insertBefore(codeBox, anchor);
 
   function render() {

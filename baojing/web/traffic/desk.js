@@ -16,6 +16,7 @@ import { audioNow, initSound, onSoundState, soundState, tone, unlock } from "/sh
 import { addBaseTiles } from "/shared/basemap.js";
 import { errorText, getLang, onLang, setLabels, setLang, t } from "/shared/i18n.js";
 import { connectLive } from "/shared/live.js";
+import { loginSteps } from "/shared/login.js";
 import { roleGuide, wrongPage } from "/shared/rolepages.js";
 import { dateTimeText, elapsedText, parseTime } from "/shared/time.js";
 import "./words.js";
@@ -58,7 +59,8 @@ async function login(e) {
   S.busy = "login";
   show();
   try {
-    const res = await post("/api/auth/login", { username: f.username.value, password: f.password.value });
+    // The shared steps: the authenticator code, enrolment and backup codes when the server asks.
+    const res = await loginSteps(f).submit(f.username.value, f.password.value);
     S.loginError = "";
     await start(res.user);
   } catch (err) {

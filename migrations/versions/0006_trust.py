@@ -1,8 +1,8 @@
 """trust: chained append-only audit log, login lockout, TOTP and backup codes, session activity,
 abuse flags and marks, anonymisation, case references
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 02:36:26.048078
 """
 import json
@@ -54,8 +54,8 @@ def _chain_existing_entries() -> None:
         prev = h
 
 
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
