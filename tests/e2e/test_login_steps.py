@@ -91,3 +91,27 @@ def test_an_enrolled_officer_gives_the_code_on_the_phone(strict_server, browser,
     page.get_by_test_id("login-submit").click()
     expect(page.locator("#login-view")).to_be_hidden()
     ctx.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_console_queue_marks_possible_abuse_without_hiding_anything(server, browser, lang):
+    import uuid
+    with httpx.Client(base_url=server) as c:
+        token, ids = None, []
+        for _ in range(7):
+            body = {"idempotency_key": uuid.uuid4().hex, "phone": "13700007777", "name": None, "channel": "phone",
+                    "location": {"lat": 41.5705, "lon": 120.4508, "accuracy_m": 15, "crs": "wgs84"}}
+            r = c.post("/api/alarms", json=body, headers={"X-Device-Token": token} if token else {})
+            token = token or r.json()["device_token"]
+            ids.append(r.json()["id"])
+    ctx = desk_context(browser)
+    ctx.add_init_script(f"localStorage.setItem('baojing.lang', '{lang}'); localStorage.setItem('baojing.console.lang', '{lang}')")
+    page = ctx.new_page()
+    page.goto(server + "/console/")
+    _fill(page, "dispatcher")
+    tag = page.get_by_test_id("queue-abuse").first
+    expect(tag).to_be_visible()
+    assert ("6" in tag.get_attribute("title"))
+    assert page.get_by_test_id("queue-phone").filter(has_text="137").count() >= 7  # every alarm still listed
+    shot(page, f"console-queue-abuse-{lang}-1366")
+    ctx.close()

@@ -145,6 +145,7 @@ export class QueueView {
           String(inc.priority), h("small", {}, prio ? pick(prio) : "")),
         h("span", { class: "qid" }, `#${inc.id}`),
         mine ? h("span", { class: "tag mine", testid: "queue-mine", title: t("mine_title") }, t("mine_badge")) : null,
+        abuseTag(alarms),
         h("span", { class: "age", testid: "queue-age", dataset: { since: parseTime(inc.received_at), status: inc.status, timer: "received" },
           title: `${t("received_at")} ${fmtClock(inc.received_at)}` }, ""),
         statusCell,
@@ -216,4 +217,14 @@ export class QueueView {
       el.classList.toggle("late", waiting && age >= 180000);
     }
   }
+}
+
+// "Possible abuse" (docs/security.md): shown, never hiding or holding the alarm back; the counts
+// and a call-taker's reason are in its title.
+function abuseTag(alarms) {
+  const a = alarms.map((x) => x.abuse).find((x) => x && x.possible);
+  if (!a) return null;
+  let title = t("abuse_title", { m: a.window_minutes, d: a.device_alarms, a: a.address_alarms });
+  if (a.marked) title += ` · ${t("abuse_marked", { r: a.marked.reason })}`;
+  return h("span", { class: "tag abuse", testid: "queue-abuse", title }, t("abuse_badge"));
 }
