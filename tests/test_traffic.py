@@ -417,3 +417,60 @@ async def test_the_join_qr_is_an_svg_drawn_here(client):
     r = await client.get(f"/api/traffic/qr/{case['code']}.svg")
     assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
     assert r.text.startswith("<svg") and "http" not in r.text.split(">", 1)[1]
+
+
+# ---------- live ----------
+
+async def test_each_driver_and_the_desk_hear_the_case_live_and_the_console_does_not(live_server):
+    """Events are addressed: party B's phone gets its own view (A's number masked), the desk its
+    summary once the case is submitted, the command console nothing of a quick-handling case."""
+    import asyncio
+    import json
+
+    import httpx
+    import websockets
+
+    from test_live import connect, login_cookie
+
+    base, _ = live_server
+    sockets = []
+    admin = httpx.AsyncClient(base_url=base, timeout=20)
+    client = httpx.AsyncClient(base_url=base, timeout=20)
+    try:
+        await admin.post("/api/auth/login", json={"username": "admin", "password": "baojing110"})
+        desk_ws, ready = await connect(base, cookie=await login_cookie(base, "traffic"))
+        sockets.append(desk_ws)
+        assert ready["type"] == "ready", ready
+        console_ws, _ = await connect(base, cookie=await login_cookie(base, "calltaker"))
+        sockets.append(console_ws)
+        a, b, case = await ready_case(client, admin)
+        b_ws, _ = await connect(base, device_token=b.token)
+        sockets.append(b_ws)
+        r = await a.req("POST", f"/api/traffic/cases/{case['id']}/submit", json={"mode": "ruling"})
+        assert r.status_code == 200, r.text
+
+        async def first_case_event(ws):
+            while True:
+                m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if m["type"] == "event" and m["name"] == "traffic.case" and m["data"]["status"] == "submitted":
+                    return m["data"]
+
+        mine = await first_case_event(b_ws)
+        assert mine["my_roles"] == ["B"] and mine["parties"]["B"]["phone"] == PHONE_B
+        assert mine["parties"]["A"]["phone"] != PHONE_A and mine["parties"]["A"]["phone"].endswith(PHONE_A[-4:])
+        desk_view = await first_case_event(desk_ws)
+        assert desk_view["id"] == case["id"] and desk_view["parties"]["A"]["plate"] == PLATE_A
+        # The console hears pings, never a traffic case (2 s: the desk and B heard theirs already).
+        heard = []
+        deadline = asyncio.get_running_loop().time() + 2
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            try:
+                heard.append(json.loads(await asyncio.wait_for(console_ws.recv(), left)))
+            except asyncio.TimeoutError:
+                break
+        assert not [m for m in heard if m["type"] == "event" and m["name"].startswith("traffic")], heard
+    finally:
+        for ws in sockets:
+            await ws.close()
+        await admin.aclose()
+        await client.aclose()

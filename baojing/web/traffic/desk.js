@@ -293,7 +293,7 @@ function caseView() {
               ${p.settle_answer ? html`<br><span class="note">${t(`settle_${p.settle_answer}`)}</span>` : ""}</td></tr>`;
           })}</table>
         <h3>${t("description")}</h3><p>${d.description || t("noDescription")}</p>
-        <h3>${t("answers")}</h3><p class="muted">${QUESTIONS.map((q) => `${t(`q_${q}`)}：${d.answers[q] ? t("yes") : t("no")}`).join("；")}</p>
+        <h3>${t("answers")}</h3><p class="muted">${QUESTIONS.map((q) => `${t(`q_${q}`)}${t("sep")}${d.answers[q] ? t("yes") : t("no")}`).join(t("listSep"))}</p>
         <h3>${t("history")}</h3>
         ${d.history.length ? html`<ul class="history">${d.history.map((h) => html`<li data-testid="history-item">#${h.id} ${dateTimeText(h.created_at)} ·
           ${t(`st_${h.status}`)} · ${h.matched.join(", ")}${h.decision ? ` · ${t("A")}${t(`lv_${h.decision.liability.A}`)}` : ""}</li>`)}</ul>` : html`<p class="muted">${t("noHistory")}</p>`}
@@ -305,7 +305,7 @@ function caseView() {
     <div class="actions">
       ${decidable ? html`<div class="act">
         <h3>${t("decide")}</h3>
-        ${lia ? html`<p class="ok">${t("decided")}：${t("A")} ${t(`lv_${lia.A}`)} · ${t("B")} ${t(`lv_${lia.B}`)}</p>` : ""}
+        ${lia ? html`<p class="ok">${t("decided")}${t("sep")}${t("A")} ${t(`lv_${lia.A}`)} · ${t("B")} ${t(`lv_${lia.B}`)}</p>` : ""}
         <div class="grid2">
           <label>${t("A")}<select data-testid="decide-A" @change=${(e) => { S.decide.A = e.target.value; S.decide.B = PAIR[e.target.value]; show(); }}>
             ${LEVELS.map((l) => html`<option value=${l} ?selected=${S.decide.A === l}>${t(`lv_${l}`)}</option>`)}</select></label>

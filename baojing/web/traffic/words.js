@@ -3,7 +3,7 @@ import { words } from "/shared/i18n.js";
 
 words({
   zh: {
-    dTitle: "交通事故快处 · 审核台", lang: "EN", loginTitle: "交警登录", username: "用户名", password: "密码", login: "登录",
+    dTitle: "交通事故快处 · 审核台", lang: "EN", sep: "：", listSep: "；", loginTitle: "交警登录", username: "用户名", password: "密码", login: "登录",
     loggingIn: "正在登录…", logout: "退出",
     soundOn: "提示音已开启", soundOff: "点此开启提示音", waiting: "待处理（{n}）", record: "近 24 小时记录", empty: "暂无",
     waited: "已等 {t}", overdue: "超时", pick: "请从左侧选择一个案件",
@@ -28,7 +28,7 @@ words({
     cl_example: "示例图（SVG）", clAdd: "添加一项", clRemove: "删除", clSave: "保存清单", clSaved: "已保存",
   },
   en: {
-    dTitle: "Minor accidents · traffic desk", lang: "中", loginTitle: "Traffic officer login", username: "Username", password: "Password",
+    dTitle: "Minor accidents · traffic desk", lang: "中", sep: ": ", listSep: "; ", loginTitle: "Traffic officer login", username: "Username", password: "Password",
     login: "Log in", loggingIn: "Logging in…", logout: "Log out",
     soundOn: "Alert sound on", soundOff: "Tap to turn the alert sound on", waiting: "Waiting ({n})", record: "Last 24 hours", empty: "None",
     waited: "waiting {t}", overdue: "overdue", pick: "Pick a case on the left",
