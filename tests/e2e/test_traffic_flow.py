@@ -176,6 +176,25 @@ def test_two_drivers_file_a_case_the_desk_decides_and_both_get_the_document(serv
     desk.wait_for_function("() => [...document.querySelectorAll('.pane-img img, .thumb img')]"
                            ".every((i) => i.complete && i.naturalWidth > 0)")
     shot(desk, "e2e-traffic-desk-case")
+
+    # More photos asked for: the drivers retake in place and send it back.
+    desk.get_by_test_id("retake-slot-2").check()
+    desk.get_by_test_id("retake-reason").fill("碰撞部位太模糊，请靠近重拍")
+    desk.get_by_test_id("retake-submit").click()
+    expect(view).to_have_attribute("data-status", "more_photos")
+    expect(a.get_by_test_id("case-status")).to_have_attribute("data-status", "more_photos")
+    expect(b.get_by_text("碰撞部位太模糊，请靠近重拍")).to_be_visible()
+    expect(b.get_by_test_id("photo-progress-2")).to_have_attribute("data-state", "idle")  # not "done" until retaken
+    expect(b.get_by_test_id("resubmit")).to_be_disabled()
+    shot(b, "e2e-traffic-b-retake")
+    b.get_by_test_id("photo-input-2").set_input_files(photo(tmp_path / "retake.jpg", 1200, 900, 22))
+    expect(b.get_by_test_id("photo-progress-2")).to_have_attribute("data-state", "done", timeout=20_000)
+    b.get_by_test_id("resubmit").click()
+    expect(a.get_by_test_id("case-status")).to_have_attribute("data-status", "submitted")
+    expect(view).to_have_attribute("data-status", "submitted")  # live on the desk
+    item.click()
+    expect(view).to_have_attribute("data-status", "reviewing")
+
     desk.get_by_test_id("decide-A").select_option("full")
     desk.get_by_test_id("decide-rule").select_option("lane_change")
     desk.get_by_test_id("decide-submit").click()

@@ -386,12 +386,15 @@ function partyView(r) {
 const svgSrc = (svg) => "data:image/svg+xml;charset=utf-8," + encodeURIComponent(svg);
 
 function photoView(item, i, canTake) {
-  const photo = S.case.photos[String(i)];
-  const u = S.uploads[i] || { state: photo ? "done" : "idle", sent: 0, total: 0 };
+  const asked = S.case.retake && S.case.retake.slots.includes(i);
+  const taken = S.case.photos[String(i)];
+  // A photo the officer asked to retake counts as missing until a newer one is stored.
+  const stale = asked && taken && Date.parse(taken.created_at) < Date.parse(S.case.retake.at);
+  const photo = stale ? null : taken;
+  const u = S.uploads[i] && !(stale && S.uploads[i].state === "done") ? S.uploads[i] : { state: photo ? "done" : "idle", sent: 0, total: 0 };
   const pct = u.total ? Math.floor((100 * u.sent) / u.total) : 0;
   const busy = u.state === "sending" || u.state === "retrying" || u.state === "shrinking";
-  const asked = S.case.retake && S.case.retake.slots.includes(i);
-  const thumb = photo && S.thumbs[photo.id];
+  const thumb = taken && S.thumbs[taken.id];
   return html`<div class=${`shot ${asked ? "asked" : ""}`} data-testid=${`photo-${i}`} data-has-photo=${photo ? "yes" : "no"}>
     <div class="shot-pics">
       ${thumb && thumb !== "loading" ? html`<img class="taken" src=${thumb} alt="">` : html`<img class="example" src=${svgSrc(item.example)} alt=${t("example")}>`}
@@ -401,13 +404,13 @@ function photoView(item, i, canTake) {
       <p class="note">${getLang() === "zh" ? item.hint_zh : item.hint_en}</p>
       <div class="progress" data-testid=${`photo-progress-${i}`} data-state=${u.state} data-sent=${u.sent} ?hidden=${u.state === "idle"}>
         <div style=${`width:${u.state === "done" ? 100 : pct}%`}></div></div>
-      <p class="note">${u.state === "retrying" ? t("resuming") : busy ? t("uploading", { p: pct }) : photo ? `✓ ${t("uploaded")}` : ""}</p>
+      <p class=${stale ? "error" : "note"}>${u.state === "retrying" ? t("resuming") : busy ? t("uploading", { p: pct }) : stale ? t("retakeNeeded") : photo ? `✓ ${t("uploaded")}` : ""}</p>
       ${u.error ? html`<p class="error" role="alert" data-testid=${`photo-error-${i}`}>${u.error}</p>` : ""}
       ${canTake ? html`
         <input type="file" accept="image/*" capture="environment" hidden data-testid=${`photo-input-${i}`}
           @change=${(e) => { takePhoto(i, e.target.files[0]); e.target.value = ""; }}>
         <button class=${`btn small ${photo ? "ghost" : "primary"}`} type="button" data-testid=${`take-${i}`} ?disabled=${busy}
-          @click=${(e) => e.target.previousElementSibling.click()}>${photo ? t("retake") : t("take")}</button>` : ""}
+          @click=${(e) => e.target.previousElementSibling.click()}>${photo || stale ? t("retake") : t("take")}</button>` : ""}
     </div>
   </div>`;
 }
@@ -507,7 +510,8 @@ function statusView() {
     ${st === "more_photos" ? html`<section class="panel asked">
       <h2>${t("retakeAsk", { r: c.retake.reason })}</h2>
       ${c.checklist.map((it, i) => (c.retake.slots.includes(i) ? photoView(it, i, true) : ""))}
-      <button class="btn primary" type="button" data-testid="resubmit" @click=${() => post("resubmit")}>${t("resubmit")}</button>
+      <button class="btn primary" type="button" data-testid="resubmit" @click=${() => post("resubmit")}
+        ?disabled=${c.retake.slots.some((i) => !c.photos[String(i)] || Date.parse(c.photos[String(i)].created_at) < Date.parse(c.retake.at))}>${t("resubmit")}</button>
     </section>` : ""}
     ${lia ? html`<section class="panel decision" data-testid="decision" data-a=${lia.A} data-b=${lia.B}>
       <h2>${t("decision")}</h2>
