@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def index():
         return HTMLResponse(INDEX)
 
-    for page in ("m", "console", "officer", "admin", "traffic"):
+    for page in ("m", "console", "officer", "admin", "traffic", "account"):
         app.add_api_route(f"/{page}", (lambda p=page: RedirectResponse(f"/{p}/")), include_in_schema=False)
         app.mount(f"/{page}/", StaticFiles(directory=settings.static_dir / page, html=True), name=page)
     app.mount("/shared/", StaticFiles(directory=settings.static_dir / "shared"), name="shared")

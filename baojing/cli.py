@@ -119,6 +119,7 @@ def cmd_serve(args) -> None:
           f"  command console (指挥中心): {base}/console/\n"
           f"  field officer (出警民警):    {base}/officer/\n"
           f"  administration (管理):      {base}/admin/\n"
+          f"  account & security (账号与安全): {base}/account/\n"
           f"  API docs:                 {base}/docs\n"
           f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(f"{u} ({r})" for u, _, r, _ in USERS) + "\n",
           flush=True)

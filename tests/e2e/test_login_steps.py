@@ -93,25 +93,71 @@ def test_an_enrolled_officer_gives_the_code_on_the_phone(strict_server, browser,
     ctx.close()
 
 
+_SECRETS: dict[str, str] = {}
+
+
+def _enrolled(base: str, username: str, client: httpx.Client) -> str:
+    """Enrol an authenticator for a demo account through the API (strict server); its secret."""
+    secret = client.post("/api/auth/totp/enrol", json={"username": username, "password": PASSWORD}).json()["secret"]
+    assert client.post("/api/auth/login", json={"username": username, "password": PASSWORD,
+                                                "code": pyotp.TOTP(secret).now()}).status_code == 200
+    return secret
+
+
+def _login_with_code(page, username: str, secret: str) -> None:
+    _fill(page, username)
+    expect(page.get_by_test_id("login-code")).to_be_visible()
+    page.get_by_test_id("login-code").fill(pyotp.TOTP(secret).now())
+    page.get_by_test_id("login-submit").click()
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_console_queue_marks_possible_abuse_without_hiding_anything(server, browser, lang):
+def test_the_console_queue_marks_possible_abuse_without_hiding_anything(strict_server, browser, lang):
     import uuid
-    with httpx.Client(base_url=server) as c:
-        token, ids = None, []
+    with httpx.Client(base_url=strict_server) as c:
+        token = None
         for _ in range(7):
             body = {"idempotency_key": uuid.uuid4().hex, "phone": "13700007777", "name": None, "channel": "phone",
                     "location": {"lat": 41.5705, "lon": 120.4508, "accuracy_m": 15, "crs": "wgs84"}}
             r = c.post("/api/alarms", json=body, headers={"X-Device-Token": token} if token else {})
             token = token or r.json()["device_token"]
-            ids.append(r.json()["id"])
+        if "dispatcher" not in _SECRETS:
+            _SECRETS["dispatcher"] = _enrolled(strict_server, "dispatcher", c)
+    secret = _SECRETS["dispatcher"]
     ctx = desk_context(browser)
     ctx.add_init_script(f"localStorage.setItem('baojing.lang', '{lang}'); localStorage.setItem('baojing.console.lang', '{lang}')")
     page = ctx.new_page()
-    page.goto(server + "/console/")
-    _fill(page, "dispatcher")
+    page.goto(strict_server + "/console/")
+    _login_with_code(page, "dispatcher", secret)
     tag = page.get_by_test_id("queue-abuse").first
     expect(tag).to_be_visible()
-    assert ("6" in tag.get_attribute("title"))
+    assert "6" in tag.get_attribute("title")
     assert page.get_by_test_id("queue-phone").filter(has_text="137").count() >= 7  # every alarm still listed
     shot(page, f"console-queue-abuse-{lang}-1366")
     ctx.close()
+
+
+@pytest.mark.parametrize("lang,size", [("zh", "390"), ("en", "390"), ("zh", "1366"), ("en", "1366")])
+def test_the_account_page_lists_my_sessions_and_moves_the_authenticator_to_a_new_phone(strict_server, browser,
+                                                                                        lang, size):
+    username = {"zh390": "officer3", "en390": "officer4", "zh1366": "traffic", "en1366": "admin"}[lang + size]
+    with httpx.Client(base_url=strict_server) as other:  # a second session elsewhere, to end from the page
+        secret = _enrolled(strict_server, username, other)
+        ctx = phone_context(browser, 41.57, 120.45) if size == "390" else desk_context(browser)
+        ctx.add_init_script(f"localStorage.setItem('baojing.lang', '{lang}')")
+        page = ctx.new_page()
+        page.goto(strict_server + "/account/")
+        _login_with_code(page, username, secret)
+        expect(page.get_by_test_id("sessions").locator("li")).to_have_count(2)
+        page.get_by_test_id("totp-start").click()
+        expect(page.get_by_test_id("totp-qr")).to_be_visible()
+        new_secret = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")
+        assert new_secret != secret
+        page.get_by_test_id("totp-code").fill(pyotp.TOTP(new_secret).now())
+        page.get_by_test_id("totp-confirm").click()
+        expect(page.get_by_test_id("backup-codes")).to_be_visible()
+        shot(page, f"account-{lang}-{size}")
+        page.get_by_test_id("session-end").click()
+        expect(page.get_by_test_id("sessions").locator("li")).to_have_count(1)
+        assert other.get("/api/auth/me").status_code == 401
+        ctx.close()
