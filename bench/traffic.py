@@ -153,7 +153,10 @@ def run(args) -> dict:
 
     work = Path(tempfile.mkdtemp(prefix="bench-traffic-"))
     env = {**os.environ, "BAOJING_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'bench.db'}", "BAOJING_MAP_TILES": "none",
-           "BAOJING_MEDIA_DIR": str(work / "media")}
+           "BAOJING_MEDIA_DIR": str(work / "media"),
+           # Demo logins (password only) for the desk and the SMS outbox; a real deployment asks staff
+           # for a second factor (docs/security.md).
+           "BAOJING_DEMO": "true"}
     cmd = baojing_cmd(ROOT)
     for step in ("migrate", "demo"):
         subprocess.run([*cmd, step], env=env, cwd=ROOT, check=True, capture_output=True)
