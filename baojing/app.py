@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 
 from . import errors, events, live, siteconfig
 from .alarms import abuse_api
@@ -23,6 +22,7 @@ from .config import Settings, get_settings
 from .headers import OriginCheck, SecurityHeaders
 from .ratelimit import RateLimit
 from .db import make_engine, make_sessionmaker
+from .dbwatch import DatabaseWatch
 from .dispatch import admin_api, watch
 from .dispatch import api as dispatch_api
 from .dispatch.board import Board
@@ -79,8 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, settings.db_timeout_s, settings.db_connect_timeout_s)
         app.state.engine = engine
+        app.state.db_watch = DatabaseWatch(app.state)
         app.state.sessions = make_sessionmaker(engine)
         app.state.bus = events.InProcessBus()
         app.state.audit = AuditBuffer(app.state.sessions)
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.hub.close()
             await app.state.audit.close()
             await app.state.bus.close()
+            await app.state.db_watch.close()
             await engine.dispose()
 
     # /docs is Swagger UI from the installed swagger-ui-dist package (FastAPI's own page loads it
@@ -122,16 +124,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (auth_api, alarms_api, incidents_api, dispatch_api, admin_api, siteconfig, calls_api, media_api,
                    sms_api, traffic_api, abuse_api):
+        errors.declare_answers(module.router)
         app.include_router(module.router)
     app.include_router(live.router)
 
     @app.get("/healthz", tags=["ops"], summary="200 when the database answers, 503 when not")
     async def healthz(request: Request):
-        try:
-            async with request.app.state.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception:
-            return JSONResponse({"status": "unavailable", "database": False}, status_code=503)
+        watch = request.app.state.db_watch
+        if watch.down or not await watch.ping():
+            watch.failed()
+            err = errors.Unavailable()
+            return JSONResponse({"status": "unavailable", "database": False,
+                                 **errors.body(err.code, err.message_zh, err.message_en)},
+                                status_code=err.status, headers=err.headers)
         return {"status": "ok", "database": True}
 
     @app.get("/docs", include_in_schema=False)

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # Changing the terms text changes this: every phone reads and accepts them again.
     terms_version: str = "2026-12"
     max_body_bytes: int = 64 * 1024
+    # PostgreSQL: a statement, or a wait for a pooled connection, longer than this fails (503), and
+    # so does a connection attempt longer than db_connect_timeout_s. SQLite keeps its own queueing.
+    db_timeout_s: float = 2.0
+    db_connect_timeout_s: float = 1.0
     # A reconnecting client further behind than this reloads its snapshot instead of a replay.
     replay_limit: int = 5000
     # A socket whose client falls this far behind (frames, or characters of them) is closed; it

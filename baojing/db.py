@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import util as sa_util
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -46,9 +47,33 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str) -> AsyncEngine:
+def _bounded_ping(timeout_s: float):
+    """asyncpg's pre-ping opens a transaction and rolls it back: in a partition, two full command
+    timeouts. One round trip bounded by timeout_s tells a live connection from a dead one."""
+    await_ = getattr(sa_util, "await_", None) or sa_util.await_only
+
+    def ping(dbapi_conn) -> bool:
+        try:
+            await_(dbapi_conn._connection.fetchrow(";", timeout=timeout_s))
+        except Exception as e:
+            dbapi_conn._handle_exception(e)
+        return True
+
+    return ping
+
+
+def make_engine(url: str, timeout_s: float = 2.0, connect_timeout_s: float = 1.0) -> AsyncEngine:
     if not is_sqlite(url):
-        return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # Packets that vanish (a partition) would hold a request for asyncpg's 60 s connect timeout,
+        # forever on a query, then 30 s in the pool: bounded, the request fails fast and is answered
+        # 503 + Retry-After (errors.py). Measured in RELIABILITY.md.
+        engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=timeout_s,
+                                     connect_args={"timeout": connect_timeout_s, "command_timeout": timeout_s})
+        engine.dialect.do_ping = _bounded_ping(connect_timeout_s)
+        # An invalidated connection is closed politely for up to 2 s first: through a partition
+        # nobody answers, so drop the socket at once.
+        engine.dialect.do_terminate = lambda dbapi_conn: dbapi_conn._connection.terminate()
+        return engine
     # One connection: SQLite has one writer anyway, and waiting in the pool's queue is first come,
     # first served, where SQLite's busy handler sleeps and retries with no order (seconds-long
     # tails under load, measured in bench/README.md).

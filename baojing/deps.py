@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from . import events
 from .auth import service as auth
 from .auth.models import Device
-from .errors import DomainError, Forbidden, Unauthorized
+from .errors import answers, DomainError, Forbidden, Unauthorized
 
 SESSION_COOKIE = "bj_session"
 
@@ -44,7 +44,8 @@ async def _publish(state, session: AsyncSession) -> None:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work. The response is sent only after its commit, so an acknowledged
-    alarm is a stored alarm."""
+    alarm is a stored alarm. While the database is known to be gone: 503 at once (dbwatch.py)."""
+    request.app.state.db_watch.check()
     async with unit_of_work(request.app.state) as session:
         yield session
 
@@ -57,6 +58,7 @@ async def optional_staff(request: Request, session: AsyncSession = DbSession) ->
     return await auth.principal_for_session(session, request.cookies.get(SESSION_COOKIE), request.app.state.settings)
 
 
+@answers(401)
 async def current_staff(who: auth.Principal | None = Depends(optional_staff)) -> auth.Principal:
     if who is None:
         raise Unauthorized("请先登录", "Please log in")
@@ -64,6 +66,7 @@ async def current_staff(who: auth.Principal | None = Depends(optional_staff)) ->
 
 
 def require(allowed: frozenset[str]):
+    @answers(403)
     async def _check(who: auth.Principal = Depends(current_staff)) -> auth.Principal:
         if who.role not in allowed:
             raise Forbidden("您的角色无权进行此操作", "Your role may not do this")
@@ -72,6 +75,7 @@ def require(allowed: frozenset[str]):
     return _check
 
 
+@answers(401)
 async def optional_device(
     session: AsyncSession = DbSession,
     x_device_token: str | None = Header(default=None, max_length=100),

@@ -1,11 +1,23 @@
 """Domain errors and the one error shape every client sees: a code plus Chinese and English text."""
 from __future__ import annotations
 
+import errno
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
 from pydantic_core import PydanticCustomError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+# How long a client should wait before it tries again after a 503 (the caller's outbox retries
+# on its own in any case).
+RETRY_AFTER_S = 2
 
 
 class DomainError(Exception):
@@ -63,6 +75,126 @@ class Invalid(DomainError):
     """A well-formed request the rules refuse (e.g. rating an open alarm)."""
 
     status, code = 422, "invalid"
+
+
+class Unavailable(DomainError):
+    """The database does not answer: nothing was saved, try the same request again shortly."""
+
+    status, code = 503, "database_unavailable"
+
+    def __init__(self):
+        super().__init__("系统暂时无法保存，请稍后重试（报警会自动重发）",
+                         "The service cannot store anything right now; try again shortly (alarms are resent automatically)",
+                         headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+_NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EHOSTUNREACH,
+                   errno.ENETUNREACH, errno.ETIMEDOUT, errno.EPIPE}
+
+
+def _chain(exc: BaseException | None):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                yield from _chain(inner)
+        exc = exc.__cause__ or exc.__context__
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    try:
+        from asyncpg.exceptions import InterfaceError, PostgresConnectionError
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        InterfaceError = PostgresConnectionError = ()
+    return (isinstance(exc, (TimeoutError, ConnectionError, sa_exc.TimeoutError, sa_exc.InterfaceError,
+                             InterfaceError, PostgresConnectionError))
+            or (isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS)
+            or (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated))
+
+
+def outage(exc: BaseException) -> str | None:
+    """'lost' when the database cannot be reached (refused, reset, timed out, pool exhausted),
+    'refused' when it answers that it cannot work (SQLite's locked or unopenable file, a server
+    shutting down), None for anything else (a bug: a 500)."""
+    chain = list(_chain(exc))
+    if any(_connection_lost(e) for e in chain):
+        return "lost"
+    if any(isinstance(e, sa_exc.OperationalError) for e in chain):
+        return "refused"
+    return None
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message_zh: str
+    message_en: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a stable code for programs, a sentence in each language for people."""
+
+    code: str = Field(description="e.g. not_found, validation_error, database_unavailable")
+    message: str
+    message_zh: str
+    message_en: str
+    errors: list[FieldProblem] | None = Field(None, description="Per-field problems (422)")
+
+
+_ANSWERS = {
+    400: "The body could not be read (not JSON, not UTF-8)",
+    401: "Not logged in, or no valid device token",
+    403: "Logged in, but this role (or key) may not do this",
+    404: "No such thing, or not yours to see",
+    409: "The state changed under the request (someone else was first)",
+    413: "The request body is over the limit (`body_too_large`)",
+    422: "The request is invalid; nothing was saved",
+    503: "The database is unavailable: nothing was saved; try again after `Retry-After` seconds",
+}
+
+
+def answers(*codes: int):
+    """Mark a dependency with the error answers it can give; declare_answers() puts them in the schema."""
+    def mark(fn):
+        fn.answers = frozenset(codes)
+        return fn
+    return mark
+
+
+def _calls(dependant):
+    for d in dependant.dependencies:
+        yield d.call
+        yield from _calls(d)
+
+
+def declare_answers(router) -> None:
+    """Write into the OpenAPI schema the error answers each route can give, from what it depends
+    on: an auth dependency's 401/403, 404 for a path id, 400/413/422 for a body, 409 for a change
+    that can race, 503 for anything that needs the database."""
+    from .deps import get_session
+
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        dep = route.dependant
+        calls = set(_calls(dep))
+        codes = set().union(*(getattr(c, "answers", ()) for c in calls | {route.endpoint}))
+        if get_session in calls:
+            codes.add(503)
+            if route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
+                codes.add(409)
+        if dep.path_params:
+            codes.add(404)
+        if dep.body_params:
+            codes |= {400, 413}
+        if dep.path_params or dep.query_params or dep.header_params or dep.body_params or dep.cookie_params:
+            codes.add(422)
+        for code in sorted(codes):
+            route.responses.setdefault(code, {"model": ErrorOut, "description": _ANSWERS[code]})
+            if code == 503:
+                route.responses[code].setdefault("headers", {"Retry-After": {
+                    "description": "Seconds to wait before trying again", "schema": {"type": "integer"}}})
 
 
 def bilingual(zh: str, en: str) -> PydanticCustomError:
@@ -132,6 +264,36 @@ def install(app: FastAPI) -> None:
         return JSONResponse(body(exc.code, exc.message_zh, exc.message_en, exc.errors), status_code=exc.status,
                             headers=exc.headers)
 
+    async def _outage(request: Request, exc: Exception):
+        kind = outage(exc)
+        if kind is None:
+            raise exc  # not the database's absence: the catch-all below answers 500
+        watch = getattr(request.app.state, "db_watch", None)
+        if kind == "lost" and watch is not None:
+            watch.failed(exc)  # later requests are answered at once until the database is back
+        log.warning("%s %s: database unavailable (%s: %s)", request.method, request.url.path,
+                    type(exc).__name__, exc)
+        err = Unavailable()
+        return JSONResponse(body(err.code, err.message_zh, err.message_en), status_code=err.status,
+                            headers=err.headers)
+
+    # Where a missing database surfaces: the driver's own errors, SQLAlchemy's wrappers and the
+    # pool, timeouts, and the OS refusing or resetting the connection.
+    for cls in (sa_exc.SQLAlchemyError, TimeoutError, OSError, ExceptionGroup):
+        app.exception_handler(cls)(_outage)
+    try:
+        from asyncpg.exceptions import InterfaceError, PostgresError
+        app.exception_handler(InterfaceError)(_outage)
+        app.exception_handler(PostgresError)(_outage)
+    except ImportError:  # pragma: no cover
+        pass
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception):
+        # Still logged with its traceback by the server; the client gets the usual shape, not plain text.
+        return JSONResponse(body("internal_error", "服务器内部错误，请稍后重试", "Internal server error; please try again"),
+                            status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):
         errors = [field_error(e) for e in exc.errors()]
@@ -144,6 +306,7 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException):
         # exc.headers carries what the status needs, e.g. 405's Allow.
         texts = {
+            400: ("请求内容无法读取（不是有效的 JSON 或 UTF-8）", "The request body could not be read (not valid JSON or UTF-8)"),
             404: ("找不到该地址", "Not found"),
             405: ("不支持该请求方法", "Method not allowed"),
         }

@@ -30,6 +30,11 @@ _MOBILE = re.compile(r"1[3-9]\d{9}")
 _LANDLINE = re.compile(r"0(10|2\d|[3-9]\d\d)([1-9]\d{6,7})")
 _E164_MIN, _E164_MAX = 8, 15
 
+# The rule above as a pattern for the OpenAPI schema, so that clients (and schemathesis) know it:
+# an optional +, then digits (full-width too) with spaces, dashes, dots and brackets. The full rule
+# (which digits make a mobile, a landline or a foreign number) is normalize_phone's.
+PHONE_PATTERN = r"^\s*[+＋]?[\s\-.()（）－0-9０-９]{7,40}$"
+
 
 class PhoneError(ValueError):
     def __init__(self, message_zh: str = _MSG_INVALID_ZH, message_en: str = _MSG_INVALID_EN):

@@ -154,3 +154,13 @@ async def live_server(settings):
     yield f"http://127.0.0.1:{port}", app
     server.should_exit = True
     await task
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow (long fuzzing, long outage runs) run only when asked for: `-m slow`."""
+    if "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="long run: select it with -m slow (RELIABILITY.md)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

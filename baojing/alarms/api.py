@@ -11,7 +11,7 @@ from ..auth.service import Principal
 from ..deps import DbSession, current_device, device_if_known, require
 from ..fields import Id
 from ..dispatch.schemas import CtiCallIn, CtiCallOut
-from ..errors import Forbidden
+from ..errors import Forbidden, answers
 from ..phone import PhoneError, normalize_phone
 from ..errors import Invalid
 from ..incidents.schemas import IncidentOut, OperatorPositionIn
@@ -65,6 +65,7 @@ async def operator_position(alarm_id: Id, data: OperatorPositionIn, session: Asy
     return await service.operator_position(session, alarm_id, data, who)
 
 
+@answers(403)
 def telephony(request: Request, x_api_key: str = Header(default="", max_length=200)) -> None:
     expected = request.app.state.settings.cti_api_key
     if not expected or not hmac.compare_digest(x_api_key.encode(), expected.encode()):

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import bilingual
 from ..fields import Number, Whole
-from ..phone import PhoneError, normalize_phone
+from ..phone import PHONE_PATTERN, PhoneError, normalize_phone
 
 Crs = Literal["wgs84", "gcj02", "bd09"]
 
@@ -58,7 +58,8 @@ class PositionIn(LocationIn):
 class AlarmIn(Strict):
     idempotency_key: str = Field(min_length=8, max_length=100,
                                  description="Made on the phone; a repeat returns the first alarm")
-    phone: str = Field(max_length=32)
+    phone: str = Field(max_length=32, json_schema_extra={"pattern": PHONE_PATTERN},
+                       description="Mobile (13800138000), landline with area code (0421-2345678) or +country code")
     name: str | None = Field(None, max_length=40)
     channel: Literal["phone"] = "phone"
     location: LocationIn | None = None

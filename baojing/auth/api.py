@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import proxy
 from ..alarms.schemas import Strict, TermsAck, TermsIn, TermsOut
 from ..deps import SESSION_COOKIE, DbSession, current_staff, optional_device, require
-from ..errors import Invalid, NotFound, TooMany
+from ..errors import Invalid, NotFound, TooMany, answers
 from ..fields import Id
 from . import login as logins
 from . import roles, service, totp
@@ -103,6 +103,7 @@ def _set_cookie(request: Request, response: Response, token: str) -> None:
 
 @router.post("/auth/login", response_model=Me,
              summary="Staff login (password, then the authenticator code); sets the session cookie")
+@answers(401)
 async def login(data: LoginIn, request: Request, response: Response, background: BackgroundTasks,
                 session: AsyncSession = DbSession):
     settings = request.app.state.settings

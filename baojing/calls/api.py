@@ -11,7 +11,7 @@ from ..auth.models import Device
 from ..auth.service import Principal
 from ..deps import SESSION_COOKIE, DbSession, current_device, optional_device, require
 from ..fields import Id
-from ..errors import Unauthorized
+from ..errors import Unauthorized, answers
 from ..media.schemas import MediaOut
 from . import chat, service
 from .schemas import (AvailabilityOut, CallerCallOut, CallIn, CallList, CallOut, MessageIn, MessageList, MessageOut,
@@ -21,6 +21,7 @@ router = APIRouter(prefix="/api", tags=["calls"])
 console = require(roles.CONSOLE)
 
 
+@answers(401)
 async def anyone_in_a_call(request: Request, session: AsyncSession = DbSession,
                            x_device_token: str | None = Header(default=None, max_length=100)) -> Principal:
     """Staff by their session cookie, or a caller by their device token."""

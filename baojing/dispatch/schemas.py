@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from ..alarms.schemas import PointIn, Strict
 from ..fields import Id, Number
+from ..phone import PHONE_PATTERN
 
 
 class Position(BaseModel):
@@ -129,7 +130,8 @@ class ImportOut(BaseModel):
 
 
 class CtiCallIn(Strict):
-    caller_number: str = Field(max_length=32, description="The number that is calling 110")
+    caller_number: str = Field(max_length=32, json_schema_extra={"pattern": PHONE_PATTERN},
+                               description="The number that is calling 110")
     call_id: str = Field(min_length=1, max_length=100, description="The telephony system's id for the call")
     agent: str | None = Field(None, max_length=64, description="Username of the call-taker who answered, if known")
 
