@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from . import errors, events, live, siteconfig
+from . import answers, errors, events, live, siteconfig
 from .alarms import abuse_api
 from .alarms import api as alarms_api
 from .auth import api as auth_api
@@ -79,7 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        engine = make_engine(settings.database_url, settings.db_timeout_s, settings.db_connect_timeout_s)
+        engine = make_engine(settings.database_url, settings.db_timeout_s, settings.db_connect_timeout_s,
+                             settings.db_pool_timeout_s)
         app.state.engine = engine
         app.state.db_watch = DatabaseWatch(app.state)
         app.state.sessions = make_sessionmaker(engine)
@@ -124,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (auth_api, alarms_api, incidents_api, dispatch_api, admin_api, siteconfig, calls_api, media_api,
                    sms_api, traffic_api, abuse_api):
-        errors.declare_answers(module.router)
+        answers.declare(module.router)
         app.include_router(module.router)
     app.include_router(live.router)
 

@@ -48,10 +48,14 @@ class Settings(BaseSettings):
     # Changing the terms text changes this: every phone reads and accepts them again.
     terms_version: str = "2026-12"
     max_body_bytes: int = 64 * 1024
-    # PostgreSQL: a statement, or a wait for a pooled connection, longer than this fails (503), and
-    # so does a connection attempt longer than db_connect_timeout_s. SQLite keeps its own queueing.
-    db_timeout_s: float = 2.0
-    db_connect_timeout_s: float = 1.0
+    # PostgreSQL: a statement longer than db_timeout_s fails (503), so does a wait for a pooled
+    # connection longer than db_pool_timeout_s, and a connection attempt or a pooled connection's ping longer than
+    # db_connect_timeout_s. The statement timeout is long because a burst of alarms queues on the
+    # event-sequence lock (events.py) and must not be refused for waiting; a partition is noticed by
+    # the 1.5 s ping and connect instead. SQLite keeps its own queueing. Measured in RELIABILITY.md.
+    db_timeout_s: float = 10.0
+    db_connect_timeout_s: float = 1.5
+    db_pool_timeout_s: float = 5.0
     # A reconnecting client further behind than this reloads its snapshot instead of a replay.
     replay_limit: int = 5000
     # A socket whose client falls this far behind (frames, or characters of them) is closed; it

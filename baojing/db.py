@@ -62,12 +62,13 @@ def _bounded_ping(timeout_s: float):
     return ping
 
 
-def make_engine(url: str, timeout_s: float = 2.0, connect_timeout_s: float = 1.0) -> AsyncEngine:
+def make_engine(url: str, timeout_s: float = 10.0, connect_timeout_s: float = 1.5,
+                pool_timeout_s: float = 5.0) -> AsyncEngine:
     if not is_sqlite(url):
         # Packets that vanish (a partition) would hold a request for asyncpg's 60 s connect timeout,
         # forever on a query, then 30 s in the pool: bounded, the request fails fast and is answered
         # 503 + Retry-After (errors.py). Measured in RELIABILITY.md.
-        engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=timeout_s,
+        engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=pool_timeout_s,
                                      connect_args={"timeout": connect_timeout_s, "command_timeout": timeout_s})
         engine.dialect.do_ping = _bounded_ping(connect_timeout_s)
         # An invalidated connection is closed politely for up to 2 s first: through a partition

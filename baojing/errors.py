@@ -7,8 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import PydanticCustomError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -108,17 +107,20 @@ def _connection_lost(exc: BaseException) -> bool:
         from asyncpg.exceptions import InterfaceError, PostgresConnectionError
     except ImportError:  # pragma: no cover - asyncpg is a dependency
         InterfaceError = PostgresConnectionError = ()
-    return (isinstance(exc, (TimeoutError, ConnectionError, sa_exc.TimeoutError, sa_exc.InterfaceError,
+    return (isinstance(exc, (TimeoutError, ConnectionError, sa_exc.InterfaceError,
                              InterfaceError, PostgresConnectionError))
             or (isinstance(exc, OSError) and exc.errno in _NETWORK_ERRNOS)
             or (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated))
 
 
 def outage(exc: BaseException) -> str | None:
-    """'lost' when the database cannot be reached (refused, reset, timed out, pool exhausted),
+    """'lost' when the database cannot be reached (refused, reset, timed out), 'busy' when the pool
+    had no connection free in time,
     'refused' when it answers that it cannot work (SQLite's locked or unopenable file, a server
     shutting down), None for anything else (a bug: a 500)."""
     chain = list(_chain(exc))
+    if any(isinstance(e, sa_exc.TimeoutError) for e in chain):
+        return "busy"  # every pooled connection in use: overload, not absence; the watch stays as it is
     if any(_connection_lost(e) for e in chain):
         return "lost"
     if any(isinstance(e, sa_exc.OperationalError) for e in chain):
@@ -142,59 +144,12 @@ class ErrorOut(BaseModel):
     errors: list[FieldProblem] | None = Field(None, description="Per-field problems (422)")
 
 
-_ANSWERS = {
-    400: "The body could not be read (not JSON, not UTF-8)",
-    401: "Not logged in, or no valid device token",
-    403: "Logged in, but this role (or key) may not do this",
-    404: "No such thing, or not yours to see",
-    409: "The state changed under the request (someone else was first)",
-    413: "The request body is over the limit (`body_too_large`)",
-    422: "The request is invalid; nothing was saved",
-    503: "The database is unavailable: nothing was saved; try again after `Retry-After` seconds",
-}
-
-
 def answers(*codes: int):
     """Mark a dependency with the error answers it can give; declare_answers() puts them in the schema."""
     def mark(fn):
         fn.answers = frozenset(codes)
         return fn
     return mark
-
-
-def _calls(dependant):
-    for d in dependant.dependencies:
-        yield d.call
-        yield from _calls(d)
-
-
-def declare_answers(router) -> None:
-    """Write into the OpenAPI schema the error answers each route can give, from what it depends
-    on: an auth dependency's 401/403, 404 for a path id, 400/413/422 for a body, 409 for a change
-    that can race, 503 for anything that needs the database."""
-    from .deps import get_session
-
-    for route in router.routes:
-        if not isinstance(route, APIRoute):
-            continue
-        dep = route.dependant
-        calls = set(_calls(dep))
-        codes = set().union(*(getattr(c, "answers", ()) for c in calls | {route.endpoint}))
-        if get_session in calls:
-            codes.add(503)
-            if route.methods & {"POST", "PUT", "PATCH", "DELETE"}:
-                codes.add(409)
-        if dep.path_params:
-            codes.add(404)
-        if dep.body_params:
-            codes |= {400, 413}
-        if dep.path_params or dep.query_params or dep.header_params or dep.body_params or dep.cookie_params:
-            codes.add(422)
-        for code in sorted(codes):
-            route.responses.setdefault(code, {"model": ErrorOut, "description": _ANSWERS[code]})
-            if code == 503:
-                route.responses[code].setdefault("headers", {"Retry-After": {
-                    "description": "Seconds to wait before trying again", "schema": {"type": "integer"}}})
 
 
 def bilingual(zh: str, en: str) -> PydanticCustomError:
@@ -276,6 +231,17 @@ def install(app: FastAPI) -> None:
         err = Unavailable()
         return JSONResponse(body(err.code, err.message_zh, err.message_en), status_code=err.status,
                             headers=err.headers)
+
+    @app.exception_handler(ValidationError)
+    async def _late_validation(request: Request, exc: ValidationError):
+        # A service that builds another request from this one (a traffic case turned into an alarm)
+        # validates it again: what fails there is still the caller's input, never a 500.
+        log.warning("%s %s: input refused inside the service: %s", request.method, request.url.path, exc)
+        errors = [field_error(e) for e in exc.errors()]
+        return JSONResponse(
+            body("validation_error", "请求内容有误，未保存任何内容", "The request is invalid; nothing was saved", errors),
+            status_code=422,
+        )
 
     # Where a missing database surfaces: the driver's own errors, SQLAlchemy's wrappers and the
     # pool, timeouts, and the OS refusing or resetting the connection.

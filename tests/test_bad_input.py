@@ -124,3 +124,13 @@ async def test_a_method_a_route_lacks_is_a_405_with_allow(client):
     assert r.status_code == 405
     assert r.headers["allow"] == "POST"
     assert r.json()["code"] == "http_405" and r.json()["message_zh"]
+
+
+async def test_input_a_service_validates_again_is_a_422_not_a_500(client):
+    # Found by schemathesis: an empty phone passed the traffic form's own check, then failed when the
+    # service built an alarm from it.
+    no = {q: False for q in ("dispute", "drink_drugs", "drivable", "injured", "licensed_insured", "two_vehicles")}
+    r = await client.post("/api/traffic/to-alarm", json={"idempotency_key": "to-alarm-0001", "answers": no,
+                                                         "phone": "", "plates": []})
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "phone"
