@@ -15,6 +15,7 @@ _ANSWERS = {
     409: "The state changed under the request (someone else was first)",
     413: "The request body is over the limit (`body_too_large`)",
     422: "The request is invalid; nothing was saved",
+    429: "Too many tries (login lockout, one-time codes): wait `Retry-After` seconds",
     503: "The database is unavailable: nothing was saved; try again after `Retry-After` seconds",
 }
 
@@ -50,6 +51,11 @@ def declare(router) -> None:
                 codes.add(404)  # a body can name something stored (an id, a code)
         if dep.path_params:
             codes.add(404)
+        # Rate limits stand on logins and one-time codes only: an alarm is never refused for its rate.
+        if route.path.startswith("/api/auth/") or route.path.endswith(("/code", "/verify")):
+            codes.add(429)
+        if route.path.startswith("/api/auth/"):
+            codes.add(401)  # logins, second factors and sessions: every step can refuse who is asking
         if dep.body_params:
             codes.add(400)
         if route.methods & {"POST", "PUT", "PATCH"}:

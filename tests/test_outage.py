@@ -48,7 +48,8 @@ def proxy(database_url):
 @pytest.fixture
 def settings(database_url, proxy) -> Settings:
     via = make_url(database_url).set(host="127.0.0.1", port=proxy.port)
-    return Settings(database_url=via.render_as_string(hide_password=False), map_tiles="none", ws_ping_seconds=1.0)
+    return Settings(database_url=via.render_as_string(hide_password=False), map_tiles="none", ws_ping_seconds=1.0,
+                    demo=True)
 
 
 ID = re.compile(r"\{\w+\}")

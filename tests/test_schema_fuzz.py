@@ -47,7 +47,7 @@ def fuzz_server(tmp_path_factory, sqlite_template):
     tmp = tmp_path_factory.mktemp("fuzz")
     shutil.copy(sqlite_template, tmp / "fuzz.db")
     env = {**os.environ, "BAOJING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'fuzz.db'}",
-           "BAOJING_MAP_TILES": "none", "BAOJING_MEDIA_DIR": str(tmp / "media")}
+           "BAOJING_MAP_TILES": "none", "BAOJING_MEDIA_DIR": str(tmp / "media"), "BAOJING_DEMO": "true"}
     port = _free_port()
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen([BAOJING, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
