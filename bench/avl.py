@@ -87,8 +87,9 @@ async def seed_units(db_url: str, n: int, rng: random.Random) -> list[dict]:
             await c.execute(insert(UnitMember), [
                 {"user_id": uid[f"bench-officer-{u['i']:05d}"], "unit_id": unit_id[f"压测{u['i']:05d}"]} for u in units])
             await c.execute(insert(LoginSession), [
-                {"token_hash": token_hash(u["token"]), "user_id": uid[f"bench-officer-{u['i']:05d}"],
-                 "created_at": now, "expires_at": now + timedelta(hours=6)} for u in units])
+                {"token_hash": token_hash(u["token"]), "sid": f"bench-{u['i']:05d}",
+                 "user_id": uid[f"bench-officer-{u['i']:05d}"], "created_at": now, "last_seen_at": now,
+                 "expires_at": now + timedelta(hours=6)} for u in units])
             for u in units:
                 u["unit_id"] = unit_id[f"压测{u['i']:05d}"]
     finally:
@@ -573,7 +574,7 @@ async def main_async(args) -> int:
     try:
         db_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
         results["database"] = "sqlite (fresh temp file)"
-        env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true", "PYTHONUNBUFFERED": "1"}
         for k in ("BAOJING_HOST", "BAOJING_PORT"):
             env.pop(k, None)
         t = perf()

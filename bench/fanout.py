@@ -35,7 +35,7 @@ async def main_async(args) -> int:
             work = Path(tempfile.mkdtemp(prefix="baojing-bench-"))
             try:
                 env = {**os.environ, "BAOJING_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'bench.db'}",
-                       "BAOJING_MAP_TILES": "none", "PYTHONUNBUFFERED": "1"}
+                       "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true", "PYTHONUNBUFFERED": "1"}
                 for k in ("BAOJING_HOST", "BAOJING_PORT"):
                     env.pop(k, None)
                 cmd = [*baojing_cmd(ROOT), "serve"] if target == "baojing" else [sys.executable, "-m", "bench.floor"]

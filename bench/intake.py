@@ -530,7 +530,7 @@ async def main_async(args) -> int:
     try:
         db_url = args.database_url or f"sqlite+aiosqlite:///{work / 'bench.db'}"
         results["database"] = db_url.split("@")[-1] if "@" in db_url else db_url.split(":")[0] + " (fresh temp file)"
-        env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true", "PYTHONUNBUFFERED": "1"}
         for k in ("BAOJING_HOST", "BAOJING_PORT"):
             env.pop(k, None)
         if source != ROOT:

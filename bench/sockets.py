@@ -119,7 +119,7 @@ async def main_async(args) -> int:
                      "source": describe_source(ROOT), "load_average": os.getloadavg()}
     try:
         env = {**os.environ, "BAOJING_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'bench.db'}",
-               "BAOJING_MAP_TILES": "none", "PYTHONUNBUFFERED": "1"}
+               "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true", "PYTHONUNBUFFERED": "1"}
         for k in ("BAOJING_HOST", "BAOJING_PORT"):
             env.pop(k, None)
         await asyncio.to_thread(prepare_database, env, ROOT)

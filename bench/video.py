@@ -243,7 +243,7 @@ def summary(v: list[float]) -> dict:
 
 async def run(args, work: Path, results: dict) -> int:
     db_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
-    env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "PYTHONUNBUFFERED": "1",
+    env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true", "PYTHONUNBUFFERED": "1",
            "BAOJING_MEDIA_DIR": str(work / "media")}
     for k in ("BAOJING_HOST", "BAOJING_PORT", INSIDE):
         env.pop(k, None)

@@ -23,7 +23,8 @@ from call_helpers import BEIJING, call_body, clip, connect, jpeg, login_cookie, 
 
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
-    return Settings(database_url=database_url, map_tiles="none", ws_ping_seconds=1.0, media_dir=tmp_path / "media")
+    return Settings(database_url=database_url, map_tiles="none", ws_ping_seconds=1.0, media_dir=tmp_path / "media",
+                    demo=True)
 
 
 async def start_call(client, kind="video", token=None, **over) -> dict:

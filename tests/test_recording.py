@@ -27,7 +27,8 @@ HERE = Path(__file__).resolve()
 
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
-    return Settings(database_url=database_url, map_tiles="none", ws_ping_seconds=1.0, media_dir=tmp_path / "media")
+    return Settings(database_url=database_url, map_tiles="none", ws_ping_seconds=1.0, media_dir=tmp_path / "media",
+                    demo=True)
 
 
 if not inside():
