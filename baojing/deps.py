@@ -27,7 +27,7 @@ async def unit_of_work(state) -> AsyncIterator[AsyncSession]:
         except BaseException as e:
             if not (isinstance(e, DomainError) and e.keep):
                 await session.rollback()
-                events.take_pending(session)
+                events.forget_pending(session)
                 raise
             # A refusal that must be remembered (DomainError.keep): store it, then refuse.
             await session.commit()

@@ -93,9 +93,10 @@ async def emit(
     ev = Event(name=name, scope=scope, device_id=device_id, incident_id=incident_id, unit_id=unit_id,
                user_id=user_id, actor=actor,
                action=action, data=to_jsonable_python(data))
+    # Written with the transaction's next flush (at the latest its commit), in the order emitted:
+    # the events of one request go in one INSERT instead of a round trip each.
     session.add(ev)
-    await session.flush()
-    session.info.setdefault("pending_events", []).append(Published.of(ev))
+    session.info.setdefault("pending_events", []).append(ev)
     return ev
 
 
@@ -113,7 +114,13 @@ async def lock_sequence(session: AsyncSession) -> None:
 def take_pending(session: AsyncSession) -> list[Published]:
     """Hand over the events of a committed transaction (and forget those of a rolled back one)."""
     session.info.pop("seq_locked", None)
-    return session.info.pop("pending_events", [])
+    return [Published.of(e) for e in session.info.pop("pending_events", [])]
+
+
+def forget_pending(session: AsyncSession) -> None:
+    """A rolled back transaction's events vanish with it."""
+    session.info.pop("seq_locked", None)
+    session.info.pop("pending_events", None)
 
 
 async def last_seq(session: AsyncSession) -> int:

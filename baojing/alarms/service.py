@@ -55,37 +55,55 @@ async def raise_alarm(session: AsyncSession, data: AlarmIn, device: Device | Non
         (view,) = await incidents.caller_views(session, incident, [existing])
         return {**view, "device_token": token}, False
 
-    token = None
-    if device is None:
-        device, token = await auth.issue_device(session)
+    # A new alarm opens a new incident: nothing about it can be read back yet, so nothing is asked
+    # (no other alarm, assignment or note), and its rows go out in as few round trips as their ids
+    # allow, while the write lock is held (bench/README.md, intake).
+    new_device = device is None
+    if new_device:
+        device = auth.new_device(session)
     station_id = None
     if data.location is not None:
         station_id = await dispatch.station_for(session, *geo.to_wgs84(data.location.lat, data.location.lon,
                                                                       data.location.crs))
+    # A phone new to us (not stored yet, no id) has no earlier alarms and no marks to count.
     by_device, by_address = await abuse.counts(session, device.id, source_address)
     mark = await abuse.mark_for(session, data.phone, device.id)
     priority = abuse.lowered(DEFAULT_PRIORITY) if mark else DEFAULT_PRIORITY
-    incident = await incidents.open_incident(session, priority, station_id)
+    incident = incidents.new_incident(session, priority, station_id)
+    await session.flush()  # the device and the incident, for their ids
+    token = await auth.issue_token(session, device.id) if new_device else None
     now = utcnow()
     alarm = Alarm(idempotency_key=data.idempotency_key, device_id=device.id, incident_id=incident.id,
                   channel=data.channel, phone=data.phone, name=data.name, place_text=data.place_text,
                   received_at=now, updated_at=now, source_address=source_address, recent_from_device=by_device,
                   recent_from_address=by_address, abuse_mark_id=mark.id if mark else None,
                   abuse_reason=mark.reason if mark else None)
+    point = None
+    if data.location is not None:
+        point = _fix(alarm, data.location, _source(data.location), _fix_time(data.location.recorded_at, now))
     session.add(alarm)
     await session.flush()
-    if data.location is not None:
-        _record(session, alarm, data.location, _source(data.location), _fix_time(data.location.recorded_at, now))
-    await incidents.announce(session, incident, "received", None)
+    if point is not None:
+        point.alarm_id = alarm.id
+        session.add(point)
+    await incidents.announce(session, incident, "received", None, opened=[alarm])
     return {**repository.caller_view(alarm, incident), "device_token": token}, True
 
 
 def _record(session: AsyncSession, alarm: Alarm, loc: LocationIn, source: str, at: datetime,
             flag: str | None = None, set_by: int | None = None) -> AlarmPosition:
-    lat, lon = geo.to_wgs84(loc.lat, loc.lon, loc.crs)
-    point = AlarmPosition(alarm_id=alarm.id, lat=lat, lon=lon, accuracy_m=loc.accuracy_m, source=source,
-                          crs=loc.crs, recorded_at=at, flag=flag, set_by=set_by)
+    point = _fix(alarm, loc, source, at, flag, set_by)
+    point.alarm_id = alarm.id
     session.add(point)
+    return point
+
+
+def _fix(alarm: Alarm, loc: LocationIn, source: str, at: datetime, flag: str | None = None,
+         set_by: int | None = None) -> AlarmPosition:
+    """The row of one fix, and the alarm's current position when this fix may replace it."""
+    lat, lon = geo.to_wgs84(loc.lat, loc.lon, loc.crs)
+    point = AlarmPosition(lat=lat, lon=lon, accuracy_m=loc.accuracy_m, source=source,
+                          crs=loc.crs, recorded_at=at, flag=flag, set_by=set_by)
     if flag is None and _may_replace(alarm.position_source, source):
         alarm.lat, alarm.lon, alarm.accuracy_m = lat, lon, loc.accuracy_m
         alarm.position_source, alarm.position_at = source, at

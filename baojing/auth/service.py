@@ -200,16 +200,22 @@ async def user_by_id(session: AsyncSession, user_id: int) -> User:
 
 
 async def issue_device(session: AsyncSession) -> tuple[Device, str]:
-    device = Device()
-    session.add(device)
+    device = new_device(session)
     await session.flush()
     return device, await issue_token(session, device.id)
 
 
+def new_device(session: AsyncSession) -> Device:
+    """A new caller's phone, stored with the session's next flush."""
+    device = Device()
+    session.add(device)
+    return device
+
+
 async def issue_token(session: AsyncSession, device_id: int) -> str:
+    """A token for the device; the row goes out with the transaction's next flush."""
     token = secrets.token_urlsafe(24)
     session.add(DeviceToken(token_hash=token_hash(token), device_id=device_id))
-    await session.flush()
     return token
 
 

@@ -70,9 +70,11 @@ async def responds_to(session: AsyncSession, user_id: int, incident_id: int) -> 
 
 
 async def station_for(session: AsyncSession, lat: float, lon: float) -> int | None:
-    for st in await session.scalars(select(Station).where(Station.jurisdiction.is_not(None)).order_by(Station.id)):
-        if point_in_polygon(lat, lon, st.jurisdiction):
-            return st.id
+    # Columns, not Station objects: one row per station for every alarm, nothing to track.
+    for st_id, jurisdiction in await session.execute(
+            select(Station.id, Station.jurisdiction).where(Station.jurisdiction.is_not(None)).order_by(Station.id)):
+        if point_in_polygon(lat, lon, jurisdiction):
+            return st_id
     return None
 
 

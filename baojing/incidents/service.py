@@ -23,10 +23,11 @@ RECENTLY_CLOSED = timedelta(hours=2)
 TIMELINE_DETAIL = frozenset({"incident.routed"})
 
 
-async def open_incident(session: AsyncSession, priority: int, station_id: int | None) -> Incident:
-    incident = Incident(status=NEW, priority=priority, station_id=station_id)
+def new_incident(session: AsyncSession, priority: int, station_id: int | None) -> Incident:
+    """A new incident, stored with the session's next flush."""
+    incident = Incident(status=NEW, priority=priority, station_id=station_id, received_at=utcnow())
+    incident.updated_at = incident.received_at
     session.add(incident)
-    await session.flush()
     return incident
 
 
@@ -37,7 +38,9 @@ async def get(session: AsyncSession, incident_id: int) -> Incident:
     return incident
 
 
-async def views(session: AsyncSession, incidents: list[Incident], by_incident: dict | None = None) -> list[dict]:
+async def views(session: AsyncSession, incidents: list[Incident], by_incident: dict | None = None, *,
+                fresh: bool = False) -> list[dict]:
+    """Staff views. `fresh`: incidents opened in this transaction, with no assignment or note yet."""
     ids = [i.id for i in incidents]
     if by_incident is None:
         by_incident = await alarms.of_incidents(session, ids)
@@ -46,9 +49,9 @@ async def views(session: AsyncSession, incidents: list[Incident], by_incident: d
     if people_ids:
         rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(people_ids)))
         people = {r.id: {"id": r.id, "display_name": r.display_name} for r in rows}
-    assignments = await dispatch.assignments_of(session, ids)
+    assignments = {i: [] for i in ids} if fresh else await dispatch.assignments_of(session, ids)
     counts = {}
-    if ids:
+    if ids and not fresh:
         rows = await session.execute(select(IncidentNote.incident_id, func.count())
                                      .where(IncidentNote.incident_id.in_(ids)).group_by(IncidentNote.incident_id))
         counts = dict(rows.all())
@@ -89,13 +92,18 @@ async def to_responders(session: AsyncSession, incident_id: int, name: str, data
         await events.emit(session, name, data, scope=events.UNIT, unit_id=unit_id, incident_id=incident_id)
 
 
-async def announce(session: AsyncSession, incident: Incident, action: str, who: Principal | None) -> dict:
-    """Tell every console and every caller of this incident what it looks like now."""
-    incident.updated_at = utcnow()
-    await session.flush()
-    by_incident = await alarms.of_incidents(session, [incident.id])
+async def announce(session: AsyncSession, incident: Incident, action: str, who: Principal | None, *,
+                   opened: list | None = None) -> dict:
+    """Tell every console and every caller of this incident what it looks like now. `opened`: the
+    alarms of an incident opened in this very transaction, which has nothing else to read back."""
+    if opened is None:
+        incident.updated_at = utcnow()
+        await session.flush()
+        by_incident = await alarms.of_incidents(session, [incident.id])
+    else:
+        by_incident = {incident.id: opened}
     alarm_list = by_incident[incident.id]
-    (view,) = await views(session, [incident], by_incident)
+    (view,) = await views(session, [incident], by_incident, fresh=opened is not None)
     actor = who.label if who else None
     await events.emit(session, "incident.upserted", view, incident_id=incident.id, actor=actor, action=action)
     active_units = [a["unit_id"] for a in view["assignments"] if a["status"] in ACTIVE]
