@@ -76,6 +76,28 @@ async def test_implausible_and_out_of_order_fixes_are_flagged_and_not_drawn(staf
     assert u["position"]["lat"] == pytest.approx(41.5705)
 
 
+async def test_the_avl_flush_writes_in_short_transactions_so_alarms_need_not_wait_for_all(staff, app, monkeypatch):
+    from baojing.dispatch import board as board_module
+    from baojing.dispatch.models import UnitPosition
+
+    monkeypatch.setattr(board_module, "FLUSH_SLICE", 2)
+    officer = await on_duty_at(staff, app, "officer", 41.570, 120.450)
+    r = await officer.post("/api/officer/positions", json={"points": [
+        {"lat": 41.570 + i * 1e-4, "lon": 120.450, "accuracy_m": 10, "at": now_iso(i + 1)} for i in range(5)]})
+    assert r.status_code == 202
+    board, transactions = app.state.board, []
+    real = board.sessions
+    board.sessions = lambda: transactions.append(1) or real()
+    try:
+        await board.flush()
+    finally:
+        board.sessions = real
+    assert len(transactions) == 3  # five fixes, two per transaction: the write lock is let go between
+    async with real() as s:
+        rows = list(await s.scalars(select(UnitPosition.lat).order_by(UnitPosition.id)))
+    assert rows[-5:] == pytest.approx([41.570 + i * 1e-4 for i in range(5)])
+
+
 def test_the_recommendation_puts_the_nearest_available_fresh_unit_first():
     board = Board(sessions=None)
     now = datetime.now(timezone.utc)

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 # Faster than this between two fixes is a bad fix, not a patrol car.
 MAX_SPEED_MPS = 200 / 3.6
 CLOCK_SKEW = timedelta(minutes=2)
+# Rows per write transaction of the AVL flush: small enough that an alarm queued behind one slice
+# waits a few milliseconds.
+FLUSH_SLICE = 200
 
 
 @dataclass(slots=True)
@@ -129,21 +132,28 @@ class Board:
             return
         rows, self._pending = self._pending, []
         moved, self._moved = [self.units[i] for i in self._moved], set()
+        updates = [{"unit_id": u.id, "lat": u.lat, "lon": u.lon, "accuracy_m": u.accuracy_m, "position_at": u.at}
+                   for u in moved]
+        done = 0
         try:
             # Core statements, not the ORM's bulk paths: the same SQL with a fraction of the Python
-            # work on the event loop per row (it showed in the AVL profile).
-            async with self.sessions() as s, s.begin():
-                await s.execute(insert(UnitPosition.__table__), rows)
-                if moved:
-                    units = Unit.__table__
-                    await s.execute(update(units).where(units.c.id == bindparam("unit_id")).values(
-                        lat=bindparam("lat"), lon=bindparam("lon"), accuracy_m=bindparam("accuracy_m"),
-                        position_at=bindparam("position_at")), [
-                        {"unit_id": u.id, "lat": u.lat, "lon": u.lon, "accuracy_m": u.accuracy_m, "position_at": u.at}
-                        for u in moved])
+            # work on the event loop per row (it showed in the AVL profile). In slices, each its
+            # own short transaction: an alarm waiting for SQLite's one connection gets it after
+            # one slice, not after a whole second's fixes (bench/README.md, AVL beside alarms).
+            units = Unit.__table__
+            for i in range(0, max(len(rows), len(updates)), FLUSH_SLICE):
+                async with self.sessions() as s, s.begin():
+                    if rows[i:i + FLUSH_SLICE]:
+                        await s.execute(insert(UnitPosition.__table__), rows[i:i + FLUSH_SLICE])
+                    if updates[i:i + FLUSH_SLICE]:
+                        await s.execute(update(units).where(units.c.id == bindparam("unit_id")).values(
+                            lat=bindparam("lat"), lon=bindparam("lon"), accuracy_m=bindparam("accuracy_m"),
+                            position_at=bindparam("position_at")), updates[i:i + FLUSH_SLICE])
+                done = i + FLUSH_SLICE
         except Exception:
-            self._pending[:0] = rows
-            self._moved.update(u.id for u in moved)
+            # What was not written goes back; a unit's newest position is rewritten next time.
+            self._pending[:0] = rows[done:]
+            self._moved.update(u.id for u in moved[done:])
             raise
         for listener in self._listeners:
             await listener(moved)
