@@ -525,3 +525,33 @@ async def test_the_desk_keeps_snapshots_and_each_playback_is_audited(client, sta
     officer_snap = await (await staff("calltaker2")).post(f"/api/calls/{call['id']}/snapshots",
                                                           files={"file": ("f.png", frame, "image/png")})
     assert officer_snap.status_code == 403
+
+
+async def test_an_alarm_is_stored_while_an_upload_is_still_being_copied(client, app, monkeypatch):
+    """Staging (copying, hashing, probing) happens before the upload's transaction: an alarm that
+    arrives meanwhile does not wait behind the database lock for it."""
+    import threading
+
+    from baojing.media import service as media
+    from builders import alarm_body
+
+    call = await start_call(client, "text")
+    copying, release = threading.Event(), threading.Event()
+    real = media._stage
+
+    def slow_stage(*a, **k):
+        copying.set()
+        release.wait(30)  # a 20 MB clip on a slow disk
+        return real(*a, **k)
+
+    monkeypatch.setattr(media, "_stage", slow_stage)
+    upload = asyncio.create_task(client.post(f"/api/calls/{call['id']}/attachments",
+                                             files={"file": ("a.jpg", jpeg(), "image/jpeg")}, headers=caller(client, call)))
+    try:
+        while not copying.is_set():
+            await asyncio.sleep(0.01)
+        r = await asyncio.wait_for(client.post("/api/alarms", json=alarm_body()), 10)
+        assert r.status_code == 201, r.text
+    finally:
+        release.set()
+    assert (await upload).status_code == 201

@@ -1,7 +1,7 @@
 """Video and text calls over HTTP. Signalling goes over /ws (calls/signalling.py)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, Header, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Form, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..alarms.schemas import LocationIn
@@ -12,6 +12,7 @@ from ..auth.service import Principal
 from ..deps import SESSION_COOKIE, DbSession, current_device, optional_device, require
 from ..fields import Id
 from ..errors import Unauthorized, answers
+from ..media import service as media
 from ..media.schemas import MediaOut
 from . import chat, service
 from .schemas import (AvailabilityOut, CallerCallOut, CallIn, CallList, CallOut, MessageIn, MessageList, MessageOut,
@@ -145,14 +146,16 @@ async def send(call_id: Id, data: MessageIn, session: AsyncSession = DbSession,
 
 @router.post("/calls/{call_id}/attachments", response_model=MessageOut, status_code=201,
              summary="Send a photo (JPEG/PNG/WebP ≤ 5 MB, ≤ 8 per call) or one clip (MP4/WebM ≤ 20 MB, ≤ 15 s)")
-async def attach(call_id: Id, request: Request, file: UploadFile = File(...),
+async def attach(call_id: Id, request: Request,
+                 staged: media.Staged = Depends(media.staged_upload(chat.CLIP_MAX_BYTES, "文件", "file")),
                  text: str | None = Form(None, max_length=2000), session: AsyncSession = DbSession,
                  who: Principal = Depends(anyone_in_a_call)):
-    return await chat.attach(session, _settings(request), call_id, file, text, who)
+    return await chat.attach(session, _settings(request), call_id, staged, text, who)
 
 
 @router.post("/calls/{call_id}/snapshots", response_model=MediaOut, status_code=201,
              summary="The desk keeps a frame of the caller's video (JPEG/PNG ≤ 2 MB) as evidence")
-async def snapshot(call_id: Id, request: Request, file: UploadFile = File(...), session: AsyncSession = DbSession,
-                   who: Principal = Depends(console)):
-    return await chat.snapshot(session, _settings(request), call_id, file, who)
+async def snapshot(call_id: Id, request: Request,
+                   staged: media.Staged = Depends(media.staged_upload(chat.SNAPSHOT_MAX_BYTES, "截图", "snapshot")),
+                   session: AsyncSession = DbSession, who: Principal = Depends(console)):
+    return await chat.snapshot(session, _settings(request), call_id, staged, who)

@@ -3,7 +3,6 @@ video. A file is checked (magic bytes, size, clip length by PyAV) before any row
 moves into the media store only once its row commits (media/service.py)."""
 from __future__ import annotations
 
-import asyncio
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,7 +78,7 @@ async def send_text(session: AsyncSession, call_id: int, text: str, who: Princip
     return await _post(session, call, party, who, text, None)
 
 
-async def attach(session: AsyncSession, settings: Settings, call_id: int, upload, caption: str | None,
+async def attach(session: AsyncSession, settings: Settings, call_id: int, staged: media.Staged, caption: str | None,
                  who: Principal) -> dict:
     """A photo (JPEG, PNG or WebP ≤ 5 MB, at most 8 per call) or one clip (MP4/WebM ≤ 20 MB, ≤ 15 s)."""
     await events.lock_sequence(session)
@@ -87,11 +86,10 @@ async def attach(session: AsyncSession, settings: Settings, call_id: int, upload
     party = await _sender(session, call, who)
     if caption is not None and len(caption) > 2000:
         raise Invalid("说明太长（最多 2000 个字符）", "The caption is too long (at most 2000 characters)")
-    staged = await media.stage_upload(settings, upload, CLIP_MAX_BYTES, "文件", "file")
     try:
         kind, duration = await _check_attachment(session, call, staged)
         m = await media.store(session, settings, staged, incident_id=await _incident_of(session, call), call_id=call.id,
-                              kind=kind, created_by=who.label, duration_s=duration, original_name=upload.filename)
+                              kind=kind, created_by=who.label, duration_s=duration, original_name=staged.original_name)
     except BaseException:
         staged.discard()
         raise
@@ -110,7 +108,7 @@ async def _check_attachment(session: AsyncSession, call: Call, staged: media.Sta
     if staged.mime in media.CLIPS:
         if await media.count_of_call(session, call.id, CLIP) >= CLIPS_PER_CALL:
             raise Invalid("每次报警只能发送一段视频", "Only one video clip per alarm", code="too_many_clips")
-        duration = await asyncio.to_thread(media.clip_duration, staged.tmp)
+        duration = staged.duration_s  # probed while staging, before the transaction
         if duration is None:
             raise Invalid("无法读取这段视频，请换一段重试", "This video could not be read; try another one",
                           code="bad_clip")
@@ -123,7 +121,8 @@ async def _check_attachment(session: AsyncSession, call: Call, staged: media.Sta
                   code="unsupported_file")
 
 
-async def snapshot(session: AsyncSession, settings: Settings, call_id: int, upload, who: Principal) -> dict:
+async def snapshot(session: AsyncSession, settings: Settings, call_id: int, staged: media.Staged,
+                   who: Principal) -> dict:
     """A frame the desk took from the caller's video (JPEG or PNG ≤ 2 MB), kept as evidence."""
     await events.lock_sequence(session)
     call = await get(session, call_id)
@@ -132,12 +131,11 @@ async def snapshot(session: AsyncSession, settings: Settings, call_id: int, uplo
         raise Forbidden("只有接警席可以截图", "Only the desk can take snapshots", code="not_desk")
     if call.kind != VIDEO or call.status not in (ACTIVE, HELD):
         raise Conflict("只能在视频通话中截图", "Snapshots are taken during a video call", code="not_in_video")
-    staged = await media.stage_upload(settings, upload, SNAPSHOT_MAX_BYTES, "截图", "snapshot")
     try:
         if staged.mime not in (media.JPEG, media.PNG):
             raise Invalid("截图必须是 JPEG 或 PNG 图片", "A snapshot must be a JPEG or PNG image", code="unsupported_file")
         m = await media.store(session, settings, staged, incident_id=await _incident_of(session, call), call_id=call.id,
-                              kind=SNAPSHOT, created_by=who.label, original_name=upload.filename)
+                              kind=SNAPSHOT, created_by=who.label, original_name=staged.original_name)
     except BaseException:
         staged.discard()
         raise

@@ -1,7 +1,7 @@
 """Console and officer routes for dispatch."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import roles
@@ -9,6 +9,7 @@ from ..auth.service import Principal
 from ..deps import DbSession, require
 from ..fields import Id
 from ..incidents.schemas import AssignmentOut, CloseIn, IncidentOut
+from ..media import service as media
 from ..media.schemas import MediaOut
 from . import avl, service
 from .schemas import (BusyIn, DeclineIn, DispatchIn, DutyIn, FixesAck, FixesIn, NoteIn, Recommendations,
@@ -99,7 +100,8 @@ async def clear(assignment_id: Id, data: CloseIn, session: AsyncSession = DbSess
 
 @router.post("/assignments/{assignment_id}/photos", response_model=MediaOut, status_code=201,
              summary="Officer adds a scene photo (JPEG/PNG/WebP ≤ 10 MB) to the incident's evidence")
-async def photo(assignment_id: Id, request: Request, file: UploadFile = File(...),
+async def photo(assignment_id: Id, request: Request,
+                staged: media.Staged = Depends(media.staged_upload(service.SCENE_PHOTO_MAX_BYTES, "照片", "photo")),
                 caption: str | None = Form(None, max_length=200), session: AsyncSession = DbSession,
                 who: Principal = Depends(officer)):
-    return await service.scene_photo(session, request.app.state.settings, assignment_id, file, caption, who)
+    return await service.scene_photo(session, request.app.state.settings, assignment_id, staged, caption, who)

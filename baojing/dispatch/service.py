@@ -220,8 +220,8 @@ SCENE_PHOTOS_PER_OFFICER = 20
 PHOTO_GRACE = timedelta(hours=2)
 
 
-async def scene_photo(session: AsyncSession, settings, assignment_id: int, upload, caption: str | None,
-                      who: Principal) -> dict:
+async def scene_photo(session: AsyncSession, settings, assignment_id: int, staged: media.Staged,
+                      caption: str | None, who: Principal) -> dict:
     """A photo the officer took on scene, kept as evidence of the incident."""
     await events.lock_sequence(session)
     a = await session.get(Assignment, assignment_id)
@@ -235,12 +235,11 @@ async def scene_photo(session: AsyncSession, settings, assignment_id: int, uploa
     if await media.count_by(session, a.incident_id, "photo", who.label) >= SCENE_PHOTOS_PER_OFFICER:
         raise Invalid(f"每人每个警情最多 {SCENE_PHOTOS_PER_OFFICER} 张照片",
                       f"At most {SCENE_PHOTOS_PER_OFFICER} photos per officer and incident", code="too_many_photos")
-    staged = await media.stage_upload(settings, upload, SCENE_PHOTO_MAX_BYTES, "照片", "photo")
     try:
         if staged.mime not in media.IMAGES:
             raise Invalid("只能上传 JPEG、PNG 或 WebP 照片", "Only JPEG, PNG or WebP photos", code="unsupported_file")
         m = await media.store(session, settings, staged, incident_id=a.incident_id, call_id=None, kind="photo",
-                              created_by=who.label, original_name=caption or upload.filename)
+                              created_by=who.label, original_name=caption or staged.original_name)
     except BaseException:
         staged.discard()
         raise

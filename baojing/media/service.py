@@ -16,7 +16,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import AsyncIterator
 
+from fastapi import File, Request, UploadFile
 from sqlalchemy import event, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,6 +71,8 @@ class Staged:
     sha256: str
     mime: str | None
     name: str  # uuid, shared by the temp and the final file
+    original_name: str | None = None
+    duration_s: float | None = None  # a clip's, probed while staging
 
     def discard(self) -> None:
         self.tmp.unlink(missing_ok=True)
@@ -86,12 +90,19 @@ def new_tmp(settings: Settings, suffix: str) -> tuple[Path, str]:
 
 
 async def stage_upload(settings: Settings, upload, max_bytes: int, what_zh: str, what_en: str) -> Staged:
-    """Copy an upload to tmp/ while hashing it; refuse it past max_bytes or empty."""
+    """Copy an upload to tmp/ while hashing it, in a worker thread; refuse it past max_bytes or empty."""
+    staged = await asyncio.to_thread(_stage, settings, upload.file, max_bytes, what_zh, what_en)
+    staged.original_name = upload.filename
+    return staged
+
+
+def _stage(settings: Settings, src, max_bytes: int, what_zh: str, what_en: str) -> Staged:
     path, name = new_tmp(settings, "")
     digest, size, head = hashlib.sha256(), 0, b""
     try:
+        src.seek(0)
         with open(path, "wb") as out:
-            while chunk := await upload.read(CHUNK):
+            while chunk := src.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
                     raise Invalid(f"{what_zh}过大（上限 {max_bytes // (1024 * 1024)} MB）",
@@ -107,6 +118,25 @@ async def stage_upload(settings: Settings, upload, max_bytes: int, what_zh: str,
         path.unlink(missing_ok=True)
         raise
     return Staged(path, size, digest.hexdigest(), sniff(head), name)
+
+
+def staged_upload(max_bytes: int, what_zh: str, what_en: str):
+    """A route dependency for the uploaded `file`, declared before the request's session: the file
+    is copied, hashed and (a clip) probed before the transaction begins, so neither SQLite's write
+    lock nor PostgreSQL's sequence lock is held across megabytes of disk work, and alarms arriving
+    meanwhile do not wait for it (bench/README.md, uploads). The temp file is gone after the
+    request unless its row committed and moved it into place."""
+
+    async def dependency(request: Request, file: UploadFile = File(...)) -> AsyncIterator[Staged]:
+        staged = await stage_upload(request.app.state.settings, file, max_bytes, what_zh, what_en)
+        try:
+            if staged.mime in CLIPS:
+                staged.duration_s = await asyncio.to_thread(clip_duration, staged.tmp)
+            yield staged
+        finally:
+            staged.discard()
+
+    return dependency
 
 
 def stage_file(path: Path, name: str, mime: str) -> Staged:
