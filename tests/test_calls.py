@@ -260,8 +260,8 @@ def own_clock(rt):
 
 
 async def test_a_desk_that_vanishes_puts_the_call_back_in_the_queue(client, staff, app, monkeypatch):
-    call, desk, view = await answered(client, staff)
     rt = own_clock(app.state.calls)
+    call, desk, view = await answered(client, staff)
     device_id = view["parties"][0]["device_id"]
     monkeypatch.setattr(rt, "present", lambda: {("device", device_id)})  # only the caller's socket is open
     grace = app.state.settings.call_party_grace_s
@@ -274,9 +274,9 @@ async def test_a_desk_that_vanishes_puts_the_call_back_in_the_queue(client, staf
 
 
 async def test_a_caller_who_vanishes_ends_the_call_and_a_waiting_one_is_abandoned(client, staff, app, monkeypatch):
+    rt = own_clock(app.state.calls)
     call, desk, view = await answered(client, staff)
     waiting = await start_call(client, phone="13900139002")
-    rt = own_clock(app.state.calls)
     desk_id = await user_id(desk)
     monkeypatch.setattr(rt, "present", lambda: {("user", desk_id)})
     await rt.sweep(now=0.0)
@@ -289,10 +289,10 @@ async def test_a_caller_who_vanishes_ends_the_call_and_a_waiting_one_is_abandone
 
 
 async def test_a_returning_party_is_not_marked_gone_and_an_invitee_who_never_joins_is(client, staff, app, monkeypatch):
+    rt = own_clock(app.state.calls)
     call, desk, view = await answered(client, staff)
     sup = await staff("dispatcher")
     await desk.post(f"/api/calls/{call['id']}/parties", json={"user_id": await user_id(sup)})
-    rt = own_clock(app.state.calls)
     device_id, desk_id = view["parties"][0]["device_id"], await user_id(desk)
     present = {("device", device_id)}
     monkeypatch.setattr(rt, "present", lambda: present)
@@ -305,8 +305,8 @@ async def test_a_returning_party_is_not_marked_gone_and_an_invitee_who_never_joi
 
 
 async def test_a_text_chat_outlives_the_callers_closed_page(client, staff, app, monkeypatch):
-    call, desk, view = await answered(client, staff, kind="text")
     rt = own_clock(app.state.calls)
+    call, desk, view = await answered(client, staff, kind="text")
     desk_id = await user_id(desk)
     monkeypatch.setattr(rt, "present", lambda: {("user", desk_id)})
     await rt.sweep(now=0.0)
