@@ -11,7 +11,7 @@ export BAOJING_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432
 run: deps pdf
 	$(BIN)/baojing migrate
 	$(BIN)/baojing demo
-	BAOJING_DEMO=true $(BIN)/baojing serve
+	BAOJING_DEMO=true $(BIN)/baojing serve --simulate
 
 test: deps chromium pdf
 	$(BIN)/pytest -q -ra

@@ -21,6 +21,7 @@ from .calls.runtime import CallsRuntime
 from .config import Settings, get_settings
 from .headers import OriginCheck, SecurityHeaders
 from .ratelimit import RateLimit
+from .simulate import Simulator
 from .db import make_engine, make_sessionmaker
 from .dbwatch import DatabaseWatch
 from .dispatch import admin_api, watch
@@ -99,12 +100,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sms = SmsRuntime(app.state, getattr(app.state, "sms_gateway", None))
         await app.state.sms.start()
         overdue = asyncio.create_task(watch.overdue_watch(app.state))
+        app.state.simulator = Simulator(app.state) if settings.simulate else None
+        if app.state.simulator:
+            app.state.simulator.start()
         gc.callbacks.append(_log_slow_gc)
         settle = asyncio.create_task(_settle_long_lived())
         try:
             yield
         finally:
             settle.cancel()
+            if app.state.simulator:
+                await app.state.simulator.close()
             gc.callbacks.remove(_log_slow_gc)
             await app.state.calls.close()  # stores the recordings still running
             await app.state.sms.close()

@@ -36,10 +36,13 @@ def cmd_migrate(_args) -> None:
     print("database migrated")
 
 
-def cmd_demo(_args) -> None:
-    from .demo import seed
+def cmd_demo(args) -> None:
+    from .demo import PATROLS, seed
 
-    logins = _with_session(seed)
+    logins = _with_session(lambda s: seed(s, patrols=not args.no_patrols))
+    if not args.no_patrols:
+        print(f"patrol units on duty with positions: {', '.join(PATROLS)} "
+              "(`baojing serve --simulate` drives them and raises an alarm now and then)")
     print("demo data ready; logins (username / password / role):")
     for u, p, r in logins:
         print(f"  {u:<11} {p}  {r}")
@@ -112,6 +115,8 @@ def cmd_serve(args) -> None:
     from .demo import DEMO_PASSWORD, USERS
 
     settings = get_settings()
+    if args.simulate:
+        settings = settings.model_copy(update={"simulate": True})
     host, port = args.host or settings.host, args.port or settings.port
     base = f"http://{host}:{port}"
     print(f"\nBaojing is serving on {base}\n"
@@ -121,7 +126,9 @@ def cmd_serve(args) -> None:
           f"  administration (管理):      {base}/admin/\n"
           f"  account & security (账号与安全): {base}/account/\n"
           f"  API docs:                 {base}/docs\n"
-          f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(f"{u} ({r})" for u, _, r, _ in USERS) + "\n",
+          f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(f"{u} ({r})" for u, _, r, _ in USERS) + "\n"
+          + ("demo simulation on: patrol units drive, an alarm comes in every couple of minutes\n"
+             if settings.simulate else ""),
           flush=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", ws_ping_interval=20,
                 ws_ping_timeout=20, proxy_headers=False, ws_per_message_deflate=False)
@@ -135,9 +142,13 @@ def main(argv: list[str] | None = None) -> None:
     s = sub.add_parser("serve", help="serve the web app")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
+    s.add_argument("--simulate", action="store_true",
+                   help="demo only: drive the demo patrol units along streets and raise an alarm now and then")
     s.set_defaults(fn=cmd_serve)
     sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(fn=cmd_migrate)
-    sub.add_parser("demo", help="seed demo districts, stations and accounts").set_defaults(fn=cmd_demo)
+    d = sub.add_parser("demo", help="seed demo districts, stations, accounts and units (two patrols on duty)")
+    d.add_argument("--no-patrols", action="store_true", help="leave every unit off duty (the tests' start)")
+    d.set_defaults(fn=cmd_demo)
     a = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_cmd", required=True)
     av = a.add_parser("verify", help="check the audit chain; names the first broken link")
     av.add_argument("--head", help="a head printed by an earlier verify (SEQ:HASH): also catch entries cut off the end")

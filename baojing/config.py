@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     # Evidence files (recordings, snapshots, attachments).
     media_dir: Path = ROOT / "var" / "media"
     recording_enabled: bool = True
+    # A living demo (simulate.py): the demo's patrol units drive and alarms come in. Never in production.
+    simulate: bool = False
     # Video alarms only inside the service areas: these district codes (empty: every district).
     video_service_area_check: bool = True
     video_districts: list[str] = []

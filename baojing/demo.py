@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .auth import roles
 from .auth import service as auth
 from .auth.models import User
+from .db import utcnow
 from .dispatch.models import CAR, FOOT, MOTORBIKE, District, Station, Unit, UnitMember
 
 DEMO_PASSWORD = "baojing110"
@@ -53,9 +54,21 @@ UNITS = [
     ("龙城12", FOOT, "lc-center", []),
     ("龙城21", CAR, "lc-west", []),
 ]
+# Streets of the demo city, (name, [(lat, lon), ...]) in WGS-84, sketched by hand like the outlines.
+STREETS = {
+    "朝阳大街": [(41.5760, 120.3700), (41.5765, 120.3950), (41.5772, 120.4200), (41.5770, 120.4450),
+             (41.5765, 120.4700)],
+    "友谊大街": [(41.5850, 120.3800), (41.5848, 120.4100), (41.5845, 120.4400), (41.5840, 120.4650)],
+    "新华路": [(41.5550, 120.4430), (41.5650, 120.4440), (41.5760, 120.4450), (41.5900, 120.4460),
+            (41.6050, 120.4480)],
+    "龙山街": [(41.5600, 120.3900), (41.5700, 120.3920), (41.5800, 120.3950), (41.5950, 120.3980)],
+}
+# Units with no officer of their own that `baojing demo` leaves on duty, each on a street of the
+# demo city (simulate.py drives them there), so "dispatch nearest" has units to offer at once.
+PATROLS = {"龙城12": "龙山街", "龙城21": "朝阳大街"}
 
 
-async def seed(session: AsyncSession) -> list[tuple[str, str, str]]:
+async def seed(session: AsyncSession, patrols: bool = False) -> list[tuple[str, str, str]]:
     districts = {d.code: d for d in await session.scalars(select(District))}
     for code, zh, en, outline in DISTRICTS:
         if code not in districts:
@@ -85,4 +98,10 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str]]:
             for m in members:
                 session.add(UnitMember(user_id=users[m].id, unit_id=unit.id))
     await session.flush()
+    if patrols:
+        for unit in await session.scalars(select(Unit).where(Unit.call_sign.in_(list(PATROLS)))):
+            unit.on_duty = True
+            unit.lat, unit.lon = STREETS[PATROLS[unit.call_sign]][0]
+            unit.accuracy_m, unit.position_at = 8.0, utcnow()
+        await session.flush()
     return [(u, DEMO_PASSWORD, r) for u, _, r, _ in USERS]

@@ -38,8 +38,9 @@ def server(tmp_path_factory):
            "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true",
            # A quick-handling case sounds on the traffic desk after 3 s instead of 10 minutes.
            "BAOJING_TRAFFIC_ALERT_AFTER_S": "3"}
-    for cmd in ("migrate", "demo"):
-        subprocess.run([BAOJING, cmd], env=env, check=True, cwd=ROOT, capture_output=True)
+    # Every unit starts off duty: the tests put officers on duty themselves.
+    for cmd in (["migrate"], ["demo", "--no-patrols"]):
+        subprocess.run([BAOJING, *cmd], env=env, check=True, cwd=ROOT, capture_output=True)
     port = _free_port()
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen([BAOJING, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,

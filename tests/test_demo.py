@@ -1,0 +1,64 @@
+"""A newcomer's first minutes: `baojing demo` leaves patrol units on duty with positions, so
+"dispatch nearest" answers at once, and the simulation drives them and raises alarms through the
+real services (the AVL board, the alarm intake)."""
+import random
+
+from sqlalchemy import select
+
+from baojing.demo import PATROLS, STREETS, seed
+from baojing.dispatch.models import Unit
+from baojing.geo import distance_m
+from baojing.incidents.models import Incident
+from baojing.simulate import Driver, Simulator
+
+
+async def test_the_demo_leaves_its_patrols_on_duty_where_dispatch_nearest_finds_them(app, client, staff):
+    async with app.state.sessions() as s, s.begin():
+        await seed(s, patrols=True)
+    await app.state.board.load()
+    console = await staff("dispatcher")
+    units = {u["call_sign"]: u for u in (await console.get("/api/units")).json()["units"]}
+    for call_sign in PATROLS:
+        assert units[call_sign]["on_duty"] and units[call_sign]["position"] and not units[call_sign]["stale"]
+    assert not units["双塔21"]["on_duty"]  # officers' own units wait for their officers
+    lat, lon = STREETS["朝阳大街"][1]
+    r = await client.post("/api/alarms", json={"idempotency_key": "demo-nearest-1", "phone": "13800138000",
+                                               "location": {"lat": lat, "lon": lon, "accuracy_m": 10}})
+    snap = (await console.get("/api/console/snapshot")).json()
+    inc = next(i for i in snap["incidents"] if i["alarms"][0]["id"] == r.json()["id"])
+    recs = (await console.get(f"/api/incidents/{inc['id']}/recommendations")).json()["units"]
+    assert {u["call_sign"] for u in recs} == set(PATROLS)
+
+
+def test_a_driver_follows_its_street_and_turns_round_at_the_end():
+    street = [(41.0, 120.0), (41.0, 120.001), (41.0, 120.002)]  # two legs of ~84 m
+    d = Driver(1, street, speed_mps=10.0)
+    lat, lon = d.advance(5.0)
+    assert abs(distance_m(41.0, 120.0, lat, lon) - 50) < 1
+    d.advance(15.0)  # 200 m from the start: past the end (168 m), 32 m back
+    assert d.step == -1
+    lat, lon = d.advance(0.0)
+    assert abs(distance_m(*street[-1], lat, lon) - 32) < 2
+
+
+async def test_the_simulation_moves_the_patrols_and_raises_alarms_through_the_intake(app):
+    async with app.state.sessions() as s, s.begin():
+        await seed(s, patrols=True)
+    await app.state.board.load()
+    sim = Simulator(app.state, rng=random.Random(7))
+    await sim.load()
+    assert len(sim.drivers) == len(PATROLS)
+    before = {i: (app.state.board.units[i].lat, app.state.board.units[i].lon) for i in sim.drivers}
+    async with app.state.sessions() as s:
+        incidents_before = len(list(await s.scalars(select(Incident.id))))
+    out = await sim.step(seconds=10.0, alarm=True)
+    assert out["moved"] == len(PATROLS)
+    for i in sim.drivers:
+        u = app.state.board.units[i]
+        assert distance_m(*before[i], u.lat, u.lon) > 10
+    await app.state.board.flush()
+    async with app.state.sessions() as s:
+        stored = {u.id: u.lat for u in await s.scalars(select(Unit).where(Unit.id.in_(list(sim.drivers))))}
+        incidents_after = len(list(await s.scalars(select(Incident.id))))
+    assert all(stored[i] == app.state.board.units[i].lat for i in sim.drivers)
+    assert out["alarm"]["status"] == "received" and incidents_after == incidents_before + 1
