@@ -1,6 +1,7 @@
 """An incident goes to the station whose jurisdiction holds the first usable position, whenever it
 arrives: with the alarm, later from the phone, picked on a map, or set by an operator. An operator
 correcting the position into another jurisdiction re-routes it, audited, on the timeline."""
+
 from sqlalchemy import select
 
 from baojing.auth.models import AuditEntry
