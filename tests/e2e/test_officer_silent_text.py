@@ -48,8 +48,13 @@ def test_an_officer_sent_to_a_silent_text_alarm_writes_instead_of_calling(server
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     sign_in(page, server, "officer")
-    page.get_by_test_id("duty-switch").click()
-    expect(page.get_by_test_id("duty-switch")).to_have_attribute("aria-checked", "true")
+    duty = page.get_by_test_id("duty-switch")
+    expect(page.get_by_test_id("unit-callsign")).to_have_text("双塔21")
+    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
+    # The browser tests share one server: an earlier one may have left this unit on duty.
+    if duty.get_attribute("aria-checked") != "true":
+        duty.click()
+    expect(duty).to_have_attribute("aria-checked", "true")
     u = wait_until(lambda: (x := unit(desk, "双塔21"))["on_duty"] and x["position"] and x, "双塔21 on duty")
     assert desk.post(f"/api/incidents/{incident_id}/dispatch", json={"unit_ids": [u["id"]]}).status_code == 200
 
@@ -106,3 +111,6 @@ def test_an_officer_sent_to_a_silent_text_alarm_writes_instead_of_calling(server
     page.get_by_test_id("lang-toggle").click()
     shot(page, "officer-silent-chat-zh-wide")
     assert errors == []
+    # Leave the shared server as found: the incident closed (the unit stood down), the unit off duty.
+    assert desk.post(f"/api/incidents/{incident_id}/close", json={"disposition": "resolved"}).status_code == 200
+    assert staff(server, "officer").post("/api/officer/duty", json={"on_duty": False}).status_code == 200
