@@ -28,6 +28,7 @@ from .dispatch import admin_api, watch
 from .dispatch import api as dispatch_api
 from .dispatch.board import Board
 from .incidents import api as incidents_api
+from .keyunits import api as keyunits_api
 from .media import api as media_api
 from .sms import api as sms_api
 from .sms.runtime import SmsRuntime
@@ -130,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_limit = RateLimit(settings.login_rate_per_minute / 60, settings.login_rate_per_minute)
     errors.install(app)
     for module in (auth_api, alarms_api, incidents_api, dispatch_api, admin_api, siteconfig, calls_api, media_api,
-                   sms_api, traffic_api, abuse_api):
+                   sms_api, traffic_api, abuse_api, keyunits_api):
         answers.declare(module.router)
         app.include_router(module.router)
     app.include_router(live.router)

@@ -11,6 +11,8 @@ from .auth import service as auth
 from .auth.models import User
 from .db import utcnow
 from .dispatch.models import CAR, FOOT, MOTORBIKE, District, Station, Unit, UnitMember
+from .keyunits import members as keyunit_members
+from .keyunits.models import KeyUnit, RosterEntry
 
 DEMO_PASSWORD = "baojing110"
 
@@ -67,6 +69,42 @@ STREETS = {
 # demo city (simulate.py drives them there), so "dispatch nearest" has units to offer at once.
 PATROLS = {"龙城12": "龙山街", "龙城21": "朝阳大街"}
 
+# Key units: name, type, address, position, small boundary half-width (degrees), opening hours,
+# security contacts, roster (phone, name, role). The `keyunit` login is 13900000001's account.
+KEYUNIT_PHONE = "13900000001"
+KEY_UNITS = [
+    ("朝阳市第一中学（演示）", "school", "双塔区新华路一段 88 号", 41.5745, 120.4525, 0.0012, "周一至周五 07:00–18:00",
+     [("王建国", "13900000091", "保卫处处长")],
+     [(KEYUNIT_PHONE, "张老师", "保卫处干事"), ("13900000003", "李校长", "校长")]),
+    ("工商银行双塔支行（演示）", "bank", "双塔区朝阳大街三段 12 号", 41.5712, 120.4598, 0.0004, "每日 09:00–17:00",
+     [("赵经理", "13900000092", "安保主管")],
+     [("13900000002", "刘柜员", "大堂经理"), (KEYUNIT_PHONE, "张老师", "联络员")]),
+    ("龙城区实验幼儿园（演示）", "kindergarten", "龙城区西大营子路 5 号", 41.5775, 120.4110, 0.0006,
+     "周一至周五 07:30–17:30", [("孙园长", "13900000093", "园长")], [("13900000004", "孙园长", "园长")]),
+    ("朝阳市中心医院（演示）", "hospital", "双塔区凌河街 2 号", 41.6010, 120.4880, 0.0015, "全天 24 小时",
+     [("周主任", "13900000094", "保卫科主任")], [("13900000005", "周主任", "保卫科主任")]),
+]
+
+
+async def seed_key_units(session: AsyncSession, users: dict) -> None:
+    from .dispatch.repository import station_for
+
+    existing = {u.name: u for u in await session.scalars(select(KeyUnit))}
+    for name, kind, address, lat, lon, half, hours, contacts, roster in KEY_UNITS:
+        if name in existing:
+            continue
+        unit = KeyUnit(name=name, kind=kind, address=address, lat=lat, lon=lon,
+                       boundary=[[lat - half, lon - half], [lat - half, lon + half], [lat + half, lon + half],
+                                 [lat + half, lon - half]],
+                       station_id=await station_for(session, lat, lon), opening_hours=hours,
+                       contacts=[{"name": n, "phone": p, "title": t} for n, p, t in contacts])
+        session.add(unit)
+        await session.flush()
+        for phone, person, role in roster:
+            session.add(RosterEntry(unit_id=unit.id, phone=phone, name=person, role=role))
+    await session.flush()
+    await keyunit_members.link_account(session, users["keyunit"].id, KEYUNIT_PHONE)
+
 
 async def seed(session: AsyncSession, patrols: bool = False) -> list[tuple[str, str, str]]:
     districts = {d.code: d for d in await session.scalars(select(District))}
@@ -104,4 +142,5 @@ async def seed(session: AsyncSession, patrols: bool = False) -> list[tuple[str, 
             unit.lat, unit.lon = STREETS[PATROLS[unit.call_sign]][0]
             unit.accuracy_m, unit.position_at = 8.0, utcnow()
         await session.flush()
+    await seed_key_units(session, users)
     return [(u, DEMO_PASSWORD, r) for u, _, r, _ in USERS]

@@ -48,7 +48,8 @@ def may_see(who: Principal, ev: Published) -> bool:
     if ev.scope == events.STAFF:
         return who.console
     if ev.scope == events.DEVICE:
-        return who.kind == "caller" and ev.device_id == who.device_id
+        # Callers, and key-unit members following their own one-tap alarm's status.
+        return who.device_id is not None and ev.device_id == who.device_id
     if ev.scope == events.UNIT:
         return who.unit_id is not None and ev.unit_id == who.unit_id
     if ev.scope == events.TRAFFIC:
@@ -62,13 +63,13 @@ def audience(who: Principal):
     clauses = []
     if who.console:
         clauses.append(E.scope == events.STAFF)
-    if who.kind == "caller":
+    if who.device_id is not None:
         clauses.append((E.scope == events.DEVICE) & (E.device_id == who.device_id))
     if who.unit_id is not None:
         clauses.append((E.scope == events.UNIT) & (E.unit_id == who.unit_id))
     if who.kind == "staff" and who.role == roles.TRAFFIC_OFFICER:
         clauses.append(E.scope == events.TRAFFIC)
-    if not clauses:
+    if not clauses and who.role != roles.KEYUNIT_MEMBER:  # members get bulletins (USER scope)
         return None
     if who.user_id is not None:
         clauses.append((E.scope == events.USER) & (E.user_id == who.user_id))
@@ -282,7 +283,7 @@ def _keys(who: Principal) -> list[tuple]:
     keys = []
     if who.console:
         keys.append(("consoles",))
-    if who.kind == "caller":
+    if who.device_id is not None:
         keys.append(("device", who.device_id))
     if who.unit_id is not None:
         keys.append(("unit", who.unit_id))
@@ -308,6 +309,10 @@ def _audience_key(ev: Published) -> tuple:
 async def _principal(ws: WebSocket, hello: dict, sessions) -> Principal | None:
     async with sessions() as s:
         who = await _staff(ws, s)
+        if who is not None and who.role == roles.KEYUNIT_MEMBER and isinstance(hello.get("device_token"), str):
+            # A member's phone is also a caller's: its own alarms' status comes on the same socket.
+            device = await auth.device_by_token(s, hello["device_token"])
+            who = replace(who, device_id=device.id) if device else who
         if who is None and isinstance(hello.get("device_token"), str):
             device = await auth.device_by_token(s, hello["device_token"])
             who = auth.caller_principal(device) if device else None

@@ -41,9 +41,12 @@ def _source(loc: LocationIn) -> str:
 
 
 async def raise_alarm(session: AsyncSession, data: AlarmIn, device: Device | None,
-                      source_address: str | None = None) -> tuple[dict, bool]:
+                      source_address: str | None = None, *, channel: str | None = None,
+                      priority: int = DEFAULT_PRIORITY, station_id: int | None = None) -> tuple[dict, bool]:
     """Store an alarm and open its incident. A repeated idempotency key returns the first alarm.
-    Never refused or delayed for abuse: counted and flagged for the console (alarms/abuse.py)."""
+    Never refused or delayed for abuse: counted and flagged for the console (alarms/abuse.py).
+    Key units (keyunits/onetap.py) raise theirs here too, on their own channel, at top priority and
+    for their owning station."""
     await events.lock_sequence(session)
     existing = await repository.by_key(session, data.idempotency_key)
     if existing is not None:
@@ -61,20 +64,19 @@ async def raise_alarm(session: AsyncSession, data: AlarmIn, device: Device | Non
     new_device = device is None
     if new_device:
         device = auth.new_device(session)
-    station_id = None
-    if data.location is not None:
+    if station_id is None and data.location is not None:
         station_id = await dispatch.station_for(session, *geo.to_wgs84(data.location.lat, data.location.lon,
                                                                       data.location.crs))
     # A phone new to us (not stored yet, no id) has no earlier alarms and no marks to count.
     by_device, by_address = await abuse.counts(session, device.id, source_address)
     mark = await abuse.mark_for(session, data.phone, device.id)
-    priority = abuse.lowered(DEFAULT_PRIORITY) if mark else DEFAULT_PRIORITY
+    priority = abuse.lowered(priority) if mark else priority
     incident = incidents.new_incident(session, priority, station_id)
     await session.flush()  # the device and the incident, for their ids
     token = await auth.issue_token(session, device.id) if new_device else None
     now = utcnow()
     alarm = Alarm(idempotency_key=data.idempotency_key, device_id=device.id, incident_id=incident.id,
-                  channel=data.channel, phone=data.phone, name=data.name, place_text=data.place_text,
+                  channel=channel or data.channel, phone=data.phone, name=data.name, place_text=data.place_text,
                   received_at=now, updated_at=now, source_address=source_address, recent_from_device=by_device,
                   recent_from_address=by_address, abuse_mark_id=mark.id if mark else None,
                   abuse_reason=mark.reason if mark else None)

@@ -38,7 +38,8 @@ async def play(media_id: Id, request: Request, session: AsyncSession = DbSession
 
 # Routes that take a file, and the most any of them accepts (a 20 MB clip plus the multipart
 # envelope). Each route then holds its own, smaller limit per kind of file.
-UPLOAD_PATHS = re.compile(r"^/api/(calls/\d+/(attachments|snapshots)|assignments/\d+/photos|traffic/uploads/\w+)$")
+UPLOAD_PATHS = re.compile(r"^/api/(calls/\d+/(attachments|snapshots)|assignments/\d+/photos|traffic/uploads/\w+"
+                          r"|keyunits/(\d+/files|import|roster/import)|member/alarms/\d+/photos|bulletins/\d+/photos)$")
 UPLOAD_MAX_BYTES = 21 * 1024 * 1024
 
 
