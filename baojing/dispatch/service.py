@@ -25,7 +25,7 @@ async def districts_geojson(session: AsyncSession) -> dict:
     rows = await session.scalars(select(District).order_by(District.id))
     return {"type": "FeatureCollection", "features": [{
         "type": "Feature",
-        "properties": {"code": d.code, "name_zh": d.name_zh, "name_en": d.name_en, "approximate": d.approximate},
+        "properties": {"id": d.id, "code": d.code, "name_zh": d.name_zh, "name_en": d.name_en, "approximate": d.approximate},
         # GeoJSON is lon-lat; we keep lat-lon everywhere else.
         "geometry": {"type": "Polygon", "coordinates": [[[lon, lat] for lat, lon in d.outline]]},
     } for d in rows]}

@@ -185,13 +185,6 @@ async def alarm_cancel(ka_id: int, data: CancelIn, request: Request, session: As
     return await onetap.cancel(session, member, ka_id, data.reason, request.app.state.board)
 
 
-@router.post("/member/bulletins/{bulletin_id}/{stage}", tags=["members"],
-             summary="Receipt: delivered (the page got it), read (shown), ack (the member confirmed)")
-async def bulletin_receipt(bulletin_id: int, stage: Literal["delivered", "read", "ack"], session: AsyncSession = DbSession,
-                           member: members.Member = Depends(current_member)):
-    return await bulletins.mark(session, member, bulletin_id, "acked" if stage == "ack" else stage)
-
-
 @router.post("/member/bulletins/{bulletin_id}/found", status_code=201, tags=["members"],
              summary="发现目标: raise a top-priority alarm linked to the bulletin, with position (and text)")
 async def bulletin_found(bulletin_id: int, data: FoundIn, request: Request, response: Response,
@@ -202,6 +195,13 @@ async def bulletin_found(bulletin_id: int, data: FoundIn, request: Request, resp
     if not created:
         response.status_code = 200
     return {"alarm": caller, "keyunit_alarm": onetap.member_view(ka)}
+
+
+@router.post("/member/bulletins/{bulletin_id}/{stage}", tags=["members"],
+             summary="Receipt: delivered (the page got it), read (shown), ack (the member confirmed)")
+async def bulletin_receipt(bulletin_id: int, stage: Literal["delivered", "read", "ack"], session: AsyncSession = DbSession,
+                           member: members.Member = Depends(current_member)):
+    return await bulletins.mark(session, member, bulletin_id, "acked" if stage == "ack" else stage)
 
 
 # ---- bulletins (staff) -----------------------------------------------------------------------
