@@ -10,7 +10,9 @@ DYNAMIC_IMPORT = re.compile(r'\bimport\(\s*["\']([^"\']+)["\']\s*\)')
 # The map picker (with Leaflet), and the video and text alarms (loaded when the caller taps 视频报警
 # or 文字报警, or comes back to a call left open), and the English words (fetched when English is chosen:
 # test_the_english_first_load_is_under_the_budget_too counts them).
-ON_REQUEST = {"picker.js", "call.js", "callwords.js", "chat.js", "rtc.js", "i18n-en.js", "rating.js"}
+ON_REQUEST = {"picker.js", "call.js", "callwords.js", "chat.js", "rtc.js", "i18n-en.js", "rating.js",
+              # key-unit members only: loaded by the member login link or for a phone that logged in
+              "member.js"}
 SCRIPT = re.compile(r'<script[^>]*\bsrc=["\']([^"\']+)["\']')
 
 

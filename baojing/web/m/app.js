@@ -85,7 +85,7 @@ function waitFor(test, ms) {
 // ---------- outbox: how each kind of request is sent and what its answer means ----------
 
 async function resolve(item) {
-  if (item.kind === "alarm") return { path: "/api/alarms", body: item.body };
+  if (item.kind === "alarm") return { path: item.path || "/api/alarms", body: item.body };
   if (item.kind === "terms") {
     // Before this phone has a token, let a pending alarm get it first: one phone, one device.
     if (!store.get("device", null) && outbox.items.some((i) => i.kind === "alarm")) return "wait";
@@ -130,7 +130,9 @@ function onDone(item, res) {
       store.set("terms", Object.assign({}, store.get("terms", {}), { version: data.terms_version, recorded: true }));
     }
   } else if (item.kind === "alarm" && rec) {
+    if (memberMod && item.path) memberMod.onSent(item, res);
     if (res.ok) {
+      if (item.path) Object.assign(data, data.alarm); // a key unit's one-tap: {alarm, keyunit_alarm}
       setToken(data.device_token);
       rec.id = data.id;
       rec.ackAt = Date.now();
@@ -325,6 +327,7 @@ function connect(seq, token) {
       onMessage: (m) => callMod && callMod.onMessage(m),
       onEvent(name, data) {
         if (callMod && name.startsWith("call.")) callMod.onEvent(name, data);
+        if (memberMod) memberMod.onEvent(name, data);
         if (name === "alarm.updated" && data && data.id) {
           upsert(data);
           render();
@@ -651,7 +654,26 @@ function renderList() {
   liveEl.classList.toggle("on", liveState === "live");
 }
 
+// Key-unit members (重点单位人员): their one-tap and bulletins load only for them (member.js).
+let memberMod = null;
+const memberHooks = {
+  firstFix, render,
+  raise(path, body) { // the one-tap goes through the outbox like any alarm
+    const rec = { key: body.idempotency_key, at: Date.now(), queued: true, id: null };
+    mine.unshift(rec);
+    saveMine();
+    outbox.add("alarm", { key: rec.key, path, body });
+    render();
+    return rec;
+  },
+  reconnect() { if (live) live.stop(); live = null; liveToken = null; refresh(); },
+};
+function member(login) {
+  import("./member.js").then((m) => { memberMod = m; m.start(memberHooks, { login }); }).catch(() => {});
+}
+
 function render() {
+  if (memberMod) memberMod.render();
   if ($("app").hidden) return;
   renderActive();
   renderList();
@@ -694,6 +716,8 @@ function boot() {
   $("map-open").addEventListener("click", openMap);
   $("video-btn").addEventListener("click", () => openCall("video"));
   $("text-btn").addEventListener("click", () => openCall("text"));
+  $("member-open").addEventListener("click", () => member(true));
+  if (store.get("member", false)) member(false);
 
   const wake = () => {
     outbox.kick();

@@ -38,6 +38,7 @@ words({
     stRetrying: "Retrying… Call 110 now!",
     retryNow: "Retry now",
     stReceived: "✓ The police have it",
+    memberOpen: "Key-unit member login",
     stReceivedAt: "✓ The police have it, {time}",
     stHandling: "✓ A call-taker is handling it",
     stDispatched: "✓ Officers assigned",

@@ -39,6 +39,7 @@ words({
     stRetrying: "正在重试… 请马上拨打 110！",
     retryNow: "立即重试",
     stReceived: "✓ 警方已收到",
+    memberOpen: "重点单位人员登录",
     stReceivedAt: "✓ 警方已收到 {time}",
     stHandling: "✓ 接警员正在处理",
     stDispatched: "✓ 已派民警",

@@ -1,0 +1,158 @@
+"""Issue 8 end to end: a key-unit member logs in on /m/ with the code read from the SMS outbox,
+presses one-tap, the countdown runs (and can be cancelled), the console shows the alarm with the
+unit's profile and its siren keeps sounding (counted on the Web Audio graph: oscillators started)
+until a call-taker acknowledges it; a bulletin reaches a bank member's page with a sound, the
+acknowledgement updates the console's receipts live, and "发现目标" raises a linked alarm."""
+import re
+import time
+
+import httpx
+from playwright.sync_api import expect
+
+from browsing import desk_context, phone_context, shot
+from test_alarm_flow import login_console, staff_client
+
+SCHOOL = (41.5746, 120.4526)
+BANK = (41.5713, 120.4599)
+# Every OscillatorNode started on the page, with the audio clock and the context's state: the
+# sounds themselves, not a CSS class.
+AUDIO_PROBE = """
+window.__tones = [];
+const start = OscillatorNode.prototype.start;
+OscillatorNode.prototype.start = function (when) {
+  window.__tones.push({ at: performance.now(), state: this.context.state });
+  return start.apply(this, arguments);
+};
+"""
+
+
+def tones(page) -> int:
+    return page.evaluate("() => window.__tones.filter(t => t.state === 'running').length")
+
+
+def member_login(page, base: str, admin: httpx.Client, phone: str) -> None:
+    page.goto(base + "/m/")
+    page.get_by_test_id("terms-accept").click()
+    page.get_by_test_id("member-open").click()
+    page.get_by_test_id("member-phone").fill(phone)
+    page.get_by_test_id("member-code-send").click()
+    expect(page.get_by_test_id("member-code-sent")).to_be_visible()
+    code = None
+    for _ in range(50):
+        msgs = admin.get("/api/admin/sms", params={"phone": phone, "purpose": "member_login"}).json()["messages"]
+        if msgs and msgs[0]["status"] == "sent":
+            code = re.search(r"\d{6}", msgs[0]["text"]).group(0)
+            break
+        time.sleep(0.1)
+    assert code, "no code in the outbox"
+    page.get_by_test_id("member-code").fill(code)
+    page.get_by_test_id("member-login").click()
+    expect(page.get_by_test_id("member-panel")).to_have_attribute("data-state", "member", timeout=5_000)
+
+
+def test_one_tap_countdown_console_profile_and_a_siren_until_acknowledged(server, browser):
+    admin = staff_client(server, "admin")
+    desk = desk_context(browser)
+    desk.add_init_script(AUDIO_PROBE)
+    console = desk.new_page()
+    login_console(console, server, "calltaker")
+    console.wait_for_function("() => window.baojingKeyUnits !== undefined")
+
+    phone = phone_context(browser, *SCHOOL, accuracy=8)
+    m = phone.new_page()
+    member_login(m, server, admin, "13900000001")
+    school = next(u["id"] for u in m.evaluate("() => window.baojingMember.state.me.units") if "第一中学" in u["name"])
+    m.get_by_test_id("member-unit").select_option(str(school))
+    shot(m, "e2e-keyunit-member")
+
+    # A pocket press: cancelled during the countdown, nothing is sent.
+    m.get_by_test_id("onetap-button").click()
+    expect(m.get_by_test_id("onetap-countdown")).to_have_attribute("data-left", "3")
+    shot(m, "e2e-keyunit-countdown")
+    m.get_by_test_id("onetap-cancel").click()
+    expect(m.get_by_test_id("onetap-button")).to_be_visible()
+    time.sleep(3.5)
+    assert console.evaluate("() => window.baojingKeyUnits.alarms.size") == 0
+
+    pressed = time.monotonic()
+    m.get_by_test_id("onetap-button").click()
+    expect(m.get_by_test_id("onetap-countdown")).to_have_attribute("data-left", "2", timeout=2_000)
+    expect(m.get_by_test_id("onetap-received")).to_be_visible(timeout=8_000)
+    assert time.monotonic() - pressed >= 3.0, "the countdown must run its 3 seconds"
+    expect(m.get_by_test_id("delivery-status")).to_have_attribute("data-state", "received")
+    shot(m, "e2e-keyunit-received")
+
+    card = console.get_by_test_id("ku-alarm").first
+    expect(card).to_have_attribute("data-siren", "true", timeout=5_000)
+    profile = card.get_by_test_id("ku-profile")
+    expect(profile).to_contain_text("双塔区新华路一段 88 号")
+    expect(profile).to_contain_text("双塔区站前派出所")
+    expect(card.get_by_test_id("ku-contact").first).to_contain_text("13900000091")
+    shot(console, "e2e-keyunit-console-siren")
+
+    # It keeps sounding: more oscillators start over the next seconds, also after an ordinary click.
+    before = tones(console)
+    console.mouse.click(700, 400)
+    console.wait_for_function("(n) => window.__tones.filter(t => t.state === 'running').length >= n + 12",
+                              arg=before, timeout=8_000)
+    rounds = console.evaluate("() => window.baojingKeyUnits.sirenRounds")
+    assert rounds >= 2
+
+    card.get_by_test_id("ku-ack").click()
+    expect(console.locator("[data-testid=ku-alarm]").first).to_have_attribute("data-siren", "false", timeout=5_000)
+    time.sleep(0.5)
+    after_ack = tones(console)
+    time.sleep(3.5)
+    assert tones(console) == after_ack, "the siren must stop once acknowledged"
+    shot(console, "e2e-keyunit-console-acked")
+    desk.close()
+    phone.close()
+
+
+def test_a_bulletin_reaches_a_bank_member_with_a_sound_receipts_update_live_and_found_raises_an_alarm(server, browser):
+    admin = staff_client(server, "admin")
+    phone = phone_context(browser, *BANK, accuracy=10)
+    phone.add_init_script(AUDIO_PROBE)
+    m = phone.new_page()
+    member_login(m, server, admin, "13900000002")
+    m.wait_for_function("() => window.baojing && window.baojing.state.live === 'live'", timeout=10_000)
+
+    desk = desk_context(browser)
+    console = desk.new_page()
+    login_console(console, server, "dispatcher")
+    console.wait_for_function("() => window.baojingKeyUnits !== undefined")
+    console.get_by_test_id("ku-bulletins-open").click()
+    form = console.get_by_test_id("ku-bulletin-form")
+    form.get_by_test_id("ku-b-title").fill("紧急止付：诈骗受害人")
+    form.get_by_test_id("ku-b-subject").fill("女，约 60 岁，灰色外套；劝阻并止付向尾号 8842 账户的转账")
+    form.get_by_test_id("ku-b-text").fill("受害人正被电信诈骗，可能前往银行网点转账。")
+    form.locator("[data-testid=ku-b-kind][data-kind=bank]").check()
+    form.locator("[data-testid=ku-b-district]").first.check()  # 龙城区: no bank there
+    form.locator("[data-testid=ku-b-district]").nth(1).check()  # 双塔区
+    form.get_by_test_id("ku-b-send").click()
+    receipts = console.get_by_test_id("ku-receipts")
+    expect(receipts).to_have_attribute("data-recipients", "2", timeout=5_000)
+    expect(receipts).to_have_attribute("data-acked", "0")
+
+    bulletin = m.get_by_test_id("bulletin").first
+    expect(bulletin).to_be_visible(timeout=5_000)
+    m.wait_for_function("() => window.baojingMember.tones >= 1 && window.__tones.some(t => t.state === 'running')")
+    expect(receipts).to_have_attribute("data-delivered", "1", timeout=5_000)
+    shot(m, "e2e-keyunit-bulletin")
+    bulletin.get_by_test_id("bulletin-ack").click()
+    expect(receipts).to_have_attribute("data-acked", "1", timeout=5_000)
+    expect(console.locator("[data-testid=ku-receipt][data-phone='13900000002']")).to_have_attribute("data-state", "acked")
+    shot(console, "e2e-keyunit-console-receipts")
+
+    m.on("dialog", lambda d: d.accept())
+    bulletin.get_by_test_id("bulletin-found").click()
+    expect(m.get_by_test_id("bulletin-found-sent")).to_be_visible(timeout=5_000)
+    found = console.locator("[data-testid=ku-alarm][data-kind=found]")
+    expect(found).to_have_attribute("data-siren", "true", timeout=5_000)
+    alarm = console.evaluate("() => [...window.baojingKeyUnits.alarms.values()].find(a => a.kind === 'found')")
+    assert alarm["bulletin_id"] and abs(alarm["location"]["lat"] - BANK[0]) < 1e-4
+    expect(console.locator("[data-testid=ku-receipt][data-phone='13900000002']")).to_have_attribute("data-state", "found",
+                                                                                                  timeout=5_000)
+    shot(console, "e2e-keyunit-console-found")
+    desk.close()
+    phone.close()
