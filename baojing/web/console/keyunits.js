@@ -171,8 +171,9 @@ function bulletinForm() {
   const stations = S.config?.stations || [];
   const in6h = new Date(Date.now() + 6 * 3600e3);
   const local = new Date(in6h.getTime() - in6h.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
-  return h("form", { class: "ku-form", "data-testid": "ku-bulletin-form", onsubmit: sendBulletin },
-    h("h3", {}, t("kuNew")),
+  // Folded away while a bulletin's receipts are open: the receipts are what the desk watches then.
+  return h("details", { class: "ku-new", open: S.open === null || S.error ? true : null }, h("summary", {}, t("kuNew")),
+    h("form", { class: "ku-form", "data-testid": "ku-bulletin-form", onsubmit: sendBulletin },
     field("t", t("kuTitle"), h("input", { name: "title", required: true, maxlength: "100", "data-testid": "ku-b-title" })),
     field("s", t("kuSubject"), h("textarea", { name: "subject", required: true, rows: "2", maxlength: "2000", "data-testid": "ku-b-subject" })),
     field("x", t("kuText"), h("textarea", { name: "text", required: true, rows: "3", maxlength: "4000", "data-testid": "ku-b-text" })),
@@ -190,7 +191,7 @@ function bulletinForm() {
       ...stations.map((s) => h("label", { class: "ku-check" },
         h("input", { type: "checkbox", name: "station", value: s.id, "data-testid": "ku-b-station", "data-id": s.id }), pick({ zh: s.name_zh, en: s.name_en })))),
     S.error ? h("p", { class: "ku-error", role: "alert", "data-testid": "ku-b-error" }, S.error) : null,
-    h("button", { class: "btn btn-primary", type: "submit", "data-testid": "ku-b-send" }, t("kuSend")));
+    h("button", { class: "btn btn-primary", type: "submit", "data-testid": "ku-b-send" }, t("kuSend"))));
 }
 
 async function sendBulletin(ev) {
@@ -207,6 +208,7 @@ async function sendBulletin(ev) {
     S.error = "";
     S.bulletins.set(b.id, b);
     S.open = b.id;
+    ev.target.reset();
   } catch (e) {
     S.error = errorText(e);
   }
