@@ -13,6 +13,7 @@ from ..auth.models import Device
 from ..auth.service import Principal, logout as end_login
 from ..deps import SESSION_COOKIE, DbSession, current_staff, device_if_known, require
 from ..errors import Forbidden, Invalid
+from ..fields import Id
 from . import bulletins, members, onetap, registry
 from .schemas import (BulletinIn, CancelIn, CodeIn, CodeOut, FoundIn, ImportReport, KeyUnitIn, KeyUnitList,
                       KeyUnitOut, LoginIn, NoteIn, OneTapIn, RosterIn)
@@ -52,21 +53,21 @@ async def create_unit(data: KeyUnitIn, session: AsyncSession = DbSession, who: P
 
 
 @router.put("/keyunits/{unit_id}", response_model=KeyUnitOut, summary="Change a key unit")
-async def update_unit(unit_id: int, data: KeyUnitIn, session: AsyncSession = DbSession, who: Principal = Depends(admin)):
+async def update_unit(unit_id: Id, data: KeyUnitIn, session: AsyncSession = DbSession, who: Principal = Depends(admin)):
     unit, _ = await registry.save_unit(session, data, who, unit_id)
     return (await registry.views(session, [unit], roster=True))[0]
 
 
 @router.put("/keyunits/{unit_id}/roster", response_model=KeyUnitOut,
             summary="Replace a unit's roster; people taken off it lose one-tap at their next request")
-async def set_roster(unit_id: int, data: RosterIn, session: AsyncSession = DbSession, who: Principal = Depends(admin)):
+async def set_roster(unit_id: Id, data: RosterIn, session: AsyncSession = DbSession, who: Principal = Depends(admin)):
     await registry.set_roster(session, unit_id, data.members, who)
     return (await registry.views(session, [await registry.get_unit(session, unit_id)], roster=True))[0]
 
 
 @router.post("/keyunits/{unit_id}/files", response_model=KeyUnitOut, status_code=201,
              summary="Add a floor plan or photo (JPEG, PNG, WebP or PDF, up to 10 MB)")
-async def add_file(unit_id: int, request: Request, kind: Literal["floor_plan", "photo"] = Form(...),
+async def add_file(unit_id: Id, request: Request, kind: Literal["floor_plan", "photo"] = Form(...),
                    file: UploadFile = File(...), session: AsyncSession = DbSession, who: Principal = Depends(admin)):
     unit = await registry.get_unit(session, unit_id)
     await registry.store_file(session, request.app.state.settings, await _read(file, registry.MAX_FILE_BYTES),
@@ -75,13 +76,13 @@ async def add_file(unit_id: int, request: Request, kind: Literal["floor_plan", "
 
 
 @router.delete("/keyunits/files/{file_id}", status_code=204, summary="Remove a floor plan or photo")
-async def remove_file(file_id: int, session: AsyncSession = DbSession, who: Principal = Depends(admin)):
+async def remove_file(file_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(admin)):
     await registry.remove_file(session, file_id, who)
 
 
 @router.get("/keyunits/files/{file_id}", response_class=FileResponse,
             summary="A unit's floor plan or photo, a bulletin's photo, or a photo added to a key-unit alarm")
-async def get_file(file_id: int, request: Request, session: AsyncSession = DbSession,
+async def get_file(file_id: Id, request: Request, session: AsyncSession = DbSession,
                    who: Principal = Depends(current_staff)):
     path, f = await registry.file_for(session, request.app.state.settings, file_id)
     if who.role not in STAFF_READ:
@@ -113,7 +114,7 @@ async def console_alarms(request: Request, session: AsyncSession = DbSession, wh
 
 @router.post("/keyunits/alarms/{ka_id}/ack",
              summary="A call-taker acknowledges a key-unit alarm: its siren stops on every console")
-async def acknowledge(ka_id: int, request: Request, session: AsyncSession = DbSession, who: Principal = Depends(console)):
+async def acknowledge(ka_id: Id, request: Request, session: AsyncSession = DbSession, who: Principal = Depends(console)):
     return await onetap.acknowledge(session, ka_id, who, request.app.state.board)
 
 
@@ -166,13 +167,13 @@ async def one_tap(data: OneTapIn, request: Request, response: Response, session:
 
 
 @router.post("/member/alarms/{ka_id}/notes", tags=["members"], summary="Add text to one's own one-tap alarm")
-async def alarm_note(ka_id: int, data: NoteIn, request: Request, session: AsyncSession = DbSession,
+async def alarm_note(ka_id: Id, data: NoteIn, request: Request, session: AsyncSession = DbSession,
                      member: members.Member = Depends(current_member)):
     return await onetap.add_note(session, member, ka_id, data.text, request.app.state.board)
 
 
 @router.post("/member/alarms/{ka_id}/photos", tags=["members"], summary="Add a photo (JPEG, PNG, WebP) to one's own alarm")
-async def alarm_photo(ka_id: int, request: Request, file: UploadFile = File(...), session: AsyncSession = DbSession,
+async def alarm_photo(ka_id: Id, request: Request, file: UploadFile = File(...), session: AsyncSession = DbSession,
                       member: members.Member = Depends(current_member)):
     return await onetap.add_photo(session, request.app.state.settings, member, ka_id,
                                   await _read(file, registry.MAX_FILE_BYTES), file.filename, request.app.state.board)
@@ -180,14 +181,14 @@ async def alarm_photo(ka_id: int, request: Request, file: UploadFile = File(...)
 
 @router.post("/member/alarms/{ka_id}/cancel", tags=["members"],
              summary="Cancel a false alarm with a reason (kept on record, the console is told)")
-async def alarm_cancel(ka_id: int, data: CancelIn, request: Request, session: AsyncSession = DbSession,
+async def alarm_cancel(ka_id: Id, data: CancelIn, request: Request, session: AsyncSession = DbSession,
                        member: members.Member = Depends(current_member)):
     return await onetap.cancel(session, member, ka_id, data.reason, request.app.state.board)
 
 
 @router.post("/member/bulletins/{bulletin_id}/found", status_code=201, tags=["members"],
              summary="发现目标: raise a top-priority alarm linked to the bulletin, with position (and text)")
-async def bulletin_found(bulletin_id: int, data: FoundIn, request: Request, response: Response,
+async def bulletin_found(bulletin_id: Id, data: FoundIn, request: Request, response: Response,
                          session: AsyncSession = DbSession, device: Device | None = Depends(device_if_known),
                          member: members.Member = Depends(current_member)):
     caller, ka, created = await bulletins.found(session, member, bulletin_id, data.idempotency_key, data.location,
@@ -199,7 +200,7 @@ async def bulletin_found(bulletin_id: int, data: FoundIn, request: Request, resp
 
 @router.post("/member/bulletins/{bulletin_id}/{stage}", tags=["members"],
              summary="Receipt: delivered (the page got it), read (shown), ack (the member confirmed)")
-async def bulletin_receipt(bulletin_id: int, stage: Literal["delivered", "read", "ack"], session: AsyncSession = DbSession,
+async def bulletin_receipt(bulletin_id: Id, stage: Literal["delivered", "read", "ack"], session: AsyncSession = DbSession,
                            member: members.Member = Depends(current_member)):
     return await bulletins.mark(session, member, bulletin_id, "acked" if stage == "ack" else stage)
 
@@ -221,12 +222,12 @@ async def list_bulletins(session: AsyncSession = DbSession, who: Principal = Dep
 
 
 @router.get("/bulletins/{bulletin_id}", tags=["bulletins"], summary="A bulletin with every recipient's receipt")
-async def bulletin_detail(bulletin_id: int, session: AsyncSession = DbSession, who: Principal = Depends(bulletin_staff)):
+async def bulletin_detail(bulletin_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(bulletin_staff)):
     return await bulletins.detail(session, bulletin_id)
 
 
 @router.post("/bulletins/{bulletin_id}/photos", status_code=201, tags=["bulletins"], summary="Add a photo")
-async def bulletin_photo(bulletin_id: int, request: Request, file: UploadFile = File(...),
+async def bulletin_photo(bulletin_id: Id, request: Request, file: UploadFile = File(...),
                          session: AsyncSession = DbSession, who: Principal = Depends(bulletin_staff)):
     return await bulletins.add_photo(session, request.app.state.settings, bulletin_id,
                                      await _read(file, registry.MAX_FILE_BYTES), file.filename, who)
@@ -234,18 +235,18 @@ async def bulletin_photo(bulletin_id: int, request: Request, file: UploadFile = 
 
 @router.post("/bulletins/{bulletin_id}/renotify", tags=["bulletins"],
              summary="Tell again everyone who has not acknowledged (page and SMS)")
-async def bulletin_renotify(bulletin_id: int, session: AsyncSession = DbSession, who: Principal = Depends(bulletin_staff)):
+async def bulletin_renotify(bulletin_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(bulletin_staff)):
     return await bulletins.renotify(session, bulletin_id, who)
 
 
 @router.post("/bulletins/{bulletin_id}/close", tags=["bulletins"], summary="Close it; every recipient is told")
-async def bulletin_close(bulletin_id: int, session: AsyncSession = DbSession, who: Principal = Depends(bulletin_staff)):
+async def bulletin_close(bulletin_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(bulletin_staff)):
     return await bulletins.close(session, bulletin_id, who)
 
 
 @router.get("/bulletins/{bulletin_id}/cap.xml", tags=["bulletins"], summary="The bulletin as OASIS CAP 1.2 XML",
             response_class=Response)
-async def bulletin_cap(bulletin_id: int, session: AsyncSession = DbSession, who: Principal = Depends(bulletin_staff)):
+async def bulletin_cap(bulletin_id: Id, session: AsyncSession = DbSession, who: Principal = Depends(bulletin_staff)):
     xml = await bulletins.cap_xml(session, bulletin_id)
     return Response(xml, media_type="application/cap+xml",
                     headers={"Content-Disposition": f'attachment; filename="bulletin-{bulletin_id}.cap.xml"'})

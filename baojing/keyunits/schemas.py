@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from ..alarms.schemas import LocationIn, Strict
 from ..errors import bilingual
+from ..fields import Id
 from ..phone import PhoneError, normalize_phone
 from .models import KINDS, URGENCIES
 
@@ -51,7 +52,7 @@ class KeyUnitIn(Strict):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     boundary: list[tuple[float, float]] | None = Field(None, max_length=500, description="[[lat, lon], ...] WGS-84")
-    station_id: int | None = Field(None, description="Leave empty to take the station whose jurisdiction holds the position")
+    station_id: Id | None = Field(None, description="Leave empty to take the station whose jurisdiction holds the position")
     contacts: list[ContactIn] = Field(default_factory=list, max_length=10)
     opening_hours: str | None = Field(None, max_length=200)
 
@@ -150,7 +151,7 @@ class LoginIn(Strict):
 
 class OneTapIn(Strict):
     idempotency_key: str = Field(min_length=8, max_length=100)
-    unit_id: int
+    unit_id: Id
     location: LocationIn | None = None
 
 
@@ -178,8 +179,8 @@ class BulletinIn(Strict):
     expires_at: datetime
     target_kinds: list[Kind] = Field(default_factory=list, max_length=6,
                                      description="Unit types; empty: every type (an area or jurisdiction is then required)")
-    target_station_ids: list[int] = Field(default_factory=list, max_length=100)
-    target_district_ids: list[int] = Field(default_factory=list, max_length=50)
+    target_station_ids: list[Id] = Field(default_factory=list, max_length=100)
+    target_district_ids: list[Id] = Field(default_factory=list, max_length=50)
     target_area: list[tuple[float, float]] | None = Field(None, max_length=500)
 
     _a = field_validator("target_area")(classmethod(lambda cls, v: _ring(v)))
