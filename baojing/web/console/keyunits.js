@@ -101,7 +101,7 @@ function alarmCard(a) {
 async function ack(a) {
   try {
     const v = await post(`/api/keyunits/alarms/${a.id}/ack`);
-    upsertAlarm(v);
+    S.alarms.set(v.id, { ...v, hidden: false, justAcked: true });
   } catch (e) {
     S.error = errorText(e);
   }
@@ -110,7 +110,10 @@ async function ack(a) {
 
 function upsertAlarm(v) {
   const old = S.alarms.get(v.id);
-  S.alarms.set(v.id, { ...v, hidden: old ? old.hidden && !v.siren : false });
+  // On screen while it sounds, and for the call-taker who just acknowledged it until they close
+  // it; an acknowledged one from before (a reload, another console) is not put back over the map.
+  const hidden = v.siren ? false : old ? old.hidden || !old.siren && !old.justAcked : true;
+  S.alarms.set(v.id, { ...v, hidden, justAcked: old ? old.justAcked : false });
   const w = window.baojing;
   if (v.siren && w && w.select && !old) w.select(v.incident_id);
 }
