@@ -44,6 +44,7 @@ POSITION_SOURCES = {
 PAGES = {
     "/console/": ("指挥台", "Command console"), "/officer/": ("民警手机页", "Field officer's page"),
     "/admin/": ("管理页面", "Administration"), "/traffic/": ("交通事故快处审核台", "Traffic desk"),
+    "/m/": ("报警页 · 重点单位人员登录", "Alarm page · key-unit member login"),
 }
 
 

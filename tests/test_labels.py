@@ -49,4 +49,4 @@ async def test_the_config_serves_the_labels_and_each_roles_pages(client):
     assert cfg["labels"]["roles"]["traffic_officer"] == {"zh": "交警", "en": "Traffic officer"}
     assert cfg["labels"]["pages"]["/officer/"]["zh"]
     assert cfg["role_pages"]["officer"] == ["/officer/"]
-    assert cfg["role_pages"]["keyunit_member"] == []
+    assert cfg["role_pages"]["keyunit_member"] == ["/m/"]

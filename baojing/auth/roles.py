@@ -18,7 +18,7 @@ PAGES = {
     DISPATCHER: ("/console/",),
     OFFICER: ("/officer/",),
     TRAFFIC_OFFICER: ("/traffic/",),
-    KEYUNIT_MEMBER: (),
+    KEYUNIT_MEMBER: ("/m/",),  # the caller's page, after 重点单位人员登录
     # The admin keeps the quick-handling photo checklist on /traffic/.
     ADMIN: ("/admin/", "/console/", "/traffic/"),
 }

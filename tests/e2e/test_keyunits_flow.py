@@ -98,8 +98,11 @@ def test_one_tap_countdown_console_profile_and_a_siren_until_acknowledged(server
     rounds = console.evaluate("() => window.baojingKeyUnits.sirenRounds")
     assert rounds >= 2
 
+    ka_id = card.get_attribute("data-id")
+    assert console.evaluate("() => window.baojingKeyUnits.alarms.size") == 1, "one press, one alarm"
     card.get_by_test_id("ku-ack").click()
-    expect(console.locator("[data-testid=ku-alarm]").first).to_have_attribute("data-siren", "false", timeout=5_000)
+    expect(console.locator(f"[data-testid=ku-alarm][data-id='{ka_id}']")).to_have_attribute("data-siren", "false",
+                                                                                          timeout=5_000)
     time.sleep(0.5)
     after_ack = tones(console)
     time.sleep(3.5)

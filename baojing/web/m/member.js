@@ -11,10 +11,9 @@
 //   onetap-cancel, onetap-received, onetap-note, onetap-note-send, onetap-photo, onetap-false,
 //   onetap-false-reason, bulletin (data-id, data-status, data-acked), bulletin-ack, bulletin-found,
 //   member-logout, member-sound
-import { words, t, getLang as sharedLang, setLang as setSharedLang } from "/shared/i18n.js";
+import { words, t, getLang } from "/shared/i18n.js";
 import { h, put } from "/shared/dom.js";
 import { initSound, unlock, soundState, audioNow, sines, tone } from "/shared/audio.js";
-import { getLang } from "./i18n.js";
 import { uuid } from "./net.js";
 
 words({
@@ -358,7 +357,6 @@ function memberView() {
 
 export function render() {
   if (!root) return;
-  if (sharedLang() !== getLang()) setSharedLang(getLang(), { remember: false });
   root.hidden = false;
   root.dataset.state = S.mode;
   const kids = S.mode === "member" && S.me ? memberView() : loginView();
