@@ -310,5 +310,8 @@ async function start() {
   S.ready = true;
 }
 
-window.baojingKeyAdmin = { get units() { return S.units; }, get messages() { return S.messages; }, draft: () => S.draft, get ready() { return S.ready; } };
-start();
+// Only in a browser: the words test (tests/js/page-words.test.mjs) imports this module in node.
+if (typeof document !== "undefined") {
+  window.baojingKeyAdmin = { get units() { return S.units; }, get messages() { return S.messages; }, draft: () => S.draft, get ready() { return S.ready; } };
+  start();
+}
