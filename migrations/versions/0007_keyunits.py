@@ -1,7 +1,7 @@
 """keyunits: registry, rosters, member accounts, files, one-tap alarms, bulletins and receipts
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 02:42:10.332154
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import baojing.db
 
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
