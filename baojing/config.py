@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     # A staff session ends after this long without use: a request, or its page's open live socket
     # (docs/security.md). Per role: '{"admin": 15}'.
     session_idle_minutes: int = 30
-    session_idle_minutes_by_role: dict[str, int] = {}
+    # A key-unit member's phone stays logged in until logout or removal from the roster (issue 8):
+    # their one-tap must not meet a login screen.
+    session_idle_minutes_by_role: dict[str, int] = {"keyunit_member": 60 * 24 * 365 * 5}
     # Demo mode (`make run`): the staff second factor is optional. Off, every staff account needs one.
     demo: bool = False
     # Login lockout (docs/security.md): this many failures within the window lock the account from

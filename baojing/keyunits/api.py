@@ -130,7 +130,8 @@ async def member_code(data: CodeIn, request: Request, session: AsyncSession = Db
 @router.post("/member/login", tags=["members"], summary="Log in with phone and code; the session lasts until logout")
 async def member_login(data: LoginIn, request: Request, response: Response, session: AsyncSession = DbSession):
     settings = request.app.state.settings
-    user, token = await members.login(session, settings, data.phone, data.code)
+    user, token = await members.login(session, settings, data.phone, data.code,
+                                      request.client.host if request.client else None)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=settings.secure_cookies,
                         max_age=members.SESSION_HOURS * 3600, path="/")
     member = await members.member_for(session, Principal("staff", user.role, user.id, display_name=user.display_name))

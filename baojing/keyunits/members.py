@@ -59,7 +59,8 @@ async def request_code(session: AsyncSession, settings: Settings, phone: str, ad
     return await sms.issue_code(session, settings, phone, LOGIN_PURPOSE, address, CODE_TEXT)
 
 
-async def login(session: AsyncSession, settings: Settings, phone: str, code: str) -> tuple[User, str]:
+async def login(session: AsyncSession, settings: Settings, phone: str, code: str,
+                address: str | None = None) -> tuple[User, str]:
     # The code first: a wrong one is counted (and stored) before anything else is written.
     await sms.consume_code(session, settings, phone, LOGIN_PURPOSE, code)
     units = await roster_of(session, phone)
@@ -78,7 +79,7 @@ async def login(session: AsyncSession, settings: Settings, phone: str, code: str
     else:
         user = await session.get_one(User, account.user_id)
         user.display_name, user.active = units[0]["member_name"], True
-    token = await auth.open_login(session, user, SESSION_HOURS)
+    token = await auth.open_login(session, user, settings.model_copy(update={"session_hours": SESSION_HOURS}), address)
     return user, token
 
 

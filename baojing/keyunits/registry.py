@@ -274,9 +274,9 @@ def _problem(line: int, field: str, zh: str, en: str) -> dict:
 
 
 def _validation_problems(line: int, e: ValidationError) -> list[dict]:
-    from ..errors import _field_error
+    from ..errors import field_error
 
-    return [{"line": line, **_field_error(err)} for err in e.errors()]
+    return [{"line": line, **field_error(err)} for err in e.errors()]
 
 
 def _refuse(problems: list[dict], total: int) -> None:
