@@ -282,7 +282,7 @@ def fmt(x) -> str:
 async def main_async(args) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-keyunits-"))
     env = {**os.environ, "BAOJING_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'bench.db'}",
-           "BAOJING_MAP_TILES": "none", "BAOJING_SMS_CODE_PER_ADDRESS_HOUR": "1000000",
+           "BAOJING_MAP_TILES": "none", "BAOJING_SMS_CODE_PER_ADDRESS_HOUR": "1000000", "BAOJING_DEMO": "true",
            "BAOJING_MEDIA_DIR": str(work / "media")}
     prepare_database(env, ROOT)
     ours = Server("baojing", baojing_cmd(ROOT) + ["serve"], env, work)

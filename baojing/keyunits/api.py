@@ -15,8 +15,8 @@ from ..deps import SESSION_COOKIE, DbSession, current_staff, device_if_known, re
 from ..errors import Forbidden, Invalid
 from ..fields import Id
 from . import bulletins, members, onetap, registry
-from .schemas import (BulletinIn, CancelIn, CodeIn, CodeOut, FoundIn, ImportReport, KeyUnitIn, KeyUnitList,
-                      KeyUnitOut, LoginIn, NoteIn, OneTapIn, RosterIn)
+from .schemas import (BulletinIn, CancelIn, MemberCodeIn, MemberCodeOut, FoundIn, ImportReport, KeyUnitIn, KeyUnitList,
+                      KeyUnitOut, MemberLoginIn, AlarmNoteIn, OneTapIn, RosterIn)
 
 router = APIRouter(prefix="/api", tags=["key units"])
 admin = require(frozenset({roles.ADMIN}))
@@ -120,15 +120,15 @@ async def acknowledge(ka_id: Id, request: Request, session: AsyncSession = DbSes
 
 # ---- members ---------------------------------------------------------------------------------
 
-@router.post("/member/code", response_model=CodeOut, tags=["members"],
+@router.post("/member/code", response_model=MemberCodeOut, tags=["members"],
              summary="Send a login code to a roster phone (rate-limited per number and per address)")
-async def member_code(data: CodeIn, request: Request, session: AsyncSession = DbSession):
+async def member_code(data: MemberCodeIn, request: Request, session: AsyncSession = DbSession):
     address = request.client.host if request.client else None
     return await members.request_code(session, request.app.state.settings, data.phone, address)
 
 
 @router.post("/member/login", tags=["members"], summary="Log in with phone and code; the session lasts until logout")
-async def member_login(data: LoginIn, request: Request, response: Response, session: AsyncSession = DbSession):
+async def member_login(data: MemberLoginIn, request: Request, response: Response, session: AsyncSession = DbSession):
     settings = request.app.state.settings
     user, token = await members.login(session, settings, data.phone, data.code,
                                       request.client.host if request.client else None)
@@ -168,7 +168,7 @@ async def one_tap(data: OneTapIn, request: Request, response: Response, session:
 
 
 @router.post("/member/alarms/{ka_id}/notes", tags=["members"], summary="Add text to one's own one-tap alarm")
-async def alarm_note(ka_id: Id, data: NoteIn, request: Request, session: AsyncSession = DbSession,
+async def alarm_note(ka_id: Id, data: AlarmNoteIn, request: Request, session: AsyncSession = DbSession,
                      member: members.Member = Depends(current_member)):
     return await onetap.add_note(session, member, ka_id, data.text, request.app.state.board)
 

@@ -132,18 +132,18 @@ class ImportReport(BaseModel):
 
 # ---- members ------------------------------------------------------------------------------------
 
-class CodeIn(Strict):
+class MemberCodeIn(Strict):
     phone: str = Field(max_length=40)
     _p = field_validator("phone")(classmethod(lambda cls, v: _phone(v)))
 
 
-class CodeOut(BaseModel):
+class MemberCodeOut(BaseModel):
     sent_to: str
     expires_in_s: int
     resend_after_s: int
 
 
-class LoginIn(Strict):
+class MemberLoginIn(Strict):
     phone: str = Field(max_length=40)
     code: str = Field(min_length=1, max_length=12)
     _p = field_validator("phone")(classmethod(lambda cls, v: _phone(v)))
@@ -161,7 +161,7 @@ class FoundIn(Strict):
     text: str | None = Field(None, max_length=500)
 
 
-class NoteIn(Strict):
+class AlarmNoteIn(Strict):
     text: str = Field(min_length=1, max_length=500)
 
 

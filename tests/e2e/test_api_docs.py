@@ -16,6 +16,8 @@ def test_the_api_docs_render_every_operation_with_nothing_refused(server, browse
         page.goto(f"{server}/docs")
         ops = page.locator(".opblock")
         expect(ops.first).to_be_visible(timeout=15_000)
+        # Swagger UI renders tag by tag: wait for the last tags before reading the paths.
+        expect(page.locator(".opblock-summary-path", has_text="/api/config").first).to_be_attached(timeout=15_000)
         paths = set(page.locator(".opblock-summary-path").all_inner_texts())
         assert {"/api/alarms", "/api/config", "/api/auth/login"} <= {p.strip().replace("\u200b", "") for p in paths}, paths
         assert ops.count() > 20
