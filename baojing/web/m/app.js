@@ -132,7 +132,7 @@ function onDone(item, res) {
   } else if (item.kind === "alarm" && rec) {
     if (memberMod && item.path) memberMod.onSent(item, res);
     if (res.ok) {
-      if (item.path) Object.assign(data, data.alarm); // a key unit's one-tap: {alarm, keyunit_alarm}
+      if (item.path) Object.assign(data, data.alarm); // one-tap: {alarm, keyunit_alarm}
       setToken(data.device_token);
       rec.id = data.id;
       rec.ackAt = Date.now();
@@ -654,23 +654,11 @@ function renderList() {
   liveEl.classList.toggle("on", liveState === "live");
 }
 
-// Key-unit members (重点单位人员): their one-tap and bulletins load only for them (member.js).
+// Key-unit members: member.js loads only for them; their one-tap goes through the outbox.
 let memberMod = null;
-const memberHooks = {
-  firstFix, render,
-  raise(path, body) { // the one-tap goes through the outbox like any alarm
-    const rec = { key: body.idempotency_key, at: Date.now(), queued: true, id: null };
-    mine.unshift(rec);
-    saveMine();
-    outbox.add("alarm", { key: rec.key, path, body });
-    render();
-    return rec;
-  },
-  reconnect() { if (live) live.stop(); live = null; liveToken = null; refresh(); },
-};
-function member(login) {
-  import("./member.js").then((m) => { memberMod = m; m.start(memberHooks, { login }); }).catch(() => {});
-}
+const memberHooks = { firstFix, render, outbox, saveMine, mine: () => mine,
+  reconnect() { if (live) live.stop(); live = liveToken = null; refresh(); } };
+const member = (login) => import("./member.js").then((m) => { memberMod = m; m.start(memberHooks, { login }); }).catch(() => {});
 
 function render() {
   if (memberMod) memberMod.render();

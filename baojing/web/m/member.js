@@ -47,7 +47,7 @@ words({
 
 const COUNTDOWN_S = 3;
 const FIX_WAIT_MS = 1500;
-let app = null;           // hooks from app.js: raise, firstFix, reconnect, render
+let app = null;           // hooks from app.js: firstFix, render, outbox, saveMine, mine, reconnect
 let root = null;
 const S = { mode: "login", me: null, unitId: null, bulletins: new Map(), alarms: [], error: "", codeSentTo: "",
             resendAt: 0, countdown: null, sent: null, tones: 0, noteState: "" };
@@ -199,7 +199,12 @@ async function fire(unitId) {
   // A fix already known goes at once; a phone with none sends the unit's registered position.
   const fix = await Promise.race([app.firstFix(), new Promise((r) => setTimeout(() => r(null), FIX_WAIT_MS))]);
   const location = fix ? { lat: +fix.lat.toFixed(6), lon: +fix.lon.toFixed(6), accuracy_m: Math.round(fix.acc), crs: "wgs84" } : null;
-  S.sent.rec = app.raise("/api/member/alarms", { idempotency_key: key, unit_id: unitId, location });
+  // Into the page's outbox like any alarm: offline it waits there with its idempotency key.
+  const rec = { key, at: Date.now(), queued: true, id: null };
+  app.mine().unshift(rec);
+  app.saveMine();
+  app.outbox.add("alarm", { key, path: "/api/member/alarms", body: { idempotency_key: key, unit_id: unitId, location } });
+  S.sent.rec = rec;
   render();
 }
 

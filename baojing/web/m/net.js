@@ -52,7 +52,7 @@ export function api(method, path, body, timeoutMs = 12000) {
   let timer;
   const request = (async () => {
     const res = await fetch(path, {
-      // Callers send no cookie; a key-unit member's one-tap needs their login (member.js).
+      // A member's one-tap needs their login cookie.
       method, headers, cache: "no-store", credentials: path.startsWith("/api/member/") ? "same-origin" : "omit",
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: ctrl ? ctrl.signal : undefined,
