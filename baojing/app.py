@@ -164,6 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
               name="swagger-ui")
     app.mount("/vendor/leaflet/", StaticFiles(directory=settings.vendor_dir / "leaflet" / "dist", check_dir=False),
               name="leaflet")
+    app.mount("/vendor/leaflet.markercluster/", StaticFiles(
+        directory=settings.vendor_dir / "leaflet.markercluster" / "dist", check_dir=False), name="markercluster")
     app.mount("/vendor/lit-html/", StaticFiles(directory=settings.vendor_dir / "lit-html", check_dir=False),
               name="lit-html")
 

@@ -173,6 +173,31 @@ async def test_rating_is_for_closed_alarms_and_only_once(client, staff):
     assert (await client.post(f"/api/alarms/{a['id']}/rating", headers=h, json={"score": 6})).status_code == 422
 
 
+async def test_the_callers_rating_reaches_the_command_centre(client, staff, app):
+    """Issue 7: stars and comment on the timeline, in the snapshot's closed list, and live."""
+    a = await raise_alarm(client)
+    console = await staff()
+    inc = await incident_of(console, a["id"])
+    await console.post(f"/api/incidents/{inc['id']}/close", json={"disposition": "resolved"})
+    seq = (await console.get("/api/console/snapshot")).json()["seq"]
+    r = await client.post(f"/api/alarms/{a['id']}/rating", headers={"X-Device-Token": a["device_token"]},
+                          json={"score": 2, "comment": "等了很久"})
+    assert r.status_code == 200, r.text
+
+    live = [e for e in await events_after(app, seq) if e.scope == "staff"]
+    rated = [e for e in live if e.name == "incident.rated"]
+    assert len(rated) == 1 and rated[0].data["score"] == 2 and rated[0].data["comment"] == "等了很久"
+    assert rated[0].data["incident_id"] == inc["id"] and rated[0].data["alarm_id"] == a["id"]
+    snap = (await console.get("/api/console/snapshot")).json()
+    closed = next(i for i in snap["incidents"] if i["id"] == inc["id"])
+    assert closed["alarms"][0]["rating"]["score"] == 2 and closed["alarms"][0]["rating"]["comment"] == "等了很久"
+    timeline = (await console.get(f"/api/incidents/{inc['id']}")).json()["timeline"]
+    steps = [e for e in timeline if e["name"] == "rated"]
+    assert len(steps) == 1, timeline
+    detail = steps[0]["detail"]
+    assert (detail["alarm_id"], detail["score"], detail["comment"]) == (a["id"], 2, "等了很久")
+
+
 async def test_bad_console_input_is_refused_and_changes_nothing(client, staff, app):
     a = await raise_alarm(client)
     console = await staff()

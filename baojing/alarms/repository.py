@@ -52,7 +52,8 @@ def staff_view(a: Alarm, incident: Incident, assignments: list[dict] = ()) -> di
     return {"id": a.id, "phone": a.phone, "phone_verified": a.phone_verified, "name": a.name,
             "channel": a.channel, "status": caller_status(incident, assignments), "received_at": a.received_at,
             "place_text": a.place_text, "location": location_view(a),
-            "rating": {"score": a.rating_score, "comment": a.rating_comment} if a.rating_score else None,
+            "rating": ({"score": a.rating_score, "comment": a.rating_comment, "at": a.rated_at}
+                       if a.rating_score is not None else None),
             "abuse": abuse_view(a)}
 
 

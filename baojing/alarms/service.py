@@ -192,7 +192,12 @@ async def rate(session: AsyncSession, alarm_id: int, score: int, comment: str | 
     if alarm.rating_score is not None:
         raise Conflict("您已评价过", "This alarm has already been rated", code="already_rated")
     alarm.rating_score, alarm.rating_comment, alarm.rated_at = score, comment or None, utcnow()
-    await incidents.announce(session, incident, "rated", None)
+    # The command centre hears it: one event with the stars and the words, which is also the
+    # incident's timeline step (the upserted view that follows carries the rating, no step).
+    await events.emit(session, "incident.rated", {
+        "incident_id": incident.id, "alarm_id": alarm.id, "score": score, "comment": alarm.rating_comment,
+        "at": alarm.rated_at}, incident_id=incident.id, actor=f"device:{device.id}", action="rated")
+    await incidents.announce(session, incident, None, None)
     return (await incidents.caller_views(session, incident, [alarm]))[0]
 
 

@@ -142,7 +142,8 @@ class TimelineEntry(BaseModel):
     actor: str | None = Field(None, description="role:user id, or device:id for the caller")
     actor_name: str | None = None
     detail: dict | None = Field(None, description="routed / rerouted: {from_station, to_station (each {id, name_zh, "
-                                                  "name_en} or null), source (gps, network, picked, operator)}")
+                                                  "name_en} or null), source (gps, network, picked, operator)}; "
+                                                  "rated: {incident_id, alarm_id, score, comment, at}")
 
 
 class IncidentDetail(IncidentOut):

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import events
 from ..alarms import repository as alarms
+from ..alarms.models import Alarm
 from ..dispatch import reactions
 from ..dispatch import repository as dispatch
 from ..dispatch.models import ACTIVE
@@ -19,8 +20,9 @@ from ..errors import Conflict, Invalid, NotFound
 from .models import CLAIMED, CLOSED, MERGED, NEW, OPEN_STATUSES, Incident, IncidentNote
 
 RECENTLY_CLOSED = timedelta(hours=2)
-# Timeline steps whose event data says more than their name (the old and new station of a routing).
-TIMELINE_DETAIL = frozenset({"incident.routed"})
+# Timeline steps whose event data says more than their name (the old and new station of a routing,
+# the caller's stars and words).
+TIMELINE_DETAIL = frozenset({"incident.routed", "incident.rated"})
 
 
 def new_incident(session: AsyncSession, priority: int, station_id: int | None) -> Incident:
@@ -232,7 +234,10 @@ async def snapshot(session: AsyncSession, who: Principal) -> dict:
     seq = await events.last_seq(session)
     rows = await session.scalars(
         select(Incident).where(or_(Incident.status.in_(OPEN_STATUSES),
-                                   (Incident.status == CLOSED) & (Incident.closed_at > utcnow() - RECENTLY_CLOSED)))
+                                   (Incident.status == CLOSED) & (Incident.closed_at > utcnow() - RECENTLY_CLOSED),
+                                   # a caller's rating keeps a closed incident in view for as long
+                                   Incident.id.in_(select(Alarm.incident_id)
+                                                   .where(Alarm.rated_at > utcnow() - RECENTLY_CLOSED))))
         .order_by(Incident.priority, Incident.received_at))
     incidents = list(rows)
     out = await views(session, incidents)

@@ -113,7 +113,7 @@ def test_dispatcher_sees_units_dispatches_the_nearest_and_follows_it(server, bro
         expect(panel).to_have_attribute("data-incident-id", str(inc["id"]))
         rec = page.locator(f"[data-testid=rec-row][data-unit-id='{uid}']")
         expect(rec).to_be_visible()
-        expect(rec.get_by_test_id("rec-distance")).to_have_text("347 米")
+        expect(rec.get_by_test_id("rec-distance")).to_have_text("350 米")  # 347 m, to 10 m (shared distanceText)
         expect(rec.get_by_test_id("rec-eta")).to_contain_text("分钟")
         expect(rec.get_by_test_id("rec-juris")).to_be_visible()
         expect(page.get_by_test_id("detail-station")).to_contain_text("站前所")

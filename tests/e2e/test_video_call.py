@@ -330,7 +330,7 @@ else:
 
             # ---- a snapshot of the caller's video is evidence, listed live
             d.get_by_test_id("call-snapshot").click()
-            snap = d.locator("[data-testid=evidence-item][data-kind=snapshot]")
+            snap = d.get_by_test_id("call-view").locator("[data-testid=evidence-item][data-kind=snapshot]")
             expect(snap).to_have_count(1, timeout=10000)
             shot(d, "video-desk-4-snapshot")
 
@@ -365,8 +365,11 @@ else:
             print(f"recording: {frames} video frames, {size[0]}x{size[1]}, {video['duration_s']:.2f} s, "
                   f"{video['size']} bytes")
             assert frames >= 10
-            # The evidence list shows it too (a live media.added), playable in the console.
-            expect(d.locator(f"[data-testid=evidence-item][data-media-id='{video['id']}'] video")).to_have_count(1, timeout=10000)
+            # The ended call's view closes itself (issue 7); the incident's evidence list keeps the
+            # recording (a live media.added), playable in the console.
+            expect(d.get_by_test_id("call-view")).to_be_hidden(timeout=15000)
+            expect(d.locator(f"[data-testid=detail-evidence] [data-testid=evidence-item][data-media-id='{video['id']}']"
+                             " video")).to_have_count(1, timeout=10000)
             shot(d, "video-desk-5-ended")
             assert not any(errors.values()), errors
         except Exception:

@@ -1,5 +1,9 @@
 // Baojing 110 command console (指挥台): login, live map, incident queue, detail and actions.
-// Contract: docs/api.md. Live events: /shared/live.js. No framework, no bundler.
+// Contract: docs/api.md. Live events: /shared/live.js. Views in lit-html, no bundler.
+//
+// State: incidents and units live in Stores keyed by id (store.js). A live event only writes to a
+// store; once per animation frame draw() hands the changed ids to the views, which redraw what
+// those ids touch (the queue draws only the rows in view, the map only the changed markers).
 //
 // ---- Hooks for the browser tests ---------------------------------------------------------------
 // window.baojing = {
@@ -17,6 +21,8 @@
 //   connection: "idle" | "connecting" | "live" | "offline" | "syncing" | "unauthorized" | "error"
 //   incidents:  Map<incidentId, IncidentOut> as the console currently knows them
 //   live:       the connectLive() handle ({seq, drop(), stop()}) — tests may drop() it
+//   feed(name, data, seq): apply a live event as if it came from the socket (bench/console.py)
+//   frames:     how many times draw() ran (one per animation frame with changes, at most)
 //   select(id): open an incident's detail (as a click on its row would)
 //   unitMarkers: Map<unitId (number), L.Marker>  one marker per unit with a position that passes the
 //              units filter (off duty hidden unless "show off duty"; the station select), plus the
@@ -51,9 +57,11 @@
 //   queue: queue, queue-empty, queue-row (data-incident-id, data-status, data-priority; class
 //     "flash" while a new one flashes), in a row: queue-priority, queue-age ("02:37"),
 //     queue-status (data-status), queue-phone, queue-claim (button, status "new" only);
-//     recently closed: closed-list, closed-count, closed-row (data-incident-id)
-//   map: map, map-marker (data-alarm-id, data-incident-id, data-source, data-locked),
-//     map-legend, map-fit-all (button: show every alarm), no-basemap, pick-banner, pick-cancel,
+//     recently closed: closed-list, closed-count, closed-row (data-incident-id), closed-rating
+//     (data-score: the caller's stars). The queue draws only the rows in view when it is long.
+//   map: map, map-marker (data-alarm-id, data-incident-id, data-source, data-locked; only the
+//     markers outside clusters are in the page), map-cluster (data-count, data-kind new|claimed),
+//     map-legend (data-state collapsed|open, remembered per user), map-legend-toggle, map-fit-all (button: show every alarm), no-basemap, pick-banner, pick-cancel,
 //     unit-marker (data-unit-id, data-status = the unit's status, data-stale = true|false; class
 //     "is-hi" when picked/sent for the open incident), map-station (data-station-id: its name label)
 //   left column tabs: tab-queue, tab-units (aria-selected), tab-units-n (available units)
@@ -93,12 +101,13 @@
 // -----------------------------------------------------------------------------------------------
 import { connectLive } from "/shared/live.js";
 import { loginSteps } from "/shared/login.js";
-import { setLang as setSiteLang } from "/shared/i18n.js";
 import { get, post, setDateListener, setUnauthorizedHandler } from "/shared/api.js";
-import { t, setLang, lang, applyStatic, errorText, distanceText, etaText } from "./i18n.js";
-import { h, clear, now, parseTime, fmtClock, phoneEl, noteServerDate } from "./util.js";
+import { t, setLang, getLang, onLang, applyStatic, errorText, distanceText } from "/shared/i18n.js";
+import { etaText } from "./i18n.js";
+import { h, clear, now, parseTime, fmtClock, phoneEl, noteServerDate, timerEl } from "./util.js";
 import { MapView } from "./mapview.js";
-import { QueueView, isActiveAssignment, isOverdue, timerEl } from "./queue.js";
+import { QueueView, isActiveAssignment, isOverdue, starsText } from "./queue.js";
+import { Store, OpenList, frameScheduler } from "./store.js";
 import { DetailView } from "./detail.js";
 import { UnitsView } from "./units.js";
 import * as sound from "./sound.js";
@@ -119,20 +128,30 @@ const hooks = {
   ready: false, connection: "idle", incidents: null, live: null, select: (id) => select(id),
   unitMarkers: new Map(), units: null, unitsReady: false, alertsSoft: 0, lastAlertKind: null,
   overdueAlerts: 0, ctiPops: 0, myStationId: null, showTab: (name) => showTab(name),
+  feed: (name, data, seq) => onEvent(name, data, seq), frames: 0,
 };
 window.baojing = hooks;
+
+const schedule = frameScheduler(() => draw());
+// What needs drawing besides the changed incidents and units: "detail", "alerts", "closed", "units".
+const need = new Set();
+function want(...parts) {
+  for (const p of parts) need.add(p);
+  schedule();
+}
 
 const S = {
   config: null,
   lookups: null,
   user: null,
-  incidents: new Map(),
+  incidents: new Store(schedule),
+  alarmOwner: new Map(),    // alarmId -> incidentId (merges move alarms)
+  open: new OpenList((inc) => OPEN.has(inc.status)),
   trails: new Map(),        // alarmId -> [{lat, lon, accuracy_m, source, at, flag}]
   known: new Set(),         // incident ids ever seen (a first sighting with status "new" sounds)
   flashUntil: new Map(),
   claiming: new Set(),
   selectedId: null,
-  detailDirty: false,
   picking: null,            // {alarmId, incidentId}
   live: null,
   buffer: null,             // events held while a snapshot loads
@@ -140,7 +159,7 @@ const S = {
   downSince: null,          // when the live feed was last lost (null while live)
   lastLiveAt: null,
   generation: 0,            // bumps on logout so late answers of an old session are dropped
-  units: new Map(),         // unitId -> UnitOut (position kept newest from units.moved)
+  units: new Store(schedule), // unitId -> UnitOut (position kept newest from units.moved)
   unitBuffer: null,         // unit.upserted events held while /api/units loads
   unitsLoading: null,
   stationsById: new Map(),
@@ -154,8 +173,8 @@ const S = {
   ctiFlash: new Map(),      // incidentId -> flash until (ms)
   tab: "queue",
 };
-hooks.incidents = S.incidents;
-hooks.units = S.units;
+hooks.incidents = S.incidents.map;
+hooks.units = S.units.map;
 
 const $ = (id) => document.getElementById(id);
 let mapView = null;
@@ -166,8 +185,9 @@ let videoDesk = null;
 
 // ---- start ------------------------------------------------------------------------------------
 function boot() {
-  setLang(lang);
+  setLang(getLang());
   applyStatic();
+  onLang(relabel);
   wireStatic();
   sound.onSoundState(renderSound);
   sound.initSound();
@@ -188,7 +208,9 @@ async function checkSession() {
 function wireStatic() {
   loginForm = loginSteps($("login-form"));
   $("login-form").addEventListener("submit", onLogin);
-  for (const b of document.querySelectorAll("[data-testid=lang-toggle], [data-testid=login-lang-toggle]")) b.addEventListener("click", toggleLang);
+  for (const b of document.querySelectorAll("[data-testid=lang-toggle], [data-testid=login-lang-toggle]")) {
+    b.addEventListener("click", () => setLang(getLang() === "zh" ? "en" : "zh"));
+  }
   $("logout").addEventListener("click", logout);
   $("sound-enable").addEventListener("click", async () => {
     if ((await sound.unlock()) === "on") sound.testBeep();
@@ -271,8 +293,10 @@ async function startConsole(user) {
       S.stationsById = new Map((S.config.stations || []).map((st) => [st.id, st]));
     }
     hooks.myStationId = myStationId();
+    S.open.setStation(myStationId());
     if (gen !== S.generation) return;
     initViews();
+    mapView.setUser(user.username);
     const seq = await loadSnapshot(true);
     if (gen !== S.generation) return;
     S.live = connectLive({ since: seq, onEvent, onResync, onState, onLive,
@@ -287,6 +311,7 @@ async function startConsole(user) {
       teardown();
       return showLogin(`${t("role_forbidden")}（${user.username}）`);
     }
+    console.error(err);  // eslint-disable-line no-console -- a bug, not a server answer, lands here
     toast(errorText(err), true);
     setConn("error");
     setTimeout(() => gen === S.generation && startConsole(user), 3000);
@@ -298,6 +323,7 @@ function initViews() {
     mapView = new MapView($("map"), S.config, {
       onSelect: (id) => select(id),
       onUnit: (id) => onUnitClicked(id),
+      onMore: () => schedule(),
     }, hooks.markers, hooks.unitMarkers);
     hooks.map = mapView.map;
   }
@@ -318,7 +344,7 @@ function initViews() {
   if (!videoDesk) {
     videoDesk = new VideoDesk({
       pane: $("calls-pane"), view: $("call-view"), tab: $("calls-tab"), tabN: $("calls-tab-n"), hooks,
-      user: () => S.user, incident: (id) => S.incidents.get(id), units: () => S.units, select: (id) => select(id),
+      user: () => S.user, incident: (id) => S.incidents.get(id), units: () => S.units.map, select: (id) => select(id),
       toast, send: (o) => Boolean(S.live && S.live.send(o)),
     });
   }
@@ -346,6 +372,8 @@ function teardown() {
   hooks.live = null;
   hooks.ready = false;
   S.incidents.clear();
+  S.alarmOwner.clear();
+  S.open.clear();
   S.trails.clear();
   S.known.clear();
   S.flashUntil.clear();
@@ -368,10 +396,9 @@ function teardown() {
   if (detailView) detailView.close();
   document.body.classList.remove("has-detail");
   $("detail").hidden = true;
-  if (mapView) mapView.render([], S.trails, null, null);
-  if (queueView) queueView.render([], [], ctx());
-  if (mapView) mapView.renderUnits(S.units, { passes: () => true, highlight: new Set(), links: [], now: now() });
-  if (unitsView) unitsView.render(S.units, ctx());
+  draw();
+  if (mapView) mapView.renderUnits(S.units.map, { passes: () => true, highlight: new Set(), links: [], now: now() });
+  if (unitsView) unitsView.render(S.units.map, ctx());
   renderAlertStack();
   S.lastLiveAt = null;
   setConn("idle");
@@ -417,17 +444,16 @@ async function loadSnapshot(initial) {
   if (S.selectedId && !fresh.has(S.selectedId) && S.incidents.has(S.selectedId)) {
     fresh.set(S.selectedId, S.incidents.get(S.selectedId));
   }
-  S.incidents.clear();
-  for (const [id, inc] of fresh) S.incidents.set(id, inc);
+  for (const id of [...S.incidents.keys()]) if (!fresh.has(id)) S.incidents.delete(id);
+  for (const inc of fresh.values()) putIncident(inc);
   const held = S.buffer || [];
   S.buffer = null;
   // Unit events held here arrived in order after /api/units answered: applying them all ends on
   // the newest state.
   for (const ev of held) if (ev.seq > snap.seq || ev.name === "unit.upserted") applyEvent(ev.name, ev.data);
-  S.detailDirty = true;
   if (S.selectedId) loadDetail(S.selectedId);
   if (!initial && S.conn === "syncing") setConn(S.live ? "live" : "connecting");
-  scheduleRender();
+  want("detail", "closed", "alerts");
   return snap.seq;
 }
 
@@ -487,6 +513,8 @@ function applyEvent(name, data) {
   else if (name === "unit.upserted") upsertUnit(data);
   else if (name === "assignment.overdue") applyOverdue(data);
   else if (name === "cti.call") applyCti(data);
+  else if (name === "incident.rated") applyRated(data);
+  else if (name === "media.added" && detailView) detailView.addMedia(data);
   if (videoDesk && (name.startsWith("call.") || name === "media.added" || name === "incident.upserted")) {
     videoDesk.onEvent(name, data);
   }
@@ -510,13 +538,12 @@ function loadUnits() {
       if (gen !== S.generation) return;
       const fresh = new Map();
       for (const u of res.units || []) fresh.set(u.id, keepNewerPosition(u, S.units.get(u.id)));
-      S.units.clear();
+      for (const id of [...S.units.keys()]) if (!fresh.has(id)) S.units.delete(id);
       for (const [id, u] of fresh) S.units.set(id, u);
       const held = S.unitBuffer || [];
       S.unitBuffer = null;
       for (const ev of held) if (ev.seq > res.seq) upsertUnit(ev.data);
       hooks.unitsReady = true;
-      scheduleRender();
     } catch (err) {
       // Keep what we had; the next reconnect or resync tries again.
       if (gen === S.generation) {
@@ -545,7 +572,6 @@ function upsertUnit(u) {
   S.units.set(u.id, keepNewerPosition(u, prev));
   // A unit that became (un)available changes what the open incident should be offered.
   if (S.selectedId && (!prev || prev.status !== u.status)) refreshRecsSoon(400);
-  scheduleRender();
 }
 
 let unknownUnitReload = 0;
@@ -563,14 +589,7 @@ function applyMoved(data) {
     }
     if (!m.position || (u.position && parseTime(u.position.at) > parseTime(m.position.at))) continue;
     S.units.set(m.id, { ...u, position: m.position, stale: false });
-    changed = true;
   }
-  if (changed) scheduleUnitsRender();
-}
-
-let unitsTimer = null;
-function scheduleUnitsRender() {
-  if (!unitsTimer) unitsTimer = setTimeout(renderUnits, 16);
 }
 
 function myStationId() {
@@ -620,8 +639,7 @@ async function loadRecs(id) {
     if (gen !== recsGen || S.selectedId !== id) return;
     S.recs = { incidentId: id, data: cur ? cur.data : null, loading: false, error: err, at: Date.now() };
   }
-  S.detailDirty = true;
-  scheduleRender();
+  want("detail");
 }
 
 let recsTimer = null;
@@ -643,9 +661,8 @@ function applyOverdue({ assignment, incident_id: incidentId, proposal }) {
     hooks.overdueAlerts += 1;
     if (!sound.playOverdue()) nudgeSound();
   }
-  if (incidentId === S.selectedId) S.detailDirty = true;
-  if (queueView) queueView.rows.forEach((row) => { row.key = null; });
-  scheduleRender();
+  if (inc) S.incidents.touch(incidentId);
+  want("alerts");
 }
 
 function applyCti(d) {
@@ -659,10 +676,26 @@ function applyCti(d) {
     S.ctiFlash.set(alert.incidentId, Date.now() + FLASH_MS);
     showTab("queue");
     select(alert.incidentId);
-    const row = document.querySelector(`[data-testid=queue-row][data-incident-id="${alert.incidentId}"]`);
-    if (row) row.scrollIntoView({ block: "nearest" });
+    S.incidents.touch(alert.incidentId);
+    if (queueView) queueView.reveal(alert.incidentId);
   }
-  scheduleRender();
+  want("alerts");
+}
+
+// A caller rated the handling: the incident's timeline and the closed list show the stars.
+function applyRated(d) {
+  if (!d) return;
+  const inc = S.incidents.get(d.incident_id);
+  if (inc) {
+    const a = (inc.alarms || []).find((x) => x.id === d.alarm_id);
+    if (a && !a.rating) {
+      a.rating = { score: d.score, comment: d.comment, at: d.at };
+      S.incidents.touch(inc.id);
+    }
+  }
+  if (d.incident_id === S.selectedId) refreshDetailSoon(d.incident_id);
+  want("closed");
+  toast(t("rated_toast", { id: d.incident_id, stars: starsText(d.score) }));
 }
 
 function nudgeSound() {
@@ -674,14 +707,19 @@ function nudgeSound() {
 
 // Find an alarm wherever it is now (merges move alarms between incidents).
 function findAlarm(alarmId, incidentId) {
-  const inc = S.incidents.get(incidentId);
-  const a = inc && (inc.alarms || []).find((x) => x.id === alarmId);
-  if (a) return { a, inc };
-  for (const i of S.incidents.values()) {
-    const b = (i.alarms || []).find((x) => x.id === alarmId);
-    if (b) return { a: b, inc: i };
+  for (const id of [incidentId, S.alarmOwner.get(alarmId)]) {
+    const inc = S.incidents.get(id);
+    const a = inc && (inc.alarms || []).find((x) => x.id === alarmId);
+    if (a) return { a, inc };
   }
   return { a: null, inc: null };
+}
+
+// Every incident goes into the store through here, so that where each alarm is stays known
+// without searching 10,000 incidents for it.
+function putIncident(inc) {
+  S.incidents.set(inc.id, inc);
+  for (const a of inc.alarms || []) S.alarmOwner.set(a.id, inc.id);
 }
 
 function upsertIncident(inc) {
@@ -695,18 +733,18 @@ function upsertIncident(inc) {
   }
   const first = !S.known.has(inc.id);
   S.known.add(inc.id);
-  S.incidents.set(inc.id, inc);
+  putIncident(inc);
   if (first && inc.status === "new") alertNew(inc);
   if (!OPEN.has(inc.status)) S.flashUntil.delete(inc.id);
   if (inc.id === S.selectedId) {
-    S.detailDirty = true;
     refreshDetailSoon(inc.id);
     refreshRecsSoon(500);
     if (S.picking && !OPEN.has(inc.status)) cancelPick();
   } else if (detailView && detailView.mergeOpen) {
-    S.detailDirty = true;
+    want("detail");
   }
-  scheduleRender();
+  if (!OPEN.has(inc.status) || (prev && !OPEN.has(prev.status))) want("closed");
+  if ((inc.assignments || []).length || (prev && (prev.assignments || []).length)) want("alerts");
 }
 
 function samePoint(p, q) {
@@ -726,8 +764,7 @@ function applyPosition({ incident_id: incidentId, alarm_id: alarmId, point, loca
   }
   if (point && !trail.some((p) => samePoint(p, point))) trail.push(point);
   if (a && location && !(a.location && parseTime(a.location.at) > parseTime(location.at))) a.location = location;
-  if (inc && inc.id === S.selectedId) S.detailDirty = true;
-  scheduleRender();
+  if (inc) S.incidents.touch(inc.id);
 }
 
 function applyNote({ incident_id: incidentId, note }) {
@@ -761,29 +798,27 @@ function alertNew(inc) {
 }
 
 // ---- rendering ------------------------------------------------------------------------------------
-let renderTimer = null;
-function scheduleRender() {
-  if (!renderTimer) renderTimer = setTimeout(renderAll, 16);
-}
-
-function lists() {
+// Closed incidents of the last 2 hours, and those rated within them (the caller rates later).
+function closedList() {
   const n = now();
-  const open = [], closed = [];
+  const closed = [];
   for (const inc of S.incidents.values()) {
-    if (OPEN.has(inc.status)) open.push(inc);
-    else if (inc.status === "closed" && n - parseTime(inc.closed_at) < RECENT_MS) closed.push(inc);
+    if (inc.status !== "closed") continue;
+    const r = (inc.alarms || []).find((a) => a.rating);
+    const last = Math.max(parseTime(inc.closed_at) || 0, (r && parseTime(r.rating.at)) || 0);
+    if (n - last < RECENT_MS) closed.push(inc);
   }
-  return { open, closed };
+  return closed;
 }
 
-function ctx(open) {
+function ctx() {
   const nowMs = Date.now();
   const flashing = new Set();
   for (const [id, until] of S.flashUntil) if (until > nowMs) flashing.add(id);
   const ctiFlash = new Set();
   for (const [id, until] of S.ctiFlash) if (until > nowMs) ctiFlash.add(id);
   return {
-    lang,
+    lang: getLang(),
     myStationId: myStationId(),
     stationsById: S.stationsById,
     ctiFlash,
@@ -800,40 +835,52 @@ function ctx(open) {
     flashing,
     claiming: S.claiming,
     trails: S.trails,
-    open: open || lists().open,
+    get open() { return S.open.incidents(); },  // merge candidates (only while merging)
     pickingAlarmId: S.picking ? S.picking.alarmId : null,
   };
 }
 
-function renderAll() {
-  renderTimer = null;
+const isOpen = (inc) => OPEN.has(inc.status);
+
+// One frame's drawing: the changed incidents and units, and the parts asked for with want().
+function draw() {
+  hooks.frames += 1;
+  const ids = S.incidents.take();
+  const unitIds = S.units.take();
+  const parts = new Set(need);
+  need.clear();
+  if (ids.size) S.open.update(ids, S.incidents);
   if (!queueView) return;
-  const { open, closed } = lists();
-  const c = ctx(open);
-  queueView.render(open, closed, c);
-  mapView.render(open, S.trails, S.selectedId, c.myUserId);
-  const nNew = open.filter((i) => i.status === "new").length;
+  const c = ctx();
+  queueView.render(S.open, c);
+  if (parts.has("closed") || parts.has("lang")) queueView.renderClosed(closedList(), c);
+  if (ids.size || S.selectedId !== mapView.selectedId || mapView.pending.size) {
+    mapView.sync(ids, S.incidents.map, S.trails, S.selectedId, isOpen);
+  }
+  let nNew = 0, overdue = false;
+  for (const it of S.open.items) {
+    if (it.inc.status === "new") nNew += 1;
+    if (!overdue && (it.inc.assignments || []).some(isOverdue)) overdue = true;
+  }
   $("count-new").textContent = String(nNew);
   $("count-new").parentElement.classList.toggle("hot", nNew > 0);
-  $("count-claimed").textContent = String(open.length - nNew);
-  $("tab-queue-n").textContent = String(open.length);
+  $("count-claimed").textContent = String(S.open.length - nNew);
+  $("tab-queue-n").textContent = String(S.open.length);
   // Looking at the units while new alarms wait: the queue tab says so loudly.
-  $("tab-queue").classList.toggle("hot", nNew > 0 || open.some((i) => (i.assignments || []).some(isOverdue)));
-  if (detailView && detailView.isOpen && S.detailDirty) {
-    S.detailDirty = false;
+  $("tab-queue").classList.toggle("hot", nNew > 0 || overdue);
+  if (detailView && detailView.isOpen && (ids.has(S.selectedId) || parts.has("detail") || parts.has("lang"))) {
     const inc = S.incidents.get(S.selectedId);
     if (inc) detailView.update(inc, c);
   }
   const sel = S.selectedId !== null ? S.incidents.get(S.selectedId) : null;
   mapView.highlightStation(sel && sel.station_id !== undefined ? sel.station_id : null);
-  renderUnits(c);
-  renderAlertStack(open);
+  if (unitIds.size || parts.has("units") || parts.has("detail") || parts.has("lang") || ids.has(S.selectedId)) renderUnits(c);
+  if (parts.has("alerts") || parts.has("lang")) renderAlertStack();
 }
 
 // Units on the map and in the panel. The filter (station, off duty) applies to both, except that
 // the units picked or sent for the open incident always show on the map.
 function renderUnits(c) {
-  unitsTimer = null;
   if (!unitsView || !mapView) return;
   c = c || ctx();
   const nowMs = now();
@@ -847,8 +894,8 @@ function renderUnits(c) {
       if (loc) links.push({ unitId: a.unit_id, lat: loc.lat, lon: loc.lon, status: a.status === "accepted" ? "dispatched" : a.status });
     }
   }
-  mapView.renderUnits(S.units, { passes: (u) => unitsView.passes(u), highlight, links, now: nowMs });
-  unitsView.render(S.units, c);
+  mapView.renderUnits(S.units.map, { passes: (u) => unitsView.passes(u), highlight, links, now: nowMs });
+  if (S.tab === "units") unitsView.render(S.units.map, c);
   let free = 0;
   for (const u of S.units.values()) if (u.status === "available") free += 1;
   $("tab-units-n").textContent = String(free);
@@ -859,17 +906,16 @@ function renderUnits(c) {
 
 // Over the map, top right: offers nobody accepted (until answered or dismissed) and ringing calls.
 let alertKey = null;
-function renderAlertStack(open) {
+function renderAlertStack() {
   const box = $("alert-stack");
   if (!S.user) {
     clear(box);
     alertKey = null;
     return;
   }
-  open = open || lists().open;
   const nowMs = Date.now();
   const overdue = [];
-  for (const inc of open) {
+  for (const { inc } of S.open.items) {
     if (inc.id === S.selectedId) continue;  // the open detail shows its own overdue banners
     for (const a of inc.assignments || []) {
       if (!isOverdue(a) || S.overdueDismissed.has(a.id)) continue;
@@ -881,7 +927,7 @@ function renderAlertStack(open) {
   }
   S.ctiAlerts = S.ctiAlerts.filter((x) => nowMs - x.at < CTI_KEEP_MS);
   const key = JSON.stringify([overdue.map(({ inc, a }) => [inc.id, a.id, S.proposals.get(a.id)]),
-    S.ctiAlerts.map((x) => x.callId), lang, [...S.claiming]]);
+    S.ctiAlerts.map((x) => x.callId), getLang(), [...S.claiming]]);
   if (key === alertKey) return;
   alertKey = key;
   clear(box);
@@ -992,8 +1038,8 @@ function tick() {
   for (const el of $("alert-stack").querySelectorAll("[data-since]")) el.textContent = fmtAgeSince(Number(el.dataset.since));
   if (S.user) renderStale();
   // Flash the title while unclaimed incidents wait; end row flashes whose time is up.
-  const { open } = S.user ? lists() : { open: [] };
-  const nNew = open.filter((i) => i.status === "new").length;
+  let nNew = 0;
+  if (S.user) for (const it of S.open.items) if (it.inc.status === "new") nNew += 1;
   titleOn = nNew > 0 ? !titleOn : false;
   document.title = nNew > 0 && titleOn ? `【${nNew}】${t("doc_title_new")} · ${t("doc_title")}` : t("doc_title");
   const nowMs = Date.now();
@@ -1010,7 +1056,7 @@ function tick() {
       expired = true;
     }
   }
-  if (expired) scheduleRender();
+  if (expired) schedule();
   tickCount += 1;
   // Every 5 s: units cross the 2-minute stale line on the map; call banners expire.
   if (tickCount % 5 === 0 && S.user) {
@@ -1018,8 +1064,7 @@ function tick() {
     if (S.ctiAlerts.some((x) => nowMs - x.at >= CTI_KEEP_MS)) renderAlertStack();
     if (S.cti && nowMs - S.cti.at >= CTI_KEEP_MS && S.cti.incidentId === S.selectedId) {
       S.cti = null;
-      S.detailDirty = true;
-      scheduleRender();
+      want("detail");
     }
   }
   // The open incident's recommendations: units move, distances change.
@@ -1028,27 +1073,30 @@ function tick() {
   // Once a minute: forget merged incidents after a while, closed ones past the 2 h window, and
   // the trails of alarms no longer shown (a night shift is long).
   if (tickCount % 60 === 0) {
-    for (const [id, inc] of S.incidents) {
+    const recent = new Set(closedList().map((i) => i.id));
+    for (const [id, inc] of [...S.incidents.map]) {
       if (id === S.selectedId) continue;
       const gone = inc.status === "merged" ? nowMs - parseTime(inc.updated_at) > 600000
-        : inc.status === "closed" ? now() - parseTime(inc.closed_at) > RECENT_MS : false;
+        : inc.status === "closed" ? !recent.has(id) : false;
       if (gone) S.incidents.delete(id);
     }
+    want("closed");
     const alarmIds = new Set();
     for (const inc of S.incidents.values()) for (const a of inc.alarms || []) alarmIds.add(a.id);
     for (const id of S.trails.keys()) if (!alarmIds.has(id)) S.trails.delete(id);
   }
 }
 
-function toggleLang() {
-  setLang(lang === "zh" ? "en" : "zh");
-  setSiteLang(lang);  // the shared login steps speak the same language
+// The language changed (here or on another page of the site): every view says it again, the
+// open call view included.
+function relabel() {
   applyStatic();
   renderConn();
   renderSound();
   renderUser();
   if (mapView) mapView.relabel();
   if (unitsView) unitsView.relabel();
+  if (videoDesk) videoDesk.relabel();
   alertKey = null;
   if (detailView && detailView.isOpen) detailView.relabel(ctx());
   if (S.picking) renderPickBanner();
@@ -1056,7 +1104,8 @@ function toggleLang() {
     $("login-submit").textContent = t("login");
     $("login-error").hidden = true;
   }
-  scheduleRender();
+  document.title = t("doc_title");
+  want("lang");
 }
 
 let toastTimer = null;
@@ -1078,7 +1127,7 @@ async function select(id) {
     $("detail").hidden = true;
     document.body.classList.remove("has-detail");
     mapView.invalidate();
-    scheduleRender();
+    want("alerts", "units", "closed");
     return;
   }
   const same = S.selectedId === id;
@@ -1092,7 +1141,7 @@ async function select(id) {
       if (S.selectedId !== id) return;
       inc = stripDetail(d);
       S.known.add(inc.id);
-      S.incidents.set(inc.id, inc);
+      putIncident(inc);
     } catch (err) {
       toast(errorText(err), true);
       return;
@@ -1101,12 +1150,21 @@ async function select(id) {
   $("detail").hidden = false;
   document.body.classList.add("has-detail");
   mapView.invalidate();
-  if (!same || !detailView.isOpen) detailView.open(inc, ctx());
+  const opened = !same || !detailView.isOpen;
+  if (opened) detailView.open(inc, ctx());
   mapView.focus(inc);
-  S.detailDirty = true;
-  scheduleRender();
+  if (queueView) queueView.reveal(id);
+  want("detail", "alerts", "units", "closed");
   loadDetail(id);
   loadRecs(id);
+  if (opened) loadEvidence(id);
+}
+
+async function loadEvidence(id) {
+  try {
+    const res = await get(`/api/incidents/${id}/media`);
+    if (S.selectedId === id) for (const m of res.media || []) detailView.addMedia(m);
+  } catch { /* media.added events still come */ }
 }
 
 function stripDetail(d) {
@@ -1128,8 +1186,7 @@ async function loadDetail(id) {
     upsertIncident(stripDetail(d));
     const c = ctx();
     detailView.setData(d, c);
-    S.detailDirty = true;
-    scheduleRender();
+    want("detail");
   } catch (err) {
     if (S.selectedId === id && detailView.isOpen) detailView.setLoadError(err, ctx());
   }
@@ -1144,7 +1201,7 @@ function refreshDetailSoon(id) {
 // ---- actions -------------------------------------------------------------------------------------
 async function claim(id) {
   S.claiming.add(id);
-  scheduleRender();
+  want("alerts");
   try {
     const inc = await post(`/api/incidents/${id}/claim`);
     upsertIncident(inc);
@@ -1155,7 +1212,7 @@ async function claim(id) {
     throw err;
   } finally {
     S.claiming.delete(id);
-    scheduleRender();
+    want("alerts");
   }
 }
 
@@ -1202,7 +1259,7 @@ async function merge(id, ids) {
   const inc = await post(`/api/incidents/${id}/merge`, { incident_ids: ids });
   for (const other of ids) {
     const o = S.incidents.get(other);
-    if (o && OPEN.has(o.status)) S.incidents.set(other, { ...o, status: "merged", merged_into: id, alarms: [] });
+    if (o && OPEN.has(o.status)) putIncident({ ...o, status: "merged", merged_into: id, alarms: [] });
   }
   upsertIncident(inc);
 }
@@ -1218,8 +1275,7 @@ function startPick(alarm, inc) {
   renderPickBanner();
   $("pick-banner").hidden = false;
   mapView.startPick((pt) => setOperatorPosition(S.picking, pt));
-  S.detailDirty = true;
-  scheduleRender();
+  want("detail");
 }
 
 function renderPickBanner() {
@@ -1233,8 +1289,7 @@ function cancelPick() {
   S.picking = null;
   if (mapView) mapView.stopPick();
   $("pick-banner").hidden = true;
-  S.detailDirty = true;
-  scheduleRender();
+  want("detail");
 }
 
 async function setOperatorPosition(picking, pt) {

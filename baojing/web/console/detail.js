@@ -1,12 +1,13 @@
 // The detail panel of the selected incident: callers with their positions, claim, classify,
 // notes, merge duplicates, close, timeline. The skeleton (and so the forms the operator is
 // typing into) is built once per incident; live updates refresh the parts around them.
-import { h, clear, put, phoneEl, now, parseTime, fmtAge, fmtClock, fmtDateTime, distanceM } from "./util.js";
-import { t, pick, statusLabel, sourceLabel, actionLabel, errorText, distanceText, assignStatusLabel, etaText,
-  stationShort, kindLabel } from "./i18n.js";
+import { h, clear, put, phoneEl, now, parseTime, fmtAge, fmtClock, fmtDateTime, distanceM, timerEl } from "./util.js";
+import { t, pick, errorText, distanceText } from "/shared/i18n.js";
+import { statusLabel, sourceLabel, actionLabel, assignStatusLabel, etaText, stationShort, kindLabel } from "./i18n.js";
 import { shapeSvg } from "./mapview.js";
-import { byQueueOrder, incidentTimes, timerEl, isActiveAssignment, isOverdue } from "./queue.js";
+import { byQueueOrder, incidentTimes, isActiveAssignment, isOverdue, starsText } from "./queue.js";
 import { kindEl } from "./units.js";
+import { evidenceItem } from "./evidence.js";
 
 const OPEN = new Set(["new", "claimed"]);
 // One end of a routing on the timeline: the station's short name, or 辖区未定.
@@ -29,6 +30,7 @@ export class DetailView {
     this.cancelArmed = null;   // assignment id whose "recall" asks for a second click
     this.recKey = null;
     this.asgKey = null;
+    this.media = new Map();    // media id -> element (the incident's evidence)
   }
 
   get isOpen() {
@@ -50,6 +52,7 @@ export class DetailView {
     this.cancelArmed = null;
     this.recKey = null;
     this.asgKey = null;
+    this.media.clear();
     this.build(ctx);
     this.update(inc, ctx);
   }
@@ -72,6 +75,16 @@ export class DetailView {
   setLoadError(err, ctx) {
     this.loadError = err;
     this.update(this.inc, ctx);
+  }
+
+  // The incident's evidence files (loaded once per opening, then live from media.added).
+  addMedia(m) {
+    if (!this.s || this.media.has(m.id) || m.incident_id !== this.id) return;
+    const el = evidenceItem(m);
+    this.media.set(m.id, el);
+    const empty = this.s.evList.querySelector(".ev-empty");
+    if (empty) empty.remove();
+    this.s.evList.prepend(el);
   }
 
   addNote(note, ctx) {
@@ -102,7 +115,7 @@ export class DetailView {
     s.classify = h("section", { class: "d-sec" },
       h("h3", {}, h("span", { "data-k": "classify" })),
       h("div", { class: "row" }, h("label", { for: "classify-type", "data-k": "type" }), s.typeSel),
-      h("div", { class: "row" }, h("span", { class: "lbl", "data-k": "priority" }), s.prioBox),
+      h("div", { class: "row prio-row" }, h("span", { class: "lbl", "data-k": "priority" }), s.prioBox),
       h("div", { class: "row right" }, s.classifyBtn));
 
     // notes
@@ -148,11 +161,18 @@ export class DetailView {
     s.dispatchSec = h("section", { class: "d-sec d-dispatch", testid: "dispatch-section" },
       h("h3", {}, h("span", { "data-k": "dispatch" }), s.station), s.asgList, s.recBox);
 
+    // Evidence: recordings, snapshots, the caller's photos; reachable here after a call view closed.
+    s.evList = h("div", { class: "ev-list", testid: "detail-evidence-list" },
+      h("div", { class: "muted ev-empty", "data-k": "evidence_none" }));
+    s.evidence = h("section", { class: "d-sec d-evidence", testid: "detail-evidence" },
+      h("h3", {}, h("span", { "data-k": "evidence" }), " ", h("small", { class: "muted", "data-k": "evidence_note" })),
+      s.evList);
+
     s.timeline = h("ol", { class: "timeline", testid: "timeline" });
     s.timelineSec = h("section", { class: "d-sec" }, h("h3", {}, h("span", { "data-k": "timeline" })), s.timeline);
 
     s.body = h("div", { class: "d-body" }, s.alerts, s.banner, s.error, s.claim, s.callers, s.dispatchSec, s.classify,
-      s.notes, s.closeSec, s.mergeSec, s.timelineSec);
+      s.notes, s.closeSec, s.mergeSec, s.evidence, s.timelineSec);
     this.el.append(s.head, s.timers, s.body);
     this.fillOptions(ctx);
   }
@@ -177,6 +197,7 @@ export class DetailView {
     }
     if (prioVal) this.setPriority(prioVal);
     for (const el of this.el.querySelectorAll("[data-k]")) el.textContent = t(el.dataset.k);
+    for (const el of this.el.querySelectorAll("[data-vk]")) el.textContent = t(`vd_${el.dataset.vk}`);
     s.noteInput.placeholder = t("note_placeholder");
     s.closeNote.placeholder = t("close_note");
     s.classifyBtn.textContent = t("classify_save");
@@ -303,6 +324,9 @@ export class DetailView {
             h("div", { class: "coords muted" }, `${loc.lat.toFixed(5)}, ${loc.lon.toFixed(5)}`,
               loc.at ? ` · ${t("position_at")} ${fmtClock(loc.at)}` : ""))
           : h("div", { class: "c-pos noloc", testid: "detail-position", dataset: { source: "" } }, t("no_position")),
+        a.rating ? h("div", { class: "d-rating", testid: "detail-rating", dataset: { score: a.rating.score },
+          title: t("rating_title") }, `${t("rating_title")} ${starsText(a.rating.score)}`,
+        a.rating.comment ? h("span", { class: "muted" }, ` “${a.rating.comment}”`) : null) : null,
         trail.length ? h("div", { class: "muted small" }, t("trail_points", { n: trail.length }),
           flagged ? t("trail_flagged", { n: flagged }) : "") : null,
         open ? h("button", {
@@ -340,12 +364,16 @@ export class DetailView {
         e.detail && "to_station" in e.detail ? h("span", { class: "tl-route", testid: "timeline-route" },
           `${routeEnd(e.detail.from_station)} → ${routeEnd(e.detail.to_station)}`) : null,
         e.incident_id && e.incident_id !== this.id ? h("span", { class: "tl-from muted" }, `#${e.incident_id}`) : null,
-        e.actor || e.actor_name ? h("span", { class: "tl-actor muted" }, e.actor_name || this.actorName(e.actor)) : null));
+        e.actor || e.actor_name ? h("span", { class: "tl-actor muted" }, e.actor_name || this.actorName(e.actor)) : null,
+        e.detail && "score" in e.detail ? h("span", { class: "tl-rating", testid: "timeline-rating",
+          dataset: { score: e.detail.score } }, starsText(e.detail.score),
+        e.detail.comment ? h("span", { class: "muted" }, ` “${e.detail.comment}”`) : null) : null));
     }
   }
 
   // Timeline actors arrive as "<role>:<user id>"; show the person's name when we know it.
   actorName(actor) {
+    if (/^device:/.test(actor || "")) return t("caller_actor");
     const m = /^[a-z_]+:(\d+)$/.exec(actor || "");
     if (!m) return actor;
     const id = Number(m[1]);

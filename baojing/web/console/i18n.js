@@ -1,9 +1,19 @@
-// Console texts, Simplified Chinese first, English on the 中/EN switch (kept in localStorage).
+// The console's words (Simplified Chinese first, English on the 中/EN switch) and the formatters
+// only the console needs. The runtime (t, pick, errorText, applyStatic, distances, ages, the one
+// remembered language) is /shared/i18n.js.
+import { words, t, getLang } from "/shared/i18n.js";
 
-const KEY = "baojing.console.lang";
-
-const STR = {
+words({
   zh: {
+    rated_toast: "报警人评价了 #{id}：{stars}",
+    rating_title: "报警人评价",
+    rating_none: "报警人尚未评价",
+    caller_actor: "报警人",
+    cluster_new: "{n} 起待接警",
+    cluster_claimed: "{n} 起已接警",
+    evidence: "证据",
+    evidence_none: "暂无证据",
+    evidence_note: "每次播放都会记入审计日志",
     app_title: "报警 · 110 指挥台",
     doc_title: "报警指挥台",
     doc_title_new: "新警情",
@@ -139,6 +149,9 @@ const STR = {
     abuse_badge: "疑似骚扰",
     abuse_title: "近 {m} 分钟：同一手机报警 {d} 次，同一网络地址 {a} 次",
     abuse_marked: "已被标记：{r}（优先级已降一级）",
+    abuse_badge: "疑似骚扰",
+    abuse_title: "近 {m} 分钟：同一手机报警 {d} 次，同一网络地址 {a} 次",
+    abuse_marked: "已被标记：{r}（优先级已降一级）",
     unrouted: "辖区未定",
     jurisdiction: "辖区",
     dispatch: "派警",
@@ -186,8 +199,62 @@ const STR = {
     kind_foot: "步巡",
     go_to_incident: "打开 #{id}",
     locate_unit: "在地图上显示",
+    st_new: "待接警",
+    st_claimed: "已接警",
+    st_closed: "已结案",
+    st_merged: "已合并",
+    src_gps: "卫星定位",
+    src_network: "网络定位（基站/WiFi）",
+    src_typed: "文字地址定位",
+    src_picked: "报警人地图选点",
+    src_operator: "接警员标定",
+    act_received: "收到报警",
+    act_claimed: "接警",
+    act_classified: "分类",
+    act_note: "添加备注",
+    act_merged: "并入重复警情",
+    act_merged_away: "被合并",
+    act_closed: "结案",
+    act_operator_position: "接警员标定位置",
+    act_caller_picked_position: "报警人地图选点",
+    act_caller_typed_place: "报警人输入地点",
+    act_routed: "确定管辖派出所",
+    act_rerouted: "改派管辖派出所",
+    act_rated: "报警人评价",
+    act_dispatched: "派警",
+    act_dispatch_overdue: "派警超时未接受",
+    act_unit_accept: "警力接受派警",
+    act_unit_decline: "警力拒绝派警",
+    act_unit_en_route: "警力出发",
+    act_unit_on_scene: "警力到场",
+    act_unit_backup: "请求增援",
+    act_unit_clear: "警力处置完毕",
+    act_unit_cancelled: "撤回派警",
+    act_call_ringing: "110 来电",
+    us_available: "空闲",
+    us_dispatched: "已派警",
+    us_en_route: "在途",
+    us_on_scene: "到场",
+    us_busy: "忙碌",
+    us_off_duty: "下班",
+    as_dispatched: "待接受",
+    as_accepted: "已接受",
+    as_en_route: "在途",
+    as_on_scene: "到场",
+    as_cleared: "已完毕",
+    as_declined: "已拒绝",
+    as_cancelled: "已撤回",
   },
   en: {
+    rated_toast: "The caller rated #{id}: {stars}",
+    rating_title: "Caller's rating",
+    rating_none: "Not rated by the caller yet",
+    caller_actor: "Caller",
+    cluster_new: "{n} waiting to be claimed",
+    cluster_claimed: "{n} claimed",
+    evidence: "Evidence",
+    evidence_none: "No evidence yet",
+    evidence_note: "Every playback is audited",
     app_title: "Baojing · 110 Command",
     doc_title: "Baojing console",
     doc_title_new: "NEW ALARM",
@@ -323,6 +390,9 @@ const STR = {
     abuse_badge: "Possible abuse",
     abuse_title: "Last {m} min: {d} alarms from this phone, {a} from this network address",
     abuse_marked: "Marked: {r} (one priority step lower)",
+    abuse_badge: "Possible abuse",
+    abuse_title: "Last {m} min: {d} alarms from this phone, {a} from this network address",
+    abuse_marked: "Marked: {r} (one priority step lower)",
     unrouted: "No station",
     jurisdiction: "Jurisdiction",
     dispatch: "Dispatch",
@@ -370,94 +440,61 @@ const STR = {
     kind_foot: "Foot",
     go_to_incident: "Open #{id}",
     locate_unit: "Show on map",
+    st_new: "New",
+    st_claimed: "Claimed",
+    st_closed: "Closed",
+    st_merged: "Merged",
+    src_gps: "GPS",
+    src_network: "Network (cell/Wi-Fi)",
+    src_typed: "Typed address",
+    src_picked: "Picked by caller",
+    src_operator: "Set by operator",
+    act_received: "Alarm received",
+    act_claimed: "Claimed",
+    act_classified: "Classified",
+    act_note: "Note added",
+    act_merged: "Duplicates merged in",
+    act_merged_away: "Merged into another",
+    act_closed: "Closed",
+    act_operator_position: "Operator set position",
+    act_caller_picked_position: "Caller picked a position",
+    act_caller_typed_place: "Caller typed a place",
+    act_routed: "Routed to a station",
+    act_rerouted: "Re-routed to another station",
+    act_rated: "Caller rated",
+    act_dispatched: "Unit dispatched",
+    act_dispatch_overdue: "Dispatch not accepted in time",
+    act_unit_accept: "Unit accepted",
+    act_unit_decline: "Unit declined",
+    act_unit_en_route: "Unit en route",
+    act_unit_on_scene: "Unit on scene",
+    act_unit_backup: "Backup requested",
+    act_unit_clear: "Unit cleared",
+    act_unit_cancelled: "Dispatch recalled",
+    act_call_ringing: "110 call ringing",
+    us_available: "Available",
+    us_dispatched: "Dispatched",
+    us_en_route: "En route",
+    us_on_scene: "On scene",
+    us_busy: "Busy",
+    us_off_duty: "Off duty",
+    as_dispatched: "Dispatched",
+    as_accepted: "Accepted",
+    as_en_route: "En route",
+    as_on_scene: "On scene",
+    as_cleared: "Cleared",
+    as_declined: "Declined",
+    as_cancelled: "Recalled",
   },
-};
+});
 
-const STATUS = {
-  new: ["待接警", "New"], claimed: ["已接警", "Claimed"], closed: ["已结案", "Closed"], merged: ["已合并", "Merged"],
-};
-
-const SOURCE = {
-  gps: ["卫星定位", "GPS"],
-  network: ["网络定位（基站/WiFi）", "Network (cell/Wi-Fi)"],
-  typed: ["文字地址定位", "Typed address"],
-  picked: ["报警人地图选点", "Picked by caller"],
-  operator: ["接警员标定", "Set by operator"],
-};
-
-const ACTIONS = {
-  received: ["收到报警", "Alarm received"],
-  claimed: ["接警", "Claimed"],
-  classified: ["分类", "Classified"],
-  note: ["添加备注", "Note added"],
-  merged: ["并入重复警情", "Duplicates merged in"],
-  merged_away: ["被合并", "Merged into another"],
-  closed: ["结案", "Closed"],
-  operator_position: ["接警员标定位置", "Operator set position"],
-  caller_picked_position: ["报警人地图选点", "Caller picked a position"],
-  caller_typed_place: ["报警人输入地点", "Caller typed a place"],
-  routed: ["确定管辖派出所", "Routed to a station"],
-  rerouted: ["改派管辖派出所", "Re-routed to another station"],
-  rated: ["报警人评价", "Caller rated"],
-  dispatched: ["派警", "Unit dispatched"],
-  dispatch_overdue: ["派警超时未接受", "Dispatch not accepted in time"],
-  unit_accept: ["警力接受派警", "Unit accepted"],
-  unit_decline: ["警力拒绝派警", "Unit declined"],
-  unit_en_route: ["警力出发", "Unit en route"],
-  unit_on_scene: ["警力到场", "Unit on scene"],
-  unit_backup: ["请求增援", "Backup requested"],
-  unit_clear: ["警力处置完毕", "Unit cleared"],
-  unit_cancelled: ["撤回派警", "Dispatch recalled"],
-  call_ringing: ["110 来电", "110 call ringing"],
-};
-
-const UNIT_STATUS = {
-  available: ["空闲", "Available"], dispatched: ["已派警", "Dispatched"], en_route: ["在途", "En route"],
-  on_scene: ["到场", "On scene"], busy: ["忙碌", "Busy"], off_duty: ["下班", "Off duty"],
-};
-
-const ASSIGN_STATUS = {
-  dispatched: ["待接受", "Dispatched"], accepted: ["已接受", "Accepted"], en_route: ["在途", "En route"],
-  on_scene: ["到场", "On scene"], cleared: ["已完毕", "Cleared"], declined: ["已拒绝", "Declined"],
-  cancelled: ["已撤回", "Recalled"],
-};
-
-export let lang = (() => {
-  try {
-    const v = localStorage.getItem(KEY);
-    return v === "en" ? "en" : "zh";
-  } catch {
-    return "zh";
-  }
-})();
-
-export function setLang(l) {
-  lang = l === "en" ? "en" : "zh";
-  try { localStorage.setItem(KEY, lang); } catch { /* private mode: not remembered */ }
-  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-}
-
-export function t(key, vars) {
-  let s = STR[lang][key] ?? STR.zh[key] ?? key;
-  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, v);
-  return s;
-}
-
-const pair = (table, key) => (table[key] ? table[key][lang === "zh" ? 0 : 1] : key);
-export const statusLabel = (s) => pair(STATUS, s);
-export const sourceLabel = (s) => pair(SOURCE, s || "");
-export const actionLabel = (s) => pair(ACTIONS, s || "");
-export const unitStatusLabel = (s) => pair(UNIT_STATUS, s || "");
-export const assignStatusLabel = (s) => pair(ASSIGN_STATUS, s || "");
+const label = (prefix) => (s) => (s ? t(`${prefix}_${s}`) : "");
+export const statusLabel = label("st");
+export const sourceLabel = label("src");
+export const actionLabel = label("act");
+export const unitStatusLabel = label("us");
+export const assignStatusLabel = label("as");
 export const kindLabel = (k) => t(`kind_${k}`);
-
-// "12 秒" / "3 分钟" / "2 小时": how long ago, for positions.
-export function agoText(ms) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 120) return t("ago_s", { n: s });
-  if (s < 7200) return t("ago_m", { n: Math.floor(s / 60) });
-  return t("ago_h", { n: Math.floor(s / 3600) });
-}
 
 // "3分" on a map label (short).
 export function agoShort(ms) {
@@ -474,37 +511,11 @@ export function etaText(s) {
 // A station's short name for tight places: "双塔区站前派出所（演示）" -> "站前所".
 export function stationShort(st) {
   if (!st) return "";
-  if (lang === "zh") {
+  if (getLang() === "zh") {
     let n = String(st.name_zh || st.name_en || "").replace(/[（(][^）)]*[）)]\s*$/, "").trim();
     const m = /^.{1,6}?[区县市](.+)$/.exec(n);
     if (m && m[1].length >= 2) n = m[1];
     return n.replace(/派出所$/, "所");
   }
   return String(st.name_en || st.name_zh || "").replace(/\s*\([^)]*\)\s*$/, "").replace(/\s+Station$/, "").trim();
-}
-
-// {zh, en} options from /api/config, or {name_zh, name_en} district/station properties.
-export function pick(o) {
-  if (!o) return "";
-  if ("zh" in o || "en" in o) return lang === "zh" ? o.zh ?? o.en : o.en ?? o.zh;
-  return lang === "zh" ? o.name_zh ?? o.name_en : o.name_en ?? o.name_zh;
-}
-
-export function errorText(err) {
-  if (!err) return "";
-  const main = (lang === "zh" ? err.message_zh : err.message_en) || err.message || t("err_generic");
-  const fields = (err.errors || []).map((e) => (lang === "zh" ? e.message_zh : e.message_en)).filter(Boolean);
-  if (!fields.length) return main;
-  return lang === "zh" ? `${main}：${fields.join("；")}` : `${main}: ${fields.join("; ")}`;
-}
-
-export function distanceText(m) {
-  return m >= 1000 ? t("km", { n: (m / 1000).toFixed(m >= 10000 ? 0 : 1) }) : t("m", { n: Math.round(m) });
-}
-
-// Static texts: [data-i18n] sets textContent, [data-i18n-ph] placeholder, [data-i18n-title] title.
-export function applyStatic(root = document) {
-  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll("[data-i18n-ph]")) el.placeholder = t(el.dataset.i18nPh);
-  for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
 }

@@ -1,10 +1,14 @@
-// The live map: district outlines, police stations, one marker + accuracy circle per located
-// alarm of an open incident, movement trails, the legend, and "click the map to set a position".
+// The live map: district outlines, police stations, one marker per located alarm of an open
+// incident (clustered: 10,000 markers would stop the browser; a cluster shows how many it holds
+// and turns red while any of them waits unclaimed), accuracy circles (all of them while there are
+// few, else the open incident's), movement trails, the legend, and "click the map to set a position".
+// Markers change by incident id (sync), never by redrawing every alarm.
 // Positions in the app are WGS-84; when the tiles are GCJ-02 (AMap) every position is shifted
 // before drawing and clicked points are sent with crs "gcj02" (the server converts them back).
 /* global L */
 import { wgs84ToGcj02, gcj02ToWgs84 } from "/shared/geo.js";
-import { t, pick, sourceLabel, lang, unitStatusLabel, kindLabel, agoShort, stationShort } from "./i18n.js";
+import { t, pick, getLang } from "/shared/i18n.js";
+import { sourceLabel, unitStatusLabel, kindLabel, agoShort, stationShort } from "./i18n.js";
 import { kindSvg, UNIT_COLORS, isStale, positionAge } from "./units.js";
 import { addBaseTiles } from "/shared/basemap.js";
 import { esc } from "/shared/dom.js";
@@ -15,6 +19,10 @@ const COLORS = {
 const SOURCES = ["gps", "network", "typed", "picked", "operator"];
 const AUTOMATIC = new Set(["gps", "network"]);
 const FULL_LABEL_ZOOM = 15;
+const CIRCLES_UP_TO = 300;
+const FEW_FOR_LABELS = 100;
+const SLICE_MS = 30;
+const FLUSH_MS = 500;
 const JURIS_STYLE = { color: "#7dd3fc", weight: 1.2, opacity: 0.5, dashArray: "3 5", fill: false };
 const JURIS_HI = { color: "#7dd3fc", weight: 2.5, opacity: 0.95, dashArray: "6 5", fill: true, fillColor: "#7dd3fc",
   fillOpacity: 0.06 };
@@ -61,6 +69,29 @@ export function shapeSvg(source, size = 28, locked = false) {
     aria-hidden="true">${body}${locked ? LOCK : ""}</svg>`;
 }
 
+const clusterSize = (n) => (n < 100 ? 34 : n < 1000 ? 42 : 50);
+
+// A cluster whose count changed gets its number written into the badge it has, instead of a new
+// badge built and positioned (markercluster's way): alarms arriving all over the city touch every
+// cluster in view several times a second.
+function patchClusterBadges() {
+  const proto = L.MarkerCluster && L.MarkerCluster.prototype;
+  if (!proto || proto.bjPatched) return;
+  const rebuild = proto._updateIcon;
+  proto._updateIcon = function updateIcon() {
+    const el = this._icon && this._icon.querySelector(".bj-cluster");
+    const n = this.getChildCount();
+    if (el && el.dataset.size === String(clusterSize(n))) {
+      el.dataset.count = String(n);
+      el.firstElementChild.textContent = String(n);
+      this._iconNeedsUpdate = true;  // built afresh when it next comes onto the map
+      return;
+    }
+    rebuild.call(this);
+  };
+  proto.bjPatched = true;
+}
+
 export class MapView {
   constructor(el, config, handlers, markers = new Map(), unitMarkers = new Map()) {
     this.cfg = config.map || {};
@@ -70,6 +101,13 @@ export class MapView {
     this.circles = new Map();   // alarmId -> L.Circle
     this.trailLayers = new Map(); // alarmId -> {line, dots, key}
     this.markerKeys = new Map();
+    this.owner = new Map();       // alarmId -> incidentId whose marker it is
+    this.alarmsOf = new Map();    // incidentId -> Set<alarmId>
+    this.selectedId = null;
+    this.pending = new Set();     // incident ids still to bring up to date (sync works in slices)
+    this.batch = { new: { add: new Set(), remove: new Set() }, claimed: { add: new Set(), remove: new Set() } };
+    this.flushedAt = 0;
+    this.flushTimer = 0;
     this.picking = null;
     this.unitMarkers = unitMarkers; // unitId -> L.Marker (exposed as window.baojing.unitMarkers)
     this.unitKeys = new Map();
@@ -79,7 +117,7 @@ export class MapView {
     const center = this.cfg.center || [41.571, 120.435];
     this.map = L.map(el, {
       center: this.toMap(center[0], center[1]), zoom: this.cfg.zoom || 13, zoomControl: true,
-      attributionControl: true, preferCanvas: false, worldCopyJump: false,
+      attributionControl: true, preferCanvas: false, worldCopyJump: false, maxZoom: 18, minZoom: 3,
     });
     this.map.attributionControl.setPrefix(false);
     this.tiles = addBaseTiles(this.map, this.cfg);
@@ -96,7 +134,19 @@ export class MapView {
     this.unitLayer = L.layerGroup().addTo(this.map);
     this.circleLayer = L.layerGroup().addTo(this.map);
     this.trailLayer = L.layerGroup().addTo(this.map);
-    this.markerLayer = L.layerGroup().addTo(this.map);
+    // Clustered alarms, in two groups: unclaimed ones cluster red, the others blue, so a cluster's
+    // number says at once how many wait (and drawing its badge costs nothing however big it is).
+    // The open incident's own markers sit outside the clusters (always visible).
+    patchClusterBadges();
+    this.groups = {};
+    for (const kind of ["new", "claimed"]) {
+      this.groups[kind] = L.markerClusterGroup({
+        chunkedLoading: true, chunkInterval: 30, chunkDelay: 16, maxClusterRadius: 45, disableClusteringAtZoom: 17,
+        showCoverageOnHover: false, spiderfyOnMaxZoom: true, removeOutsideVisibleBounds: true,
+        iconCreateFunction: (cluster) => this.clusterIcon(cluster, kind),
+      }).addTo(this.map);
+    }
+    this.selLayer = L.layerGroup().addTo(this.map);
     this.drawDistricts(config.districts);
     this.drawStations(config.stations || []);
     this.addLegend();
@@ -104,11 +154,12 @@ export class MapView {
     L.control.scale({ imperial: false, position: "bottomright" }).addTo(this.map);
 
     this.map.on("click", (e) => this.onMapClick(e));
+    this.fullLabels = this.map.getZoom() >= FULL_LABEL_ZOOM;
     this.map.on("zoomend", () => {
       const full = this.map.getZoom() >= FULL_LABEL_ZOOM;
-      if (full !== this.fullLabels && this.lastRender) {
+      if (full !== this.fullLabels) {
         this.fullLabels = full;
-        this.render(...this.lastRender);
+        this.refreshAll();
       }
     });
   }
@@ -153,7 +204,7 @@ export class MapView {
     for (const layer of this.districtPolys || []) {
       const p = layer.bjProps;
       const approx = t("district_approx");
-      const text = p.approximate === false ? pick(p) : lang === "zh" ? `${pick(p)}（${approx}）` : `${pick(p)} (${approx})`;
+      const text = p.approximate === false ? pick(p) : getLang() === "zh" ? `${pick(p)}（${approx}）` : `${pick(p)} (${approx})`;
       layer.setTooltipContent(esc(text));
     }
   }
@@ -215,10 +266,8 @@ export class MapView {
     const Legend = L.Control.extend({
       options: { position: "bottomleft" },
       onAdd() {
-        const div = L.DomUtil.create("div", "bj-legend");
-        try {
-          if (localStorage.getItem("baojing.console.legend") === "collapsed") div.classList.add("collapsed");
-        } catch { /* not remembered */ }
+        // Collapsed until the operator opens it: open, it covers alarm markers at 1366×768.
+        const div = L.DomUtil.create("div", "bj-legend collapsed");
         div.setAttribute("data-testid", "map-legend");
         L.DomEvent.disableClickPropagation(div);
         L.DomEvent.disableScrollPropagation(div);
@@ -230,13 +279,25 @@ export class MapView {
     this.renderLegend();
   }
 
+  // Each operator's choice (open or collapsed) is remembered for them, not for the machine.
+  setUser(username) {
+    this.legendKey = username ? `baojing.console.legend.${username}` : null;
+    let open = false;
+    try {
+      open = Boolean(this.legendKey) && localStorage.getItem(this.legendKey) === "open";
+    } catch { /* not remembered */ }
+    if (this.legendEl) this.legendEl.classList.toggle("collapsed", !open);
+    this.renderLegend();
+  }
+
   renderLegend() {
     const el = this.legendEl;
     if (!el) return;
     const collapsed = el.classList.contains("collapsed");
     const rows = SOURCES.map((s) => `<div class="lg-row" data-source="${s}">${shapeSvg(s, 18, s === "operator")}
       <span>${esc(sourceLabel(s))}${s === "operator" ? ` · ${esc(t("locked"))}` : ""}</span></div>`).join("");
-    el.innerHTML = `<button type="button" class="lg-head" aria-expanded="${!collapsed}">${esc(t("legend_title"))}
+    el.dataset.state = collapsed ? "collapsed" : "open";
+    el.innerHTML = `<button type="button" class="lg-head" data-testid="map-legend-toggle" aria-expanded="${!collapsed}">${esc(t("legend_title"))}
       <span class="lg-caret">${collapsed ? "▸" : "▾"}</span></button>
       <div class="lg-body">${rows}
       <div class="lg-row"><span class="lg-pulse"></span><span>${esc(t("legend_new"))}</span></div>
@@ -259,7 +320,7 @@ export class MapView {
     el.querySelector(".lg-head").addEventListener("click", () => {
       el.classList.toggle("collapsed");
       try {
-        localStorage.setItem("baojing.console.legend", el.classList.contains("collapsed") ? "collapsed" : "open");
+        if (this.legendKey) localStorage.setItem(this.legendKey, el.classList.contains("collapsed") ? "collapsed" : "open");
       } catch { /* not remembered */ }
       this.renderLegend();
     });
@@ -270,7 +331,6 @@ export class MapView {
     this.relabelStations();
     this.renderLegend();
     this.relabelFit();
-    this.markerKeys.clear();  // labels are rebuilt on the next render
     this.unitKeys.clear();
   }
 
@@ -309,7 +369,7 @@ export class MapView {
     const stale = isStale(u, nowMs);
     const age = positionAge(u, nowMs);
     const ageText = stale && age !== null ? agoShort(age) : "";
-    const key = [u.status, u.kind, u.call_sign, stale, ageText, highlighted, lang].join("|");
+    const key = [u.status, u.kind, u.call_sign, stale, ageText, highlighted, getLang()].join("|");
     let marker = this.unitMarkers.get(u.id);
     if (!marker) {
       marker = L.marker(pos, { keyboard: false, zIndexOffset: -500, riseOnHover: true });
@@ -354,57 +414,131 @@ export class MapView {
   }
 
   // ---- live layers -------------------------------------------------------------------------------
-  // incidents: open incidents; trails: Map<alarmId, point[]>; selectedId: the open detail.
-  render(incidents, trails, selectedId, myUserId) {
-    this.lastRender = [incidents, trails, selectedId, myUserId];
-    this.fullLabels = this.map.getZoom() >= FULL_LABEL_ZOOM;
-    const want = new Map();
-    for (const inc of incidents) {
-      for (const a of inc.alarms || []) {
-        if (a.location && Number.isFinite(a.location.lat) && Number.isFinite(a.location.lon)) want.set(a.id, { a, inc });
-      }
+  // Bring the markers of the changed incidents up to date. ids: changed incident ids; incidents:
+  // the store; trails: Map<alarmId, point[]>; selectedId: the open detail; open(inc): shown or not.
+  // A frame's work is bounded (SLICE_MS): 10,000 new markers are placed over several frames and
+  // handlers.onMore() asks for the next one, so the page never freezes while they go on the map.
+  sync(ids, incidents, trails, selectedId, open) {
+    this.lastArgs = [incidents, trails, open];
+    for (const id of ids) this.pending.add(id);
+    // With many alarms, unclaimed ones carry just "#id" too (full labels would bury the map).
+    const few = this.markers.size + this.pending.size <= FEW_FOR_LABELS;
+    if (few !== this.few) {
+      this.few = few;
+      // Hundreds of pulsing, shadowed markers would repaint the map all the time.
+      this.map.getContainer().classList.toggle("bj-many", !few);
+      this.markerKeys.clear();
+      for (const id of this.alarmsOf.keys()) this.pending.add(id);
     }
-    for (const [id, marker] of this.markers) {
-      if (!want.has(id)) {
-        this.markerLayer.removeLayer(marker);
-        this.circleLayer.removeLayer(this.circles.get(id));
-        this.markers.delete(id);
-        this.circles.delete(id);
-        this.markerKeys.delete(id);
-      }
+    if (selectedId !== this.selectedId) {
+      if (this.selectedId !== null) this.pending.add(this.selectedId);
+      if (selectedId !== null) this.pending.add(selectedId);
+      this.selectedId = selectedId;
     }
-    for (const [id, { a, inc }] of want) this.upsertAlarm(a, inc, inc.id === selectedId, myUserId);
+    const t0 = performance.now();
+    // The open incident first: it must never wait behind thousands of others.
+    const order = selectedId !== null && this.pending.has(selectedId) ? [selectedId, ...this.pending] : this.pending;
+    for (const id of order) {
+      if (!this.pending.delete(id)) continue;
+      if (performance.now() - t0 > SLICE_MS) {
+        this.pending.add(id);
+        break;
+      }
+      const inc = incidents.get(id);
+      const shown = inc && open(inc) ? inc : null;
+      const had = this.alarmsOf.get(id) || new Set();
+      const now = new Set();
+      for (const a of (shown && shown.alarms) || []) {
+        if (!a.location || !Number.isFinite(a.location.lat) || !Number.isFinite(a.location.lon)) continue;
+        now.add(a.id);
+        const prev = this.owner.get(a.id);
+        if (prev !== undefined && prev !== id) {
+          const set = this.alarmsOf.get(prev);
+          if (set) set.delete(a.id);  // merged into this incident
+        }
+        this.owner.set(a.id, id);
+        this.upsertAlarm(a, shown, id === selectedId);
+      }
+      for (const aid of had) {
+        if (!now.has(aid) && this.owner.get(aid) === id) this.dropAlarm(aid);
+      }
+      if (now.size) this.alarmsOf.set(id, now); else this.alarmsOf.delete(id);
+      for (const a of (shown && shown.alarms) || []) this.drawTrail(a.id, trails.get(a.id) || [], id === selectedId);
+      if (!shown) for (const aid of had) this.dropTrail(aid);
+    }
+    this.flush();
+    this.syncCircles();
+    if (this.pending.size) this.handlers.onMore && this.handlers.onMore();
+  }
 
-    const trailIds = new Set();
-    for (const inc of incidents) {
-      for (const a of inc.alarms || []) {
-        trailIds.add(a.id);
-        this.drawTrail(a.id, trails.get(a.id) || [], inc.id === selectedId);
+  // Markers join and leave the clusters in batches, at most every FLUSH_MS: each batch makes
+  // markercluster recount every cluster it touches, and with alarms arriving all over the city
+  // that is every cluster in view. (The queue and the siren are not delayed; a marker is.)
+  queueAdd(kind, m) {
+    this.batch[kind].remove.delete(m);
+    this.batch[kind].add.add(m);
+  }
+
+  queueRemove(kind, m) {
+    if (!this.batch[kind].add.delete(m)) this.batch[kind].remove.add(m);
+  }
+
+  flush() {
+    const since = performance.now() - this.flushedAt;
+    if (since < FLUSH_MS && this.markers.size > FEW_FOR_LABELS) {
+      if (!this.flushTimer) {
+        this.flushTimer = setTimeout(() => {
+          this.flushTimer = 0;
+          this.flush();
+        }, FLUSH_MS - since);
       }
+      return;
     }
-    for (const [id, tl] of this.trailLayers) {
-      if (!trailIds.has(id)) {
-        this.trailLayer.removeLayer(tl.group);
-        this.trailLayers.delete(id);
-      }
+    this.flushedAt = performance.now();
+    for (const kind of ["new", "claimed"]) {
+      const b = this.batch[kind];
+      if (b.remove.size) this.groups[kind].removeLayers([...b.remove]);
+      if (b.add.size) this.groups[kind].addLayers([...b.add]);
+      b.add.clear();
+      b.remove.clear();
     }
   }
 
-  upsertAlarm(a, inc, selected, myUserId) {
+  // Everything again (the zoom crossed the full-label line, the language changed).
+  refreshAll() {
+    if (!this.lastArgs) return;
+    const [incidents, trails, open] = this.lastArgs;
+    this.markerKeys.clear();
+    this.sync(this.alarmsOf.keys(), incidents, trails, this.selectedId, open);
+  }
+
+  dropAlarm(aid) {
+    const m = this.markers.get(aid);
+    if (m) {
+      if (m.bjGroup === "sel") this.selLayer.removeLayer(m);
+      else if (m.bjGroup) this.queueRemove(m.bjGroup, m);
+    }
+    const c = this.circles.get(aid);
+    if (c) this.circleLayer.removeLayer(c);
+    this.markers.delete(aid);
+    this.circles.delete(aid);
+    this.markerKeys.delete(aid);
+    this.owner.delete(aid);
+    this.dropTrail(aid);
+  }
+
+  upsertAlarm(a, inc, selected) {
     const loc = a.location;
     const source = SOURCES.includes(loc.source) ? loc.source : "unknown";
     const pos = this.toMap(loc.lat, loc.lon);
     const isNew = inc.status === "new";
     const locked = Boolean(loc.locked);
-    // Zoomed out, quiet markers carry just "#id" so a cluster stays readable; new and selected ones
-    // always show phone and name.
-    const full = this.map.getZoom() >= FULL_LABEL_ZOOM || isNew || selected;
+    // Zoomed out, quiet markers carry just "#id" so a cluster stays readable; the selected one (and
+    // new ones, while there are few) always show phone and name.
+    const full = this.map.getZoom() >= FULL_LABEL_ZOOM || (isNew && this.few) || selected;
     const label = full ? `<b>#${inc.id}</b> ${esc(a.phone)}${a.name ? ` ${esc(a.name)}` : ""}` : `<b>#${inc.id}</b>`;
-    const key = [source, isNew, selected, locked, inc.priority, label].join("|");
+    const key = [source, isNew, selected, locked, inc.priority, label, inc.id].join("|");
     let marker = this.markers.get(a.id);
-    let circle = this.circles.get(a.id);
-    const acc = Number.isFinite(loc.accuracy_m) && loc.accuracy_m > 0 ? loc.accuracy_m : 0;
-    const color = COLORS[source] || COLORS.unknown;
     if (!marker) {
       marker = L.marker(pos, { keyboard: true, riseOnHover: true });
       marker.on("click", (e) => {
@@ -412,23 +546,28 @@ export class MapView {
         if (this.picking) return this.onMapClick(e);
         this.handlers.onSelect(marker.bjIncidentId);
       });
-      marker.addTo(this.markerLayer);
-      circle = L.circle(pos, { pane: "bj-circles", radius: acc, interactive: false });
-      circle.addTo(this.circleLayer);
       this.markers.set(a.id, marker);
-      this.circles.set(a.id, circle);
-    } else {
-      if (!marker.getLatLng().equals(pos)) marker.setLatLng(pos);
-      if (!circle.getLatLng().equals(pos)) circle.setLatLng(pos);
-      if (circle.getRadius() !== acc) circle.setRadius(acc);
+    } else if (!marker.getLatLng().equals(pos)) {
+      marker.setLatLng(pos);
     }
     marker.bjIncidentId = inc.id;
     marker.bjAlarmId = a.id;
     marker.bjSource = source;
-    circle.setStyle({
-      color, weight: selected ? 2 : 1, opacity: selected ? 0.95 : 0.7, fillColor: color,
-      fillOpacity: selected ? 0.14 : 0.07, dashArray: source === "network" ? "4 4" : null,
-    });
+    marker.bjLoc = loc;
+    marker.bjSelected = selected;
+    marker.bjNew = isNew;
+    // The open incident's markers leave the clusters, so it is never hidden inside a number.
+    const group = selected ? "sel" : isNew ? "new" : "claimed";
+    if (marker.bjGroup !== group) {
+      if (marker.bjGroup === "sel") this.selLayer.removeLayer(marker);
+      else if (marker.bjGroup) {
+        // Out of its cluster group at once if it is there (a selection, a claim: one marker).
+        if (this.batch[marker.bjGroup].add.has(marker)) this.batch[marker.bjGroup].add.delete(marker);
+        else this.groups[marker.bjGroup].removeLayer(marker);
+      }
+      marker.bjGroup = group;
+      if (group === "sel") marker.addTo(this.selLayer); else this.queueAdd(group, marker);
+    }
     if (this.markerKeys.get(a.id) !== key) {
       this.markerKeys.set(a.id, key);
       const cls = ["bj-mk", `src-${source}`, `p${inc.priority}`, isNew ? "is-new" : "", selected ? "is-sel" : ""]
@@ -443,6 +582,70 @@ export class MapView {
       marker.unbindTooltip();
       marker.bindTooltip(label, { permanent: true, direction: "right", offset: [14, 0], className: tipCls });
       marker.setZIndexOffset(selected ? 2000 : isNew ? 1000 : 0);
+    }
+  }
+
+  // A cluster's badge: how many alarms; red for unclaimed ones.
+  clusterIcon(cluster, kind) {
+    const n = cluster.getChildCount();
+    const size = clusterSize(n);
+    const title = kind === "new" ? t("cluster_new", { n }) : t("cluster_claimed", { n });
+    return L.divIcon({
+      className: "bj-cluster-wrap",
+      html: `<div class="bj-cluster${kind === "new" ? " has-new" : ""}" data-testid="map-cluster" data-count="${n}"
+        data-kind="${kind}" data-size="${size}" title="${esc(title)}"><b>${n}</b></div>`,
+      iconSize: [size, size], iconAnchor: [size / 2, size / 2],
+    });
+  }
+
+  // Accuracy circles: for every alarm while they are few; with many, for the open incident only
+  // (ten thousand translucent circles would cover the city and cost seconds to draw).
+  syncCircles() {
+    const all = this.markers.size <= CIRCLES_UP_TO;
+    // With many alarms only the open incident's circles: look at those and at the circles drawn.
+    const look = all ? this.markers.keys()
+      : new Set([...this.circles.keys(), ...(this.alarmsOf.get(this.selectedId) || [])]);
+    for (const aid of look) {
+      const marker = this.markers.get(aid);
+      const want = Boolean(marker) && (all || marker.bjSelected);
+      let circle = this.circles.get(aid);
+      if (!want) {
+        if (circle) {
+          this.circleLayer.removeLayer(circle);
+          this.circles.delete(aid);
+        }
+        continue;
+      }
+      const loc = marker.bjLoc;
+      const pos = marker.getLatLng();
+      const acc = Number.isFinite(loc.accuracy_m) && loc.accuracy_m > 0 ? loc.accuracy_m : 0;
+      const color = COLORS[marker.bjSource] || COLORS.unknown;
+      const selected = marker.bjSelected;
+      const style = {
+        color, weight: selected ? 2 : 1, opacity: selected ? 0.95 : 0.7, fillColor: color,
+        fillOpacity: selected ? 0.14 : 0.07, dashArray: marker.bjSource === "network" ? "4 4" : null,
+      };
+      if (!circle) {
+        circle = L.circle(pos, { pane: "bj-circles", radius: acc, interactive: false, ...style });
+        circle.addTo(this.circleLayer);
+        circle.bjKey = "";
+        this.circles.set(aid, circle);
+      }
+      const key = `${pos.lat},${pos.lng},${acc},${selected},${marker.bjSource}`;
+      if (circle.bjKey !== key) {
+        circle.bjKey = key;
+        circle.setLatLng(pos);
+        circle.setRadius(acc);
+        circle.setStyle(style);
+      }
+    }
+  }
+
+  dropTrail(alarmId) {
+    const old = this.trailLayers.get(alarmId);
+    if (old) {
+      this.trailLayer.removeLayer(old.group);
+      this.trailLayers.delete(alarmId);
     }
   }
 

@@ -2,7 +2,8 @@
 // the queue: call sign, station, status, officers, how old the last position is (ticking), filter
 // by station (remembered) and "show off duty".
 import { h, clear, now, parseTime } from "./util.js";
-import { t, pick, unitStatusLabel, kindLabel, agoText, stationShort, lang } from "./i18n.js";
+import { t, pick, getLang, durationText } from "/shared/i18n.js";
+import { unitStatusLabel, kindLabel, stationShort } from "./i18n.js";
 
 export const UNIT_STATUSES = ["available", "dispatched", "en_route", "on_scene", "busy", "off_duty"];
 export const UNIT_COLORS = {
@@ -144,7 +145,7 @@ export class UnitsView {
         this.rows.set(u.id, row);
       }
       const key = JSON.stringify([u.status, u.call_sign, u.kind, u.station_id, u.incident_id, u.members, Boolean(u.position),
-        lang, ctx.myStationId]);
+        getLang(), ctx.myStationId]);
       if (row.key !== key) {
         row.key = key;
         this.fillRow(row.el, u, ctx);
@@ -212,8 +213,8 @@ export class UnitsView {
       row.el.dataset.stale = String(stale);
       let text;
       if (age === null) text = u.status === "off_duty" ? "" : t("pos_none");
-      else if (stale) text = t("pos_stale", { t: agoText(age) });
-      else text = t("pos_ago", { t: agoText(age) });
+      else if (stale) text = t("pos_stale", { t: durationText(age) });
+      else text = t("pos_ago", { t: durationText(age) });
       if (pos.textContent !== text) pos.textContent = text;
       pos.classList.toggle("stale", stale && u.status !== "off_duty");
     }

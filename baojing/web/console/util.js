@@ -1,4 +1,4 @@
-// Small DOM and time helpers for the console (no framework).
+// Small DOM and time helpers for the console.
 
 import { h, append, clear, put } from "/shared/dom.js";
 
@@ -73,4 +73,13 @@ export function distanceM(a, b) {
   const dLat = (b.lat - a.lat) * rad, dLon = (b.lon - a.lon) * rad;
   const x = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
   return 2 * R * Math.asin(Math.sqrt(x));
+}
+
+// A ticking mm:ss element (the detail's tick() updates every [data-since]); "--:--" before it starts.
+export function timerEl(kind, since, end, attrs = {}) {
+  const dataset = { timer: kind };
+  if (since !== null && end === null) dataset.since = since;
+  const text = since === null ? "--:--" : fmtAge((end ?? now()) - since);
+  return h("span", { ...attrs, class: `timer t-${kind}${since === null ? " none" : ""}${end !== null ? " ended" : ""}`,
+    dataset }, text);
 }

@@ -25,50 +25,49 @@
 //   (data-media-id, data-kind), chat-list, chat-message (data-role, data-message-id), chat-input,
 //   chat-send
 import { get, post } from "/shared/api.js";
-import { lang, errorText } from "./i18n.js";
+import { words, t, getLang, errorText } from "/shared/i18n.js";
 import { h, clear, now, parseTime, fmtAge, fmtClock, phoneEl } from "./util.js";
 import { Mesh, quality, localMedia } from "/shared/rtc.js";
+import { evidenceItem, mediaEl } from "./evidence.js";
 import * as sound from "./sound.js";
 
-const TXT = {
+// The desk's words (keys "vd_…"), in the console's one dictionary.
+words({
   zh: {
-    tab: "视频/文字", empty: "没有等待中的视频或文字报警", video: "视频", text: "文字", silent: "静音",
-    answer: "接听", join: "加入", open: "打开", waiting: "等待", active: "通话中", held: "保持中", ended: "已结束",
-    by: "{name} 接听中", ringing_to_me: "转接给您", mute: "静音", unmute: "取消静音", hold: "保持", resume: "恢复",
-    transfer: "转接", add_party: "加入民警/指挥员", snapshot: "截图取证", hangup: "挂断", close: "关闭",
-    st_connecting: "正在连接…", st_active: "已连接", st_held: "保持中", st_reconnecting: "重新连接中…",
-    st_ended: "通话已结束", st_text: "文字报警", q_good: "信号良好", q_fair: "信号一般", q_poor: "信号差", q_none: "—",
-    me: "我", caller: "报警人", desk: "接警员", officer: "民警", supervisor: "指挥员",
-    evidence: "证据", evidence_note: "每次播放都会记入审计日志", no_evidence: "暂无证据",
-    chat: "消息", chat_ph: "输入消息…", send: "发送", transfer_to: "转接给：", user_id: "用户编号",
-    to_queue: "退回队列", ok: "确定", no_candidates: "没有可加入的民警（需先派警）；或输入用户编号",
-    snap_done: "截图已保存为证据", answered_by: "已由 {name} 接听", invite_sent: "已邀请 {name}",
-    kinds: { recording: "录像", snapshot: "截图", photo: "照片", clip: "视频", audio: "录音" },
-    ringing: "邀请中", no_camera: "未检测到摄像头/麦克风：仅接收", call_no: "通话",
+    vd_tab: "视频/文字", vd_empty: "没有等待中的视频或文字报警", vd_video: "视频", vd_text: "文字", vd_silent: "静音",
+    vd_answer: "接听", vd_join: "加入", vd_open: "打开", vd_waiting: "等待", vd_active: "通话中", vd_held: "保持中", vd_ended: "已结束",
+    vd_by: "{name} 接听中", vd_ringing_to_me: "转接给您", vd_mute: "静音", vd_unmute: "取消静音", vd_hold: "保持", vd_resume: "恢复",
+    vd_transfer: "转接", vd_add_party: "加入民警/指挥员", vd_snapshot: "截图取证", vd_hangup: "挂断", vd_close: "关闭",
+    vd_st_connecting: "正在连接…", vd_st_active: "已连接", vd_st_held: "保持中", vd_st_reconnecting: "重新连接中…",
+    vd_st_ended: "通话已结束", vd_st_text: "文字报警", vd_q_good: "信号良好", vd_q_fair: "信号一般", vd_q_poor: "信号差", vd_q_none: "—",
+    vd_me: "我", vd_caller: "报警人", vd_desk: "接警员", vd_officer: "民警", vd_supervisor: "指挥员",
+    vd_evidence: "证据", vd_evidence_note: "每次播放都会记入审计日志", vd_no_evidence: "暂无证据",
+    vd_chat: "消息", vd_chat_ph: "输入消息…", vd_send: "发送", vd_transfer_to: "转接给：", vd_user_id: "用户编号",
+    vd_to_queue: "退回队列", vd_ok: "确定", vd_no_candidates: "没有可加入的民警（需先派警）；或输入用户编号",
+    vd_snap_done: "截图已保存为证据", vd_answered_by: "已由 {name} 接听", vd_invite_sent: "已邀请 {name}",
+    vd_kind_recording: "录像", vd_kind_snapshot: "截图", vd_kind_photo: "照片", vd_kind_clip: "视频", vd_kind_audio: "录音",
+    vd_ringing: "邀请中", vd_no_camera: "未检测到摄像头/麦克风：仅接收", vd_call_no: "通话",
   },
   en: {
-    tab: "Video/Text", empty: "No video or text alarm waiting", video: "Video", text: "Text", silent: "Silent",
-    answer: "Answer", join: "Join", open: "Open", waiting: "Waiting", active: "Active", held: "On hold", ended: "Ended",
-    by: "{name} has it", ringing_to_me: "Transferred to you", mute: "Mute", unmute: "Unmute", hold: "Hold",
-    resume: "Resume", transfer: "Transfer", add_party: "Add officer/supervisor", snapshot: "Snapshot",
-    hangup: "Hang up", close: "Close", st_connecting: "Connecting…", st_active: "Connected", st_held: "On hold",
-    st_reconnecting: "Reconnecting…", st_ended: "Call ended", st_text: "Text alarm", q_good: "Good link",
-    q_fair: "Fair link", q_poor: "Poor link", q_none: "—", me: "Me", caller: "Caller", desk: "Desk",
-    officer: "Officer", supervisor: "Supervisor", evidence: "Evidence", evidence_note: "Every playback is audited",
-    no_evidence: "No evidence yet", chat: "Messages", chat_ph: "Type a message…", send: "Send",
-    transfer_to: "Transfer to:", user_id: "User id", to_queue: "Back to queue", ok: "OK",
-    no_candidates: "No officer to add (dispatch a unit first), or enter a user id",
-    snap_done: "Snapshot saved as evidence", answered_by: "Already answered by {name}", invite_sent: "Invited {name}",
-    kinds: { recording: "Recording", snapshot: "Snapshot", photo: "Photo", clip: "Clip", audio: "Audio" },
-    ringing: "Invited", no_camera: "No camera/microphone: receiving only", call_no: "Call",
+    vd_tab: "Video/Text", vd_empty: "No video or text alarm waiting", vd_video: "Video", vd_text: "Text", vd_silent: "Silent",
+    vd_answer: "Answer", vd_join: "Join", vd_open: "Open", vd_waiting: "Waiting", vd_active: "Active", vd_held: "On hold", vd_ended: "Ended",
+    vd_by: "{name} has it", vd_ringing_to_me: "Transferred to you", vd_mute: "Mute", vd_unmute: "Unmute", vd_hold: "Hold",
+    vd_resume: "Resume", vd_transfer: "Transfer", vd_add_party: "Add officer/supervisor", vd_snapshot: "Snapshot",
+    vd_hangup: "Hang up", vd_close: "Close", vd_st_connecting: "Connecting…", vd_st_active: "Connected", vd_st_held: "On hold",
+    vd_st_reconnecting: "Reconnecting…", vd_st_ended: "Call ended", vd_st_text: "Text alarm", vd_q_good: "Good link",
+    vd_q_fair: "Fair link", vd_q_poor: "Poor link", vd_q_none: "—", vd_me: "Me", vd_caller: "Caller", vd_desk: "Desk",
+    vd_officer: "Officer", vd_supervisor: "Supervisor", vd_evidence: "Evidence", vd_evidence_note: "Every playback is audited",
+    vd_no_evidence: "No evidence yet", vd_chat: "Messages", vd_chat_ph: "Type a message…", vd_send: "Send",
+    vd_transfer_to: "Transfer to:", vd_user_id: "User id", vd_to_queue: "Back to queue", vd_ok: "OK",
+    vd_no_candidates: "No officer to add (dispatch a unit first), or enter a user id",
+    vd_snap_done: "Snapshot saved as evidence", vd_answered_by: "Already answered by {name}", vd_invite_sent: "Invited {name}",
+    vd_kind_recording: "Recording", vd_kind_snapshot: "Snapshot", vd_kind_photo: "Photo", vd_kind_clip: "Clip", vd_kind_audio: "Audio",
+    vd_ringing: "Invited", vd_no_camera: "No camera/microphone: receiving only", vd_call_no: "Call",
   },
-};
-const T = (key, vars) => {
-  let s = (TXT[lang] || TXT.zh)[key] ?? TXT.zh[key] ?? key;
-  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, v);
-  return s;
-};
+});
+const T = (key, vars) => t(`vd_${key}`, vars);
 const RING_EVERY_MS = 4000;
+const ENDED_VIEW_MS = 5000;   // an ended call's view closes itself after this
 const ACTIVE_ASSIGNMENT = new Set(["dispatched", "accepted", "en_route", "on_scene"]);
 
 export class VideoDesk {
@@ -252,7 +251,7 @@ export class VideoDesk {
     } catch (err) {
       media.then((s) => s && s.getTracks().forEach((t) => t.stop()));
       if (err.code === "already_answered") {
-        this.c.toast(lang === "zh" ? (err.message_zh || T("answered_by", { name: "?" })) : err.message_en, true);
+        this.c.toast(getLang() === "zh" ? (err.message_zh || T("answered_by", { name: "?" })) : err.message_en, true);
       } else this.c.toast(errorText(err), true);
       this.loadSoon();
       return;
@@ -390,25 +389,33 @@ export class VideoDesk {
     e.chatList = h("div", { class: "chat-list", testid: "chat-list" });
     e.chatInput = h("input", { class: "chat-input", testid: "chat-input", maxlength: "2000", placeholder: T("chat_ph"),
       onkeydown: (ev) => { if (ev.key === "Enter") this.sendChat(); } });
-    e.evList = h("div", { class: "ev-list", testid: "evidence-list" }, h("div", { class: "muted ev-empty" }, T("no_evidence")));
+    e.evList = h("div", { class: "ev-list", testid: "evidence-list" },
+      h("div", { class: "muted ev-empty", "data-vk": "no_evidence" }, T("no_evidence")));
+    // Labels that say the same thing in the other language after a switch (relabel()).
+    for (const k of ["hold", "resume", "transfer", "add_party", "snapshot", "hangup", "close"]) {
+      e[k === "add_party" ? "addParty" : k].dataset.vk = k;
+    }
     const video = call.kind === "video";
     view.dataset.callId = call.id;
     view.dataset.kind = call.kind;
     view.dataset.status = call.status;
     view.append(
       h("div", { class: "chead" },
-        h("b", {}, `${video ? "▶ " + T("video") : "✉ " + T("text")} #${call.incident_id}`),
-        call.silent ? h("span", { class: "cbadge" }, T("silent")) : null,
+        h("b", {}, video ? "▶ " : "✉ ", h("span", { "data-vk": video ? "video" : "text" }, T(video ? "video" : "text")),
+          ` #${call.incident_id}`),
+        call.silent ? h("span", { class: "cbadge", "data-vk": "silent" }, T("silent")) : null,
         e.state, video ? e.quality : null, e.timer),
       e.error,
       h("div", { class: "cbody" },
-        video ? h("div", { class: "cmedia" }, e.grid, h("div", { class: "clocal-box" }, e.local, h("span", { class: "ctag" }, T("me"))), e.notice) : null,
+        video ? h("div", { class: "cmedia" }, e.grid, h("div", { class: "clocal-box" }, e.local,
+          h("span", { class: "ctag", "data-vk": "me" }, T("me"))), e.notice) : null,
         h("div", { class: `cside${video ? "" : " wide"}` },
-          h("div", { class: "chat" }, h("div", { class: "ctitle" }, T("chat")), e.chatList,
+          h("div", { class: "chat" }, h("div", { class: "ctitle", "data-vk": "chat" }, T("chat")), e.chatList,
             h("div", { class: "chat-bar" }, e.chatInput,
-              h("button", { type: "button", class: "btn btn-primary", testid: "chat-send", onclick: () => this.sendChat() }, T("send")))),
-          h("div", { class: "ev" }, h("div", { class: "ctitle" }, T("evidence"), " ",
-            h("small", { class: "muted" }, T("evidence_note"))), e.evList))),
+              h("button", { type: "button", class: "btn btn-primary", testid: "chat-send", "data-vk": "send",
+                onclick: () => this.sendChat() }, T("send")))),
+          h("div", { class: "ev" }, h("div", { class: "ctitle" }, h("span", { "data-vk": "evidence" }, T("evidence")), " ",
+            h("small", { class: "muted", "data-vk": "evidence_note" }, T("evidence_note"))), e.evList))),
       e.panel,
       h("div", { class: "cbar" }, video ? e.mute : null, e.hold, e.resume, e.transfer, e.addParty,
         video ? e.snapshot : null, h("span", { class: "spacer" }), e.hangup, e.close));
@@ -492,6 +499,24 @@ export class VideoDesk {
     this.c.hooks.call.status = "ended";
     this.renderState();
     this.render();
+    // The ended view gets out of the way by itself (its evidence stays in the incident's panel);
+    // a few seconds first, so the operator sees that the call ended rather than a view vanishing.
+    clearTimeout(this.closeTimer);
+    this.closeTimer = setTimeout(() => {
+      if (this.cur === cur) this.endView(true);
+    }, ENDED_VIEW_MS);
+  }
+
+  // The language changed: the queue and the open call view say it again.
+  relabel() {
+    this.render();
+    const cur = this.cur;
+    if (!cur) return;
+    for (const el of this.c.view.querySelectorAll("[data-vk]")) el.textContent = T(el.dataset.vk);
+    cur.els.chatInput.placeholder = T("chat_ph");
+    if (cur.els.mute) cur.els.mute.textContent = cur.muted ? T("unmute") : T("mute");
+    this.renderParties(cur);
+    this.renderState();
   }
 
   endView(hide) {
@@ -502,6 +527,7 @@ export class VideoDesk {
     }
     this.cur = null;
     this.c.hooks.call = null;
+    clearTimeout(this.closeTimer);
     if (hide) {
       this.c.view.hidden = true;
       clear(this.c.view);
@@ -676,7 +702,7 @@ export class VideoDesk {
       dataset: { role: m.role, messageId: m.id } },
     h("div", { class: "chat-meta" }, `${who} · ${fmtClock(m.at)}`),
     m.text ? h("div", { class: "chat-text" }, m.text) : null,
-    m.attachment ? this.mediaEl(m.attachment) : null);
+    m.attachment ? mediaEl(m.attachment) : null);
     cur.messages.set(m.id, el);
     // Oldest first: insert by id.
     const after = [...cur.els.chatList.children].find((x) => Number(x.dataset.messageId) > m.id);
@@ -706,27 +732,10 @@ export class VideoDesk {
     } catch { /* live events still come */ }
   }
 
-  // A photo or snapshot as a thumbnail, a clip or recording as a player (each playback is audited
-  // by the server, so players load nothing until played).
-  mediaEl(m) {
-    const kind = m.track === "audio" ? "audio" : m.kind;
-    if (m.mime && m.mime.startsWith("image/")) {
-      return h("a", { href: m.url, target: "_blank", rel: "noopener", class: "ev-thumb" },
-        h("img", { src: m.url, alt: T("kinds")[kind] || kind, loading: "lazy" }));
-    }
-    if (kind === "audio") return h("audio", { src: m.url, controls: true, preload: "none" });
-    return h("video", { src: m.url, controls: true, preload: "none", playsinline: true, class: "ev-video" });
-  }
-
   addMedia(m) {
     const cur = this.cur;
     if (!cur || cur.media.has(m.id)) return;
-    const kind = m.track === "audio" ? "audio" : m.kind;
-    const el = h("div", { class: "ev-item", testid: "evidence-item", dataset: { mediaId: m.id, kind: m.kind } },
-      h("div", { class: "ev-meta" }, h("b", {}, T("kinds")[kind] || kind), ` ${fmtClock(m.created_at)}`,
-        m.duration_s ? ` · ${m.duration_s.toFixed(1)} s` : "", ` · ${Math.round(m.size / 1024)} KB`),
-      this.mediaEl(m));
-    el.title = `SHA-256 ${m.sha256}`;
+    const el = evidenceItem(m);
     cur.media.set(m.id, el);
     const empty = cur.els.evList.querySelector(".ev-empty");
     if (empty) empty.remove();
