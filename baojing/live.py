@@ -21,7 +21,7 @@ from . import events
 from .auth import roles
 from .auth import service as auth
 from .auth.service import AuditBuffer, Principal
-from .calls.signalling import is_call_message
+from .calls.signalling import MAX_MESSAGE_BYTES, error
 from .config import Settings
 from .deps import SESSION_COOKIE
 from .dispatch import avl
@@ -442,33 +442,59 @@ async def _serve(ws: WebSocket, conn: Connection, since: int | None, hub: Hub, s
 async def _incoming(ws: WebSocket, conn: Connection, board: Board) -> None:
     """Read what the client sends, so a closed socket is noticed at once. An officer's phone sends
     its AVL fixes here: one open socket costs far less than a request every few seconds. Parties
-    of a video call send their WebRTC signalling here (calls/signalling.py)."""
+    of a video call send their WebRTC signalling here (calls/signalling.py). Each message is
+    parsed once and routed by its `type` (INCOMING); anything else is answered with an error frame,
+    never dropped in silence."""
+    reply = lambda m: conn.offer(None, json.dumps(m, ensure_ascii=False))  # noqa: E731
     try:
         while True:
             text = await ws.receive_text()
-            if is_call_message(text):
-                if not ws.app.state.hub.signal_limit.allow(id(conn)):
-                    conn.offer(None, SIGNALS_DROPPED)
-                    continue
-                await ws.app.state.calls.relay.receive(
-                    text, conn.who, lambda m: conn.offer(None, json.dumps(m, ensure_ascii=False)))
+            if len(text) > MAX_MESSAGE_BYTES:  # characters: at least as many bytes
+                reply(error("too_big", "消息过大", f"Messages are limited to {MAX_MESSAGE_BYTES // 1024} KiB"))
                 continue
-            if conn.who.unit_id is None or '"positions"' not in text:
+            try:
+                msg = json.loads(text)
+            except ValueError:
+                msg = None
+            if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+                reply(error("bad_message", "消息必须是带 type 的 JSON 对象",
+                            "A message must be a JSON object with a type"))
                 continue
-            reply = _positions(text, conn.who, board)
-            if reply is not None:
-                conn.offer(None, json.dumps(reply))
+            if msg["type"] in SIGNALLING and not ws.app.state.hub.signal_limit.allow(id(conn)):
+                conn.offer(None, SIGNALS_DROPPED)
+                continue
+            route = INCOMING.get(msg["type"])
+            if route is None:
+                reply(error("unknown_type", "未知的消息类型", f"Unknown message type {msg['type'][:40]!r}", msg))
+                continue
+            out = await route(msg, conn, board, ws.app.state.calls.relay, reply)
+            if out is not None:
+                reply(out)
     except (WebSocketDisconnect, RuntimeError):
         # Wake the sender so the socket is let go at once, not at the next ping.
         conn.closed = True
         conn.queue.put_nowait(None)
 
 
-def _positions(text: str, who: Principal, board: Board) -> dict | None:
+async def _signal(msg: dict, conn: Connection, board: Board, relay, reply) -> None:
+    await relay.receive(msg, conn.who, reply)
+
+
+async def _positions(msg: dict, conn: Connection, board: Board, relay, reply) -> dict:
+    if conn.who.unit_id is None:
+        return error("no_unit", "只有出警单元的终端可以上报位置", "Only an officer's unit reports positions", msg)
     try:
-        msg = PositionsMessage.model_validate_json(text)
+        positions = PositionsMessage.model_validate(msg)
     except ValidationError as e:
-        return {"type": "error", "code": "bad_positions", "message_zh": "位置数据格式错误",
-                "message_en": f"Bad positions message: {e.errors()[0]['msg']}"}
-    ack = avl.ingest(board, who, msg.points)
-    return {"type": "positions.ack", "id": msg.id, **ack}
+        return error("bad_positions", "位置数据格式错误", f"Bad positions message: {e.errors()[0]['msg']}", msg)
+    ack = avl.ingest(board, conn.who, positions.points)
+    return {"type": "positions.ack", "id": positions.id, **ack}
+
+
+async def _hello_again(msg: dict, conn: Connection, board: Board, relay, reply) -> dict:
+    return error("already_started", "连接已建立，不需要再次问候", "This socket has already said hello", msg)
+
+
+SIGNALLING = frozenset({"signal", "call.state"})
+# What a client may send after its hello, by type (docs/api.md, "Live updates").
+INCOMING = {"signal": _signal, "call.state": _signal, "positions": _positions, "hello": _hello_again}

@@ -307,4 +307,42 @@ async def test_a_console_that_stops_reading_is_let_go_after_the_send_timeout(liv
             break
         await asyncio.sleep(0.05)
     assert conn not in hub.connections
+
+
+async def next_of_type(ws, kind: str, timeout=5.0) -> dict:
+    while True:
+        m = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if m["type"] == kind:
+            return m
+
+
+async def test_every_incoming_message_is_routed_by_its_type_and_the_rest_answered_with_an_error(live_server):
+    """Issue 7: parse once, dispatch on `type`; an unknown type, a frame that is not a JSON object
+    with a type, or positions from a socket without a unit, get an error frame, and the socket stays."""
+    base, _ = live_server
+    ws, _ = await connect(base, cookie=await login_cookie(base, "dispatcher"))
+    cases = [
+        ({"type": "subscribe", "id": 7}, "unknown_type"),
+        ("not json at all", "bad_message"),
+        ([1, 2, 3], "bad_message"),
+        ({"no": "type"}, "bad_message"),
+        # a word inside another message used to be enough to route it (substring matching)
+        ({"type": "note", "text": "\"positions\" \"signal\""}, "unknown_type"),
+        ({"type": "positions", "id": "x", "points": [{"lat": 41.5, "lon": 120.4}]}, "no_unit"),
+        ({"type": "hello", "since": None}, "already_started"),
+        ({"type": "signal", "call_id": 999999, "to": 1, "data": {"candidate": None}}, "unknown_call"),
+    ]
+    for msg, code in cases:
+        await ws.send(msg if isinstance(msg, str) else json.dumps(msg))
+        err = await next_of_type(ws, "error")
+        assert err["code"] == code, (msg, err)
+        assert err["message_zh"] and err["message_en"]
+    # an echoed id lets a client match the error to what it sent
+    await ws.send(json.dumps({"type": "subscribe", "id": 7}))
+    assert (await next_of_type(ws, "error"))["id"] == 7
+    # still open and live: a new alarm still arrives
+    async with httpx.AsyncClient(base_url=base) as c:
+        a = (await c.post("/api/alarms", json=alarm_body(phone="13900000077"))).json()
+    m = await next_event(ws)
+    assert m["data"]["alarms"][0]["id"] == a["id"]
     await ws.close()

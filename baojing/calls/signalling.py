@@ -154,35 +154,23 @@ def error(code: str, zh: str, en: str, msg: dict | None = None) -> dict:
     return out
 
 
-def is_call_message(text: str) -> bool:
-    """Cheap pre-check in the socket's read loop: only these go through the signalling path."""
-    return '"signal"' in text or '"call.state"' in text
-
-
 class Relay:
     """Route one client message; reply(frame) answers the sender's own connection."""
 
     def __init__(self, roster: Roster, hub, recorder, settings) -> None:
         self.roster, self.hub, self.recorder, self.settings = roster, hub, recorder, settings
 
-    async def receive(self, text: str, who: Principal, reply) -> None:
+    async def receive(self, raw: dict, who: Principal, reply) -> None:
+        """raw: the message as the socket parsed it (live.py routes "signal" and "call.state" here)."""
         try:
-            out = await self._receive(text, who, reply)
+            out = await self._receive(raw, who, reply)
         except Exception:  # never let one message take the socket (or the server) down
             log.exception("signalling message failed")
             out = error("internal", "服务器处理该消息时出错", "The server failed on this message")
         if out is not None:
             reply(out)
 
-    async def _receive(self, text: str, who: Principal, reply) -> dict | None:
-        if len(text.encode()) > MAX_MESSAGE_BYTES:
-            return error("too_big", "消息过大", f"Signalling messages are limited to {MAX_MESSAGE_BYTES // 1024} KiB")
-        try:
-            raw = json.loads(text)
-        except ValueError:
-            return error("bad_message", "消息不是有效的 JSON", "The message is not valid JSON")
-        if not isinstance(raw, dict):
-            return error("bad_message", "消息必须是一个对象", "The message must be a JSON object")
+    async def _receive(self, raw: dict, who: Principal, reply) -> dict | None:
         model = CallStateIn if raw.get("type") == "call.state" else SignalIn
         try:
             msg = model.model_validate(raw)

@@ -1,7 +1,14 @@
 // Live event stream over /ws: reconnects by itself and resumes from the last sequence seen,
 // so a dropped connection costs latency, never an event. See docs/api.md.
+//
+// Each frame is parsed once and handed to the handler of its `type` (FRAMES below); call
+// signalling ("signal", "call.state"), "positions.ack" and errors about one message go to
+// onMessage(m). A frame of a type nobody handles is reported on the console, never dropped in
+// silence.
 
-// onMessage(m): every other message type ("signal", "call.state", …) and errors that carry a call_id.
+// Errors that end the session: the server closes the socket after them.
+const FATAL = new Set(["unauthorized", "forbidden", "bad_hello"]);
+
 export function connectLive({ since, deviceToken = null, onEvent, onResync, onState, onLive, onMessage }) {
   let lastSeq = since ?? null;
   let socket = null;
@@ -10,11 +17,58 @@ export function connectLive({ since, deviceToken = null, onEvent, onResync, onSt
   let stopped = false;
 
   const state = (s) => onState && onState(s);
+  const other = (m) => {
+    if (onMessage) onMessage(m);
+    else console.warn("live: no handler for a message of type", m.type);  // eslint-disable-line no-console
+  };
+
+  const FRAMES = {
+    ready(m) {
+      retry = 0;
+      if (lastSeq === null) lastSeq = m.seq;
+      state("live");
+    },
+    event(m) {
+      if (lastSeq !== null && m.seq <= lastSeq) return;
+      lastSeq = m.seq;
+      onEvent(m.name, m.data, m.seq);
+    },
+    // Current state not worth replaying (units moving): no sequence number.
+    live(m) {
+      onLive && onLive(m.name, m.data);
+    },
+    resync(m) {
+      lastSeq = m.seq;
+      onResync && onResync(m.seq);
+    },
+    ping() {},
+    error(m) {
+      if (!FATAL.has(m.code)) return other(m);  // about one message (a call's signal, a bad frame)
+      state(m.code === "unauthorized" ? "unauthorized" : "error");
+      stopped = true;
+    },
+  };
 
   function armWatchdog() {
     clearTimeout(watchdog);
     // The server pings every 15 s; silence past 35 s means a dead link the browser has not noticed.
     watchdog = setTimeout(() => socket && socket.close(), 35000);
+  }
+
+  function receive(data) {
+    let m;
+    try {
+      m = JSON.parse(data);
+    } catch {
+      console.warn("live: a frame that is not JSON");  // eslint-disable-line no-console
+      return;
+    }
+    if (!m || typeof m.type !== "string") {
+      console.warn("live: a frame without a type");  // eslint-disable-line no-console
+      return;
+    }
+    const handler = Object.hasOwn(FRAMES, m.type) ? FRAMES[m.type] : other;
+    handler(m);
   }
 
   function open() {
@@ -28,31 +82,7 @@ export function connectLive({ since, deviceToken = null, onEvent, onResync, onSt
     };
     socket.onmessage = (msg) => {
       armWatchdog();
-      const m = JSON.parse(msg.data);
-      if (m.type === "ready") {
-        retry = 0;
-        if (lastSeq === null) lastSeq = m.seq;
-        state("live");
-      } else if (m.type === "event") {
-        if (lastSeq !== null && m.seq <= lastSeq) return;
-        lastSeq = m.seq;
-        onEvent(m.name, m.data, m.seq);
-      } else if (m.type === "live") {
-        // Current state not worth replaying (units moving): no sequence number.
-        onLive && onLive(m.name, m.data);
-      } else if (m.type === "resync") {
-        lastSeq = m.seq;
-        onResync && onResync(m.seq);
-      } else if (m.type === "error") {
-        if (m.call_id !== undefined && m.call_id !== null) {
-          onMessage && onMessage(m);
-          return;
-        }
-        state(m.code === "unauthorized" ? "unauthorized" : "error");
-        if (m.code === "unauthorized" || m.code === "forbidden") stopped = true;
-      } else if (m.type !== "ping") {
-        onMessage && onMessage(m);
-      }
+      receive(msg.data);
     };
     socket.onclose = () => {
       clearTimeout(watchdog);
