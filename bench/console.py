@@ -80,8 +80,34 @@ fetch('/api/console/snapshot', {credentials: 'same-origin'}).then((r) => r.json(
       + (a.phone || '') + '</td><td>' + (a.name || '') + '</td><td>' + i.received_at + '</td></tr>');
   }
   document.getElementById('floor').innerHTML = rows.join('');
+  // The same live feed as the console's (INJECT below): one row appended per event.
+  const table = document.getElementById('floor');
+  window.baojing = {incidents: new Map(s.incidents.map((i) => [i.id, i])), live: {seq: s.seq}, feed(name, i) {
+    const a = i.alarms[0] || {};
+    table.insertAdjacentHTML('beforeend', '<tr><td>' + i.id + '</td><td>' + i.priority + '</td><td>' + i.status
+      + '</td><td>' + (a.phone || '') + '</td><td>' + (a.name || '') + '</td><td>' + i.received_at + '</td></tr>');
+  }};
 });
 </script>"""
+
+# rate events a second for `seconds`, through window.baojing.feed (the console's live-event path),
+# each a new incident shaped like the server's.
+INJECT = """async ([rate, seconds]) => {
+  const base = [...window.baojing.incidents.values()].find((i) => i.status === 'new');
+  let id = 1e9, seq = window.baojing.live.seq + 1e6, sent = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    const due = Math.floor((performance.now() - t0) / 1000 * rate);
+    for (; sent < due; sent++) {
+      const now = new Date().toISOString();
+      window.baojing.feed('incident.upserted', {...base, id: ++id, received_at: now, updated_at: now,
+        alarms: base.alarms.map((a) => ({...a, id: id, phone: '137' + String(sent).padStart(8, '0'),
+          location: {...a.location, lat: a.location.lat + (sent % 100) / 1e4}}))}, ++seq);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return sent;
+}"""
 
 
 async def seed_incidents(db_url: str, n: int, rng: random.Random) -> None:
@@ -182,6 +208,14 @@ async def measure(args, base: str, password: str) -> dict:
                                                 args.timeout, FLOOR_PAGE)
             out["floor"] = {"first_useful_paint_ms": round(fup, 1),
                             "load_longtasks": summary(await page.evaluate("() => window.__bench.longtasks"))}
+            if args.inject > 0:
+                await page.wait_for_timeout(1000)
+                start = await page.evaluate("() => performance.now()")
+                fed = await page.evaluate(INJECT, [args.inject, args.seconds])
+                await page.wait_for_timeout(1000)
+                out["floor"]["injected_feed"] = {"rate": args.inject, "seconds": args.seconds, "events": fed,
+                                                 "longtasks": summary(await page.evaluate(
+                                                     "() => window.__bench.longtasks"), start)}
             await ctx.close()
 
             ctx, page, fup, wall = await open_page(browser, base, password, "/console/", CONSOLE_READY,
@@ -191,6 +225,13 @@ async def measure(args, base: str, password: str) -> dict:
             await page.wait_for_function("() => window.baojing && window.baojing.ready", timeout=args.timeout * 1000)
             await page.wait_for_timeout(1000)  # map tiles of nothing, first ticks: let the page settle
 
+            if args.inject > 0:
+                start = await page.evaluate("() => performance.now()")
+                fed = await page.evaluate(INJECT, [args.inject, args.seconds])
+                await page.wait_for_timeout(1000)
+                tasks = await page.evaluate("() => window.__bench.longtasks")
+                ours["injected_feed"] = {"rate": args.inject, "seconds": args.seconds, "events": fed,
+                                         "longtasks": summary(tasks, start)}
             if args.rate > 0:
                 before = await page.evaluate("() => [performance.now(), window.baojing.incidents.size]")
                 posted = await post_alarms(base, args.rate, args.seconds, rng)
@@ -199,34 +240,15 @@ async def measure(args, base: str, password: str) -> dict:
                 tasks = await page.evaluate("() => window.__bench.longtasks")
                 ours["server_feed"] = {**posted, "arrived_in_page": after[1] - before[1],
                                        "longtasks": summary(tasks, before[0])}
-            if args.inject > 0:
-                start = await page.evaluate("() => performance.now()")
-                fed = await page.evaluate("""async ([rate, seconds]) => {
-                  const base = [...window.baojing.incidents.values()].find((i) => i.status === 'new');
-                  let id = 1e9, seq = window.baojing.live.seq + 1e6, sent = 0;
-                  const t0 = performance.now();
-                  while (performance.now() - t0 < seconds * 1000) {
-                    const due = Math.floor((performance.now() - t0) / 1000 * rate);
-                    for (; sent < due; sent++) {
-                      const now = new Date().toISOString();
-                      window.baojing.feed('incident.upserted', {...base, id: ++id, received_at: now, updated_at: now,
-                        alarms: base.alarms.map((a) => ({...a, id: id, phone: '137' + String(sent).padStart(8, '0'),
-                          location: {...a.location, lat: a.location.lat + (sent % 100) / 1e4}}))}, ++seq);
-                    }
-                    await new Promise((r) => setTimeout(r, 5));
-                  }
-                  return sent;
-                }""", [args.inject, args.seconds])
-                await page.wait_for_timeout(1000)
-                tasks = await page.evaluate("() => window.__bench.longtasks")
-                ours["injected_feed"] = {"rate": args.inject, "seconds": args.seconds, "events": fed,
-                                         "longtasks": summary(tasks, start)}
             out["ours"] = ours
             await ctx.close()
         finally:
             await browser.close()
     f = out["floor"]["first_useful_paint_ms"]
     out["ratio_first_useful_paint"] = round(out["ours"]["first_useful_paint_ms"] / f, 2) if f else None
+    if "injected_feed" in out["floor"]:
+        o, fl = out["ours"]["injected_feed"]["longtasks"], out["floor"]["injected_feed"]["longtasks"]
+        out["ratio_injected_blocked"] = round(o["blocked_ms"] / fl["blocked_ms"], 2) if fl["blocked_ms"] else None
     return out
 
 
@@ -276,14 +298,18 @@ async def main_async(args) -> int:
     lo, lf = ours["load_longtasks"], floor["load_longtasks"]
     print(f"{'load: longest task (ms)':34}{lo['max_ms']:>14}{lf['max_ms']:>14}")
     print(f"{'load: tasks over 100 ms':34}{lo['over_100ms']:>14}{lf['over_100ms']:>14}")
-    for key, label in (("server_feed", "alarms POSTed"), ("injected_feed", "events injected")):
-        if key in ours:
-            r = ours[key]
-            lt = r["longtasks"]
-            extra = (f"{r['acked_per_s']}/s acked, {r['arrived_in_page']} of {r['sent']} in the page"
-                     if key == "server_feed" else f"{r['events']} events at {r['rate']}/s")
-            print(f"{label}: {extra}; longest task {lt['max_ms']} ms, {lt['over_100ms']} over 100 ms, "
-                  f"{lt['count']} over 50 ms, blocked {lt['blocked_ms']} ms")
+    if "injected_feed" in ours:
+        i, fi = ours["injected_feed"], floor.get("injected_feed")
+        print(f"live events injected, {i['rate']}/s x {i['seconds']} s ({i['events']} into ours)")
+        for name, key in (("longest task (ms)", "max_ms"), ("tasks over 100 ms", "over_100ms"),
+                          ("tasks over 50 ms", "count"), ("blocked, beyond 50 ms each (ms)", "blocked_ms")):
+            print(f"{'  ' + name:34}{i['longtasks'][key]:>14}{fi['longtasks'][key] if fi else '':>14}"
+                  f"{results.get('ratio_injected_blocked') or '' if key == 'blocked_ms' else '':>8}")
+    if "server_feed" in ours:
+        r = ours["server_feed"]
+        lt = r["longtasks"]
+        print(f"alarms POSTed at {args.rate}/s: {r['acked_per_s']}/s acked, {r['arrived_in_page']} of {r['sent']} in the"
+              f" page; longest task {lt['max_ms']} ms, {lt['over_100ms']} over 100 ms, blocked {lt['blocked_ms']} ms")
     print(f"results: {path}")
     return 0
 

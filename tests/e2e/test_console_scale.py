@@ -107,4 +107,4 @@ def test_the_console_bench_runs_at_a_tiny_size():
     ours = result["ours"]
     assert ours["first_useful_paint_ms"] > 0 and result["floor"]["first_useful_paint_ms"] > 0
     assert ours["server_feed"]["acked"] == 5 and ours["server_feed"]["arrived_in_page"] == 5
-    assert ours["injected_feed"]["events"] >= 15
+    assert ours["injected_feed"]["events"] > 0 and result["floor"]["injected_feed"]["events"] > 0
