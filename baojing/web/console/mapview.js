@@ -572,15 +572,16 @@ export class MapView {
       this.markerKeys.set(a.id, key);
       const cls = ["bj-mk", `src-${source}`, `p${inc.priority}`, isNew ? "is-new" : "", selected ? "is-sel" : ""]
         .filter(Boolean).join(" ");
+      // The label is part of the icon, not a Leaflet tooltip: a tooltip measures itself when it
+      // opens (a forced layout of the whole page per marker), and thousands come and go here.
+      const tipCls = `bj-label p${inc.priority}${isNew ? " is-new" : ""}${selected ? " is-sel" : ""}`;
       marker.setIcon(L.divIcon({
         className: "bj-mk-wrap",
         html: `<div class="${cls}" data-testid="map-marker" data-alarm-id="${a.id}" data-incident-id="${inc.id}"
-          data-source="${source}" data-locked="${locked}">${shapeSvg(source, 28, locked)}</div>`,
+          data-source="${source}" data-locked="${locked}">${shapeSvg(source, 28, locked)}</div><span
+          class="${tipCls}">${label}</span>`,
         iconSize: [28, 28], iconAnchor: [14, 14],
       }));
-      const tipCls = `bj-label p${inc.priority}${isNew ? " is-new" : ""}${selected ? " is-sel" : ""}`;
-      marker.unbindTooltip();
-      marker.bindTooltip(label, { permanent: true, direction: "right", offset: [14, 0], className: tipCls });
       marker.setZIndexOffset(selected ? 2000 : isNew ? 1000 : 0);
     }
   }

@@ -73,8 +73,13 @@ export class QueueView {
     this.offsets = new Float64Array(1);
     this.closedKey = null;
     let queued = false;
+    // Where the list is scrolled and how tall it is, kept from events: draw() reads no layout (a
+    // read after the map's changes would force the page's layout in the middle of a frame).
+    this.scrollTop = 0;
+    this.viewH = 800;
     // Scrolling draws the rows that come into view, once per frame.
     listEl.addEventListener("scroll", () => {
+      this.scrollTop = listEl.scrollTop;
       if (queued || !this.list || this.list.length <= ALL_ROWS) return;
       queued = true;
       requestAnimationFrame(() => {
@@ -82,7 +87,12 @@ export class QueueView {
         this.draw();
       });
     }, { passive: true });
-    if (typeof ResizeObserver === "function") new ResizeObserver(() => this.list && this.draw()).observe(listEl);
+    if (typeof ResizeObserver === "function") {
+      new ResizeObserver((entries) => {
+        this.viewH = entries[0].contentRect.height || this.viewH;
+        if (this.list) this.draw();
+      }).observe(listEl);
+    }
   }
 
   // list: OpenList (queue order); ctx: see console.js ctx().
@@ -105,7 +115,7 @@ export class QueueView {
     const off = this.offsets;
     let first = 0, last = n;
     if (n > ALL_ROWS) {
-      const top = this.el.scrollTop, bottom = top + (this.el.clientHeight || 800);
+      const top = this.scrollTop, bottom = top + this.viewH;
       first = Math.max(0, this.find(top) - OVERSCAN);
       last = Math.min(n, this.find(bottom) + 1 + OVERSCAN);
     }
@@ -134,8 +144,9 @@ export class QueueView {
     const i = this.list.positionOf(id);
     if (i < 0) return;
     const top = this.offsets[i], bottom = this.offsets[i + 1];
-    if (top < this.el.scrollTop) this.el.scrollTop = top;
-    else if (bottom > this.el.scrollTop + this.el.clientHeight) this.el.scrollTop = bottom - this.el.clientHeight;
+    if (top < this.scrollTop) this.el.scrollTop = top;
+    else if (bottom > this.scrollTop + this.viewH) this.el.scrollTop = bottom - this.viewH;
+    this.scrollTop = this.el.scrollTop;
     this.draw();
   }
 
