@@ -1,7 +1,9 @@
-// The console's state and words (baojing/web/console/), with node's own test runner:
-//   node --import ./tests/js/webroot.mjs --test tests/js/console.test.mjs
+// The console's state and words (baojing/web/console/), with node's own test runner.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { register } from "node:module";
+
+register("./web-paths.mjs", import.meta.url);  // "/console/x.js" as the server serves it
 
 const { Store, OpenList } = await import("/console/store.js");
 

@@ -9,8 +9,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const WEB = new URL("../../baojing/web/", import.meta.url);
-// The pages on the shared runtime. (The console joins when its own i18n.js registers words().)
-const PAGES = ["m", "officer", "admin", "traffic", "m/traffic"];
+// The pages on the shared runtime.
+const PAGES = ["m", "officer", "admin", "traffic", "m/traffic", "console"];
 
 const read = (url) => readFileSync(url, "utf8");
 // A module that imports words() from the runtime registers a dictionary.
