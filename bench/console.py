@@ -264,7 +264,10 @@ async def main_async(args) -> int:
     server = None
     try:
         db_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
-        env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "PYTHONUNBUFFERED": "1"}
+        # Demo logins (password only) for the dispatcher; a real deployment asks staff for a second
+        # factor (docs/security.md).
+        env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "PYTHONUNBUFFERED": "1",
+               "BAOJING_DEMO": "true"}
         for k in ("BAOJING_HOST", "BAOJING_PORT"):
             env.pop(k, None)
         t = perf()

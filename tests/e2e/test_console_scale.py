@@ -33,7 +33,7 @@ def crowded(tmp_path_factory):
     """A server whose database holds N open incidents (inserted directly: setup, not measured)."""
     tmp = tmp_path_factory.mktemp("crowded")
     url = f"sqlite+aiosqlite:///{tmp / 'crowded.db'}"
-    env = {**os.environ, "BAOJING_DATABASE_URL": url, "BAOJING_MAP_TILES": "none"}
+    env = {**os.environ, "BAOJING_DATABASE_URL": url, "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true"}
     for cmd in ("migrate", "demo"):
         subprocess.run([BAOJING, cmd], env=env, check=True, cwd=ROOT, capture_output=True)
     subprocess.run([sys.executable, "-c", "import asyncio, random, sys; from bench.console import seed_incidents;"
