@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const WEB = new URL("../../baojing/web/", import.meta.url);
 // The pages on the shared runtime.
-const PAGES = ["m", "officer", "admin", "traffic", "m/traffic", "console"];
+const PAGES = ["m", "officer", "admin", "traffic", "m/traffic"];  // console: tests/js/console.test.mjs
 
 const read = (url) => readFileSync(url, "utf8");
 // A module that imports words() from the runtime registers a dictionary.

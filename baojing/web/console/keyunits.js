@@ -18,9 +18,8 @@ import { get, post } from "/shared/api.js";
 import { words, t, pick, errorText, setLang, getLang, onLang } from "/shared/i18n.js";
 import { h, put } from "/shared/dom.js";
 import { playSiren, soundState } from "./sound.js";
-import { lang as consoleLanguage } from "./i18n.js";
 
-const consoleLang = () => consoleLanguage; // the console's own switch (a live binding)
+const consoleLang = () => getLang(); // the console speaks the site's one language (shared/i18n.js)
 
 words({
   zh: {
