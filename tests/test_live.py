@@ -107,11 +107,17 @@ async def test_a_caller_hears_only_their_own_alarm(live_server):
 
 
 async def test_no_credentials_or_a_role_without_a_feed_is_refused(live_server):
-    base, _ = live_server
+    base, app = live_server
     ws, msg = await connect(base)
     assert msg["type"] == "error" and msg["code"] == "unauthorized"
-    ws, msg = await connect(base, cookie=await login_cookie(base, "keyunit"))
+    # An officer in no unit has nothing to hear.
+    async with app.state.sessions() as s, s.begin():
+        await auth_service.create_user(s, "officer_no_unit", DEMO_PASSWORD, "officer", "无单元民警")
+    ws, msg = await connect(base, cookie=await login_cookie(base, "officer_no_unit"))
     assert msg["type"] == "error" and msg["code"] == "forbidden"
+    # A key-unit member hears the bulletins addressed to them (USER scope), and only those.
+    ws, msg = await connect(base, cookie=await login_cookie(base, "keyunit"))
+    assert msg["type"] == "ready" and msg["principal"]["role"] == "keyunit_member"
     # The traffic desk has its own feed (quick-handling cases), and only that one.
     ws, msg = await connect(base, cookie=await login_cookie(base, "traffic"))
     assert msg["type"] == "ready" and msg["principal"]["role"] == "traffic_officer"
