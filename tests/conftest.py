@@ -145,7 +145,10 @@ async def staff(app):
 async def live_server(settings):
     """The app under a real uvicorn on a free loopback port: yields the base URL."""
     app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    # A test that leaves a client stalled (it stops reading on purpose) must not hold the
+    # server's shutdown, and with it the whole run, forever.
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
+                            timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
