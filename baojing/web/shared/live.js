@@ -1,10 +1,5 @@
 // Live event stream over /ws: reconnects by itself and resumes from the last sequence seen,
-// so a dropped connection costs latency, never an event. See docs/api.md.
-//
-// Each frame is parsed once and handed to the handler of its `type` (FRAMES below); call
-// signalling ("signal", "call.state"), "positions.ack" and errors about one message go to
-// onMessage(m). A frame of a type nobody handles is reported on the console, never dropped in
-// silence.
+// so a dropped connection costs latency, never an event. Frames are routed by type (docs/api.md).
 
 // Errors that end the session: the server closes the socket after them.
 const FATAL = new Set(["unauthorized", "forbidden", "bad_hello"]);
@@ -17,30 +12,18 @@ export function connectLive({ since, deviceToken = null, onEvent, onResync, onSt
   let stopped = false;
 
   const state = (s) => onState && onState(s);
-  const other = (m) => {
-    if (onMessage) onMessage(m);
-    else console.warn("live: no handler for a message of type", m.type);  // eslint-disable-line no-console
-  };
+  const other = (m) => (onMessage ? onMessage(m) : console.warn("live: unhandled", m.type));
 
   const FRAMES = {
-    ready(m) {
-      retry = 0;
-      if (lastSeq === null) lastSeq = m.seq;
-      state("live");
-    },
+    ready(m) { retry = 0; lastSeq ??= m.seq; state("live"); },
     event(m) {
       if (lastSeq !== null && m.seq <= lastSeq) return;
       lastSeq = m.seq;
       onEvent(m.name, m.data, m.seq);
     },
     // Current state not worth replaying (units moving): no sequence number.
-    live(m) {
-      onLive && onLive(m.name, m.data);
-    },
-    resync(m) {
-      lastSeq = m.seq;
-      onResync && onResync(m.seq);
-    },
+    live(m) { onLive && onLive(m.name, m.data); },
+    resync(m) { lastSeq = m.seq; onResync && onResync(m.seq); },
     ping() {},
     error(m) {
       if (!FATAL.has(m.code)) return other(m);  // about one message (a call's signal, a bad frame)
@@ -56,19 +39,10 @@ export function connectLive({ since, deviceToken = null, onEvent, onResync, onSt
   }
 
   function receive(data) {
-    let m;
-    try {
-      m = JSON.parse(data);
-    } catch {
-      console.warn("live: a frame that is not JSON");  // eslint-disable-line no-console
-      return;
-    }
-    if (!m || typeof m.type !== "string") {
-      console.warn("live: a frame without a type");  // eslint-disable-line no-console
-      return;
-    }
-    const handler = Object.hasOwn(FRAMES, m.type) ? FRAMES[m.type] : other;
-    handler(m);
+    let m = null;
+    try { m = JSON.parse(data); } catch { /* reported below */ }
+    if (!m || typeof m.type !== "string") return console.warn("live: not a typed JSON frame");
+    (Object.hasOwn(FRAMES, m.type) ? FRAMES[m.type] : other)(m);
   }
 
   function open() {
@@ -104,7 +78,7 @@ export function connectLive({ since, deviceToken = null, onEvent, onResync, onSt
       return true;
     },
     setSeq(seq) { lastSeq = seq; },
-    // Drop the socket now (tests and "reconnect" buttons); it comes back by itself.
+    // Drop the socket now; it comes back by itself.
     drop() { socket && socket.close(); },
     stop() { stopped = true; clearTimeout(watchdog); socket && socket.close(); },
   };
