@@ -5,27 +5,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from browsing import SHOTS, desk_context, shot
+from browsing import BAOJING, ROOT, SHOTS, desk_context, served, shot
 
-ROOT = Path(__file__).resolve().parents[2]
-BAOJING = str(Path(sys.executable).parent / "baojing")
 N = 2000
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -38,24 +29,8 @@ def crowded(tmp_path_factory):
         subprocess.run([BAOJING, cmd], env=env, check=True, cwd=ROOT, capture_output=True)
     subprocess.run([sys.executable, "-c", "import asyncio, random, sys; from bench.console import seed_incidents;"
                     f" asyncio.run(seed_incidents({url!r}, {N}, random.Random(7)))"], env=env, check=True, cwd=ROOT)
-    port = _free_port()
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen([BAOJING, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not start: {(tmp / 'server.log').read_text()[-2000:]}")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with served(tmp, env) as base:
+        yield base
 
 
 def test_the_console_opens_on_2000_open_incidents_within_10_seconds(crowded, browser):
