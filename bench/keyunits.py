@@ -35,7 +35,7 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect as ws_connect
 
-from bench.intake import HOST, ROOT, VENV_BIN, Server, baojing_cmd, pct, prepare_database
+from bench.intake import ROOT, Server, baojing_cmd, pct, prepare_database
 
 perf = time.perf_counter
 PASSWORD = "baojing110"

@@ -18,7 +18,6 @@ Prints a table; writes everything to var/bench/traffic-<UTC>.json. `--tiny` is t
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import random

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import httpx
 import pyotp
-import pytest
 from sqlalchemy import func, select, update
 
 from baojing.app import create_app

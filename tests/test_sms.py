@@ -15,7 +15,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from baojing.app import create_app
-from baojing.auth.models import AuditEntry
 from baojing.db import utcnow
 from baojing.deps import unit_of_work
 from baojing.errors import DomainError

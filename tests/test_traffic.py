@@ -428,7 +428,6 @@ async def test_each_driver_and_the_desk_hear_the_case_live_and_the_console_does_
     import json
 
     import httpx
-    import websockets
 
     from test_live import connect, login_cookie
 

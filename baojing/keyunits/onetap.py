@@ -21,7 +21,7 @@ from ..errors import Conflict, Forbidden, NotFound
 from ..sms import service as sms
 from . import registry
 from .members import Member
-from .models import ACTIVE, CANCELLED, FOUND, ONE_TAP, PHOTO, KeyUnit, KeyUnitAlarm, KeyUnitAlarmNote, KeyUnitFile
+from .models import ACTIVE, CANCELLED, ONE_TAP, PHOTO, KeyUnit, KeyUnitAlarm, KeyUnitAlarmNote, KeyUnitFile
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 TOP_PRIORITY = 1

@@ -3,7 +3,6 @@ and numbers, and the three ways out of the queue: decide liability, ask for more
 officers (an incident on the command console, through the alarms service, with everything attached)."""
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update

@@ -6,13 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
@@ -20,19 +15,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.tcpproxy import TcpProxy
-from browsing import phone_context, shot
+from browsing import phone_context, served, shot
 
-ROOT = Path(__file__).resolve().parents[2]
-BAOJING = str(Path(sys.executable).parent / "baojing")
 START = (41.5660, 120.4540)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -44,26 +29,11 @@ def outage_server(pg_database, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("outage")
     env = {**os.environ, "BAOJING_DATABASE_URL": via, "BAOJING_MAP_TILES": "none",
            "BAOJING_MEDIA_DIR": str(tmp / "media")}
-    port = _free_port()
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen([BAOJING, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"server did not start: {(tmp / 'server.log').read_text()[-2000:]}")
-        time.sleep(0.1)
-    yield base, proxy, pg_database
-    proc.terminate()
-    proc.wait(timeout=10)
-    proxy.stop()
+    try:
+        with served(tmp, env) as base:
+            yield base, proxy, pg_database
+    finally:
+        proxy.stop()
 
 
 def stored(url: str, key: str) -> list[int]:

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 
 import httpx
 import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from browsing import desk_context, phone_context, shot
-from conftest import BAOJING, ROOT, _free_port
+from browsing import BAOJING, ROOT, desk_context, phone_context, served, shot
 
 PASSWORD = "baojing110"
 
@@ -26,20 +24,8 @@ def strict_server(tmp_path_factory):
            "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "false"}
     for cmd in ("migrate", "demo"):
         subprocess.run([BAOJING, cmd], env=env, check=True, cwd=ROOT, capture_output=True)
-    port = _free_port()
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen([BAOJING, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with served(tmp, env) as base:
+        yield base
 
 
 def _fill(page, username):

@@ -11,7 +11,7 @@ import httpx
 from playwright.sync_api import expect
 
 from browsing import phone_context, shot
-from test_officer_page import PASSWORD, START, sign_in, staff, unit, wait_until
+from test_officer_page import START, sign_in, staff, unit, wait_until
 
 CALLER = {"lat": 41.566, "lon": 120.454, "accuracy_m": 15, "crs": "wgs84"}
 

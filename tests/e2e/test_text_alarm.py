@@ -3,7 +3,6 @@
 the caller live; a photo goes up with its progress bar and the desk sees it in the chat. Also the
 video alarm's screens up to "waiting" with Chromium's fake camera, and the refusal outside the
 service area."""
-import io
 import time
 from fractions import Fraction
 

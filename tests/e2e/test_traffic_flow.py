@@ -5,7 +5,6 @@ renders with its Chinese text; a self-settled case gives both the agreement; an 
 becomes an ordinary alarm on the command console."""
 from __future__ import annotations
 
-import io
 import random
 import re
 import shutil

@@ -85,7 +85,6 @@ else:
             expect(status).to_have_attribute("data-state", "active", timeout=10_000)
             aio.run(desk.wait_connected(call["me"], timeout=15))
             aio.run(asyncio.wait_for(desk.first_frame.wait(), 15))
-            desk_first = desk.first_frame_at[call["me"]]
             remote = page.locator(f"[data-testid=video-remote][data-party-id='{desk_me}']")
             expect(remote).to_have_count(1, timeout=10_000)
             page.wait_for_function("(id) => { const v = document.querySelector("
