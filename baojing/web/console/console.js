@@ -104,7 +104,8 @@ import { loginSteps } from "/shared/login.js";
 import { get, post, setDateListener, setUnauthorizedHandler } from "/shared/api.js";
 import { t, setLang, getLang, onLang, applyStatic, errorText, distanceText } from "/shared/i18n.js";
 import { etaText } from "./i18n.js";
-import { h, clear, now, parseTime, fmtClock, phoneEl, noteServerDate, timerEl } from "./util.js";
+import { h, clear, now, phoneEl, noteServerDate, timerEl } from "./util.js";
+import { parseTime, clockText, elapsedText } from "/shared/time.js";
 import { MapView } from "./mapview.js";
 import { QueueView, isActiveAssignment, isOverdue, starsText } from "./queue.js";
 import { Store, OpenList, frameScheduler } from "./store.js";
@@ -938,7 +939,7 @@ function renderAlertStack() {
     h("span", { class: "al-ico", "aria-hidden": "true" }, "☎"),
     h("span", { class: "al-text" }, t("cti_banner", { phone: "" }), phoneEl(x.number),
       h("span", { class: "al-sub" }, ` · ${matched ? t("cti_matched", { id: x.incidentId }) : t("cti_unmatched")}`),
-      h("span", { class: "muted" }, ` ${fmtClock(x.at)}`)),
+      h("span", { class: "muted" }, ` ${clockText(x.at)}`)),
     matched ? h("button", { type: "button", class: "btn btn-small", onclick: () => select(x.incidentId) },
       t("go_to_incident", { id: x.incidentId })) : null,
     h("button", { type: "button", class: "btn btn-small btn-x", testid: "cti-dismiss", "aria-label": t("dismiss"),
@@ -977,12 +978,7 @@ function renderAlertStack() {
         renderAlertStack();
       } }, t("dismiss")))));
   }
-  for (const el of box.querySelectorAll("[data-since]")) el.textContent = fmtAgeSince(Number(el.dataset.since));
-}
-
-function fmtAgeSince(since) {
-  const s = Math.max(0, Math.floor((now() - since) / 1000));
-  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+  for (const el of box.querySelectorAll("[data-since]")) el.textContent = elapsedText(now() - Number(el.dataset.since));
 }
 
 function renderConn() {
@@ -993,7 +989,7 @@ function renderConn() {
   if ((S.conn === "connecting" || S.conn === "offline") && S.lastLiveAt) key = "conn_offline";
   el.dataset.state = S.conn;
   el.querySelector(".txt").textContent = t(key);
-  el.title = S.lastLiveAt ? `${t("stale_since")} ${fmtClock(S.lastLiveAt)}` : "";
+  el.title = S.lastLiveAt ? `${t("stale_since")} ${clockText(S.lastLiveAt)}` : "";
   renderStale();
 }
 
@@ -1005,7 +1001,7 @@ function renderStale() {
   document.body.classList.toggle("is-stale", stale);
   if (stale) {
     b.querySelector(".txt").textContent = t("stale_banner");
-    b.querySelector(".since").textContent = S.lastLiveAt ? ` · ${t("stale_since")} ${fmtClock(S.lastLiveAt)}` : "";
+    b.querySelector(".since").textContent = S.lastLiveAt ? ` · ${t("stale_since")} ${clockText(S.lastLiveAt)}` : "";
   }
 }
 
@@ -1035,7 +1031,7 @@ function tick() {
   if (detailView) detailView.tick();
   if (unitsView && S.tab === "units") unitsView.tick();
   if (videoDesk && S.user) videoDesk.tick();
-  for (const el of $("alert-stack").querySelectorAll("[data-since]")) el.textContent = fmtAgeSince(Number(el.dataset.since));
+  for (const el of $("alert-stack").querySelectorAll("[data-since]")) el.textContent = elapsedText(now() - Number(el.dataset.since));
   if (S.user) renderStale();
   // Flash the title while unclaimed incidents wait; end row flashes whose time is up.
   let nNew = 0;

@@ -1,7 +1,9 @@
 // The detail panel of the selected incident: callers with their positions, claim, classify,
 // notes, merge duplicates, close, timeline. The skeleton (and so the forms the operator is
 // typing into) is built once per incident; live updates refresh the parts around them.
-import { h, clear, put, phoneEl, now, parseTime, fmtAge, fmtClock, fmtDateTime, distanceM, timerEl } from "./util.js";
+import { h, clear, put, phoneEl, now, timerEl } from "./util.js";
+import { parseTime, elapsedText, clockText, dateTimeText } from "/shared/time.js";
+import { distanceM } from "/shared/distance.js";
 import { t, pick, errorText, distanceText } from "/shared/i18n.js";
 import { statusLabel, sourceLabel, actionLabel, assignStatusLabel, etaText, stationShort, kindLabel } from "./i18n.js";
 import { shapeSvg } from "./mapview.js";
@@ -255,7 +257,7 @@ export class DetailView {
           onclick: () => this.handlers.onSelect(inc.merged_into) }, t("open_incident", { id: inc.merged_into }))));
     } else if (inc.status === "closed") {
       const disp = inc.disposition ? pick(ctx.dispositions.get(inc.disposition)) || inc.disposition : "";
-      s.banner.append(h("div", { class: "banner closed" }, t("closed_info", { d: disp }), ` · ${fmtDateTime(inc.closed_at)}`));
+      s.banner.append(h("div", { class: "banner closed" }, t("closed_info", { d: disp }), ` · ${dateTimeText(inc.closed_at)}`));
     }
     if (this.loadError) s.banner.append(h("div", { class: "banner err" }, errorText(this.loadError)));
     else if (!this.data) s.banner.append(h("div", { class: "banner muted" }, t("detail_loading")));
@@ -292,7 +294,7 @@ export class DetailView {
       s.claim.append(h("div", { class: `holder${mine ? " mine" : ""}`, testid: "claim-holder",
         dataset: { userId: inc.claimed_by.id } },
       mine ? t("claimed_by_me") : `${t("claimed_by")}：${inc.claimed_by.display_name}`,
-      inc.claimed_at ? h("span", { class: "muted" }, ` · ${fmtClock(inc.claimed_at)}`) : null));
+      inc.claimed_at ? h("span", { class: "muted" }, ` · ${clockText(inc.claimed_at)}`) : null));
     }
   }
 
@@ -312,7 +314,7 @@ export class DetailView {
           phoneEl(a.phone, { testid: "detail-phone", class: "phone big" }),
           h("span", { class: `tag ${a.phone_verified ? "ok" : "warn"}` }, a.phone_verified ? t("verified") : t("unverified"))),
         h("div", { class: "c2" }, h("span", { class: a.name ? "" : "muted", testid: "detail-name" }, a.name || t("no_name")),
-          h("span", { class: "muted" }, ` · ${t("received_at")} ${fmtClock(a.received_at)}`)),
+          h("span", { class: "muted" }, ` · ${t("received_at")} ${clockText(a.received_at)}`)),
         a.place_text ? h("div", { class: "c-place" }, h("span", { class: "lbl" }, `${t("place_text")}：`), a.place_text) : null,
         loc
           ? h("div", { class: "c-pos", testid: "detail-position", dataset: { source: loc.source, locked: Boolean(loc.locked) } },
@@ -322,7 +324,7 @@ export class DetailView {
             loc.locked ? h("span", { class: "tag lock", testid: "position-locked", title: t("locked_hint") },
               h("span", { class: "lock-ico", "aria-hidden": "true" }), t("locked")) : null,
             h("div", { class: "coords muted" }, `${loc.lat.toFixed(5)}, ${loc.lon.toFixed(5)}`,
-              loc.at ? ` · ${t("position_at")} ${fmtClock(loc.at)}` : ""))
+              loc.at ? ` · ${t("position_at")} ${clockText(loc.at)}` : ""))
           : h("div", { class: "c-pos noloc", testid: "detail-position", dataset: { source: "" } }, t("no_position")),
         a.rating ? h("div", { class: "d-rating", testid: "detail-rating", dataset: { score: a.rating.score },
           title: t("rating_title") }, `${t("rating_title")} ${starsText(a.rating.score)}`,
@@ -350,7 +352,7 @@ export class DetailView {
     }
     for (const n of notes) {
       s.notesList.append(h("li", { testid: "note-item", dataset: { noteId: n.id } },
-        h("div", { class: "n-meta" }, h("b", {}, n.author ? n.author.display_name || "" : ""), ` · ${fmtClock(n.at)}`),
+        h("div", { class: "n-meta" }, h("b", {}, n.author ? n.author.display_name || "" : ""), ` · ${clockText(n.at)}`),
         h("div", { class: "n-text" }, n.text)));
     }
   }
@@ -360,7 +362,7 @@ export class DetailView {
     clear(s.timeline);
     for (const e of (this.data && this.data.timeline) || []) {
       s.timeline.append(h("li", { testid: "timeline-item", dataset: { name: e.name } },
-        h("span", { class: "tl-time" }, fmtClock(e.at)), h("span", { class: "tl-name" }, actionLabel(e.name)),
+        h("span", { class: "tl-time" }, clockText(e.at)), h("span", { class: "tl-name" }, actionLabel(e.name)),
         e.detail && "to_station" in e.detail ? h("span", { class: "tl-route", testid: "timeline-route" },
           `${routeEnd(e.detail.from_station)} → ${routeEnd(e.detail.to_station)}`) : null,
         e.incident_id && e.incident_id !== this.id ? h("span", { class: "tl-from muted" }, `#${e.incident_id}`) : null,
@@ -423,7 +425,7 @@ export class DetailView {
         h("span", { class: "qid" }, `#${o.id}`),
         phoneEl(a0.phone),
         h("span", { class: "mname" }, a0.name || ""),
-        h("span", { class: "muted" }, fmtClock(o.received_at)),
+        h("span", { class: "muted" }, clockText(o.received_at)),
         same ? h("span", { class: "tag warn" }, t("same_phone")) : null,
         dist !== null ? h("span", { class: "tag" }, t("away", { d: distanceText(dist) })) : null));
     }
@@ -529,7 +531,7 @@ export class DetailView {
     const n = now();
     for (const el of this.el.querySelectorAll("[data-since]")) {
       const age = n - Number(el.dataset.since);
-      el.textContent = fmtAge(age);
+      el.textContent = elapsedText(age);
       if (el.dataset.late) el.classList.toggle("late", age >= Number(el.dataset.late));
     }
   }
@@ -554,7 +556,7 @@ export class DetailView {
     const age = s.timers.querySelector("[data-timer=received]");
     age.classList.add("age", "d-age");
     age.dataset.status = inc.status;
-    age.title = `${t("received_at")} ${fmtDateTime(inc.received_at)}`;
+    age.title = `${t("received_at")} ${dateTimeText(inc.received_at)}`;
   }
 
   // Overdue offers (with the next unit to send) and a ringing 110 call, on top of the panel.
@@ -565,7 +567,7 @@ export class DetailView {
       s.alerts.append(h("div", { class: "banner cti", testid: "cti-banner", dataset: { callId: ctx.cti.callId } },
         h("span", { class: "cti-ico", "aria-hidden": "true" }, "☎"),
         h("span", {}, t("cti_banner", { phone: "" })), phoneEl(ctx.cti.number, { class: "phone" }),
-        h("span", { class: "muted" }, ` · ${fmtClock(ctx.cti.at)}`)));
+        h("span", { class: "muted" }, ` · ${clockText(ctx.cti.at)}`)));
     }
     if (!OPEN.has(inc.status)) return;
     const recs = ctx.recs && ctx.recs.incidentId === inc.id && ctx.recs.data ? ctx.recs.data.units : [];
@@ -625,11 +627,11 @@ export class DetailView {
         on_scene: a.on_scene_at }[a.status];
       const endAt = { cleared: a.cleared_at, declined: a.declined_at, cancelled: a.cancelled_at }[a.status];
       const steps = [["t_dispatched", a.dispatched_at], ["t_accepted", a.accepted_at], ["t_en_route", a.en_route_at],
-        ["t_on_scene", a.on_scene_at]].filter(([, at]) => at).map(([k, at]) => `${t(k)} ${fmtClock(at)}`).join(" · ");
+        ["t_on_scene", a.on_scene_at]].filter(([, at]) => at).map(([k, at]) => `${t(k)} ${clockText(at)}`).join(" · ");
       const armed = this.cancelArmed === a.id;
       const timer = active
         ? timerEl("assignment", parseTime(stepAt || a.dispatched_at), null, { testid: "assignment-timer" })
-        : h("span", { class: "timer ended", testid: "assignment-timer" }, endAt ? fmtClock(endAt) : "");
+        : h("span", { class: "timer ended", testid: "assignment-timer" }, endAt ? clockText(endAt) : "");
       if (active && a.status === "dispatched") timer.dataset.late = "30000";
       s.asgList.append(h("div", { class: `asg as-${a.status}${overdue ? " overdue" : ""}${active ? "" : " done"}`,
         testid: "assignment-row", dataset: { assignmentId: a.id, unitId: a.unit_id, status: a.status } },
@@ -647,7 +649,7 @@ export class DetailView {
       a.status === "declined" && a.decline_reason
         ? h("div", { class: "a2 warn" }, t("declined_reason", { r: a.decline_reason })) : null,
       a.backup_requested_at && active
-        ? h("div", { class: "a2 backup" }, `${t("backup_requested")} ${fmtClock(a.backup_requested_at)}`) : null));
+        ? h("div", { class: "a2 backup" }, `${t("backup_requested")} ${clockText(a.backup_requested_at)}`) : null));
     }
   }
 

@@ -2,7 +2,8 @@
 // and the incident's panel both show them: one item per file, its kind, time, length and size, and
 // a thumbnail or a player. Players load nothing until played: each playback is audited.
 import { t } from "/shared/i18n.js";
-import { h, fmtClock } from "./util.js";
+import { h } from "./util.js";
+import { clockText } from "/shared/time.js";
 
 const kindOf = (m) => (m.track === "audio" ? "audio" : m.kind);
 
@@ -20,7 +21,7 @@ export function mediaEl(m) {
 export function evidenceItem(m) {
   const kind = kindOf(m);
   const el = h("div", { class: "ev-item", testid: "evidence-item", dataset: { mediaId: m.id, kind: m.kind } },
-    h("div", { class: "ev-meta" }, h("b", { "data-vk": `kind_${kind}` }, t(`vd_kind_${kind}`)), ` ${fmtClock(m.created_at)}`,
+    h("div", { class: "ev-meta" }, h("b", { "data-vk": `kind_${kind}` }, t(`vd_kind_${kind}`)), ` ${clockText(m.created_at)}`,
       m.duration_s ? ` · ${m.duration_s.toFixed(1)} s` : "", ` · ${Math.round(m.size / 1024)} KB`),
     mediaEl(m));
   el.title = `SHA-256 ${m.sha256}`;

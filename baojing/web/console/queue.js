@@ -10,7 +10,8 @@ import { repeat } from "/vendor/lit-html/directives/repeat.js";
 import { unsafeHTML } from "/vendor/lit-html/directives/unsafe-html.js";
 import { t, pick } from "/shared/i18n.js";
 import { statusLabel, sourceLabel, assignStatusLabel } from "./i18n.js";
-import { now, parseTime, fmtAge, fmtClock } from "./util.js";
+import { now } from "./util.js";
+import { parseTime, elapsedText, clockText } from "/shared/time.js";
 import { shapeSvg } from "./mapview.js";
 
 export const ROW_H = 92;       // .qrow height in console.css
@@ -55,7 +56,7 @@ export function phoneTpl(phone, testid = null, cls = "phone") {
 
 // A mm:ss clock (since -> now, or fixed at end); "--:--" before it starts.
 export function timerTpl(kind, since, end, testid) {
-  const text = since === null ? "--:--" : fmtAge((end ?? now()) - since);
+  const text = since === null ? "--:--" : elapsedText((end ?? now()) - since);
   return html`<span class="timer t-${kind}${since === null ? " none" : ""}${end !== null ? " ended" : ""}"
     data-testid=${testid ?? nothing} data-timer=${kind}>${text}</span>`;
 }
@@ -177,7 +178,7 @@ export class QueueView {
         <span class="prio p${inc.priority}" data-testid="queue-priority" title=${t("priority")}>${inc.priority}<small>${prio ? pick(prio) : ""}</small></span>
         ${mine ? html`<span class="tag mine" data-testid="queue-mine" title=${t("mine_title")}>${t("mine_badge")}</span>` : nothing}
         <span class="age${ageCls}" data-testid="queue-age" data-status=${inc.status} data-timer="received"
-          title="${t("received_at")} ${fmtClock(inc.received_at)}">${fmtAge(age)}</span>
+          title="${t("received_at")} ${clockText(inc.received_at)}">${elapsedText(age)}</span>
         <span class="status st-${inc.status}" data-testid="queue-status" data-status=${inc.status}>${statusLabel(inc.status)}${holder ? ` · ${holder}` : ""}</span>
         ${waiting ? html`<button type="button" class="btn btn-claim" data-testid="queue-claim" data-incident-id=${inc.id}
           ?disabled=${claiming} @click=${(e) => { e.stopPropagation(); this.handlers.onClaim(inc.id); }}>${claiming ? t("claiming") : t("claim")}</button>` : nothing}
@@ -225,7 +226,7 @@ export class QueueView {
         tabindex="0" data-incident-id=${inc.id} data-status=${inc.status} @click=${select}
         @keydown=${(e) => { if (e.key === "Enter") select(); }}>
         <span class="qid">#${inc.id}</span>
-        <span class="ctime">${fmtClock(inc.closed_at)}</span>
+        <span class="ctime">${clockText(inc.closed_at)}</span>
         ${phoneTpl(first.phone)}
         <span class="cdisp">${disp}</span>
         ${rating ? html`<span class="crating" data-testid="closed-rating" data-score=${rating.score}

@@ -1,7 +1,8 @@
 // Units (警力): how they look (status colour, kind pictogram) and the units panel, a tab next to
 // the queue: call sign, station, status, officers, how old the last position is (ticking), filter
 // by station (remembered) and "show off duty".
-import { h, clear, now, parseTime } from "./util.js";
+import { h, clear, now } from "./util.js";
+import { parseTime } from "/shared/time.js";
 import { t, pick, getLang, durationText } from "/shared/i18n.js";
 import { unitStatusLabel, kindLabel, stationShort } from "./i18n.js";
 

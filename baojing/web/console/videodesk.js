@@ -26,7 +26,8 @@
 //   chat-send
 import { get, post } from "/shared/api.js";
 import { words, t, getLang, errorText } from "/shared/i18n.js";
-import { h, clear, now, parseTime, fmtAge, fmtClock, phoneEl } from "./util.js";
+import { h, clear, now, phoneEl } from "./util.js";
+import { parseTime, elapsedText, clockText } from "/shared/time.js";
 import { Mesh, quality, localMedia } from "/shared/rtc.js";
 import { evidenceItem, mediaEl } from "./evidence.js";
 import * as sound from "./sound.js";
@@ -207,7 +208,7 @@ export class VideoDesk {
       call.silent ? h("span", { class: "cbadge" }, T("silent")) : null,
       h("b", {}, `#${call.incident_id}`),
       h("span", { class: "spacer" }),
-      h("span", { class: "cwait mono", testid: "call-wait", dataset: { since: parseTime(since) } }, fmtAge(now() - parseTime(since)))),
+      h("span", { class: "cwait mono", testid: "call-wait", dataset: { since: parseTime(since) } }, elapsedText(now() - parseTime(since)))),
     h("div", { class: "q2" },
       alarm ? phoneEl(alarm.phone, { testid: "call-phone" }) : h("span", { class: "muted" }, "…"),
       alarm && alarm.name ? h("span", {}, alarm.name) : null,
@@ -220,7 +221,7 @@ export class VideoDesk {
 
   tick() {
     for (const el of this.c.pane.querySelectorAll("[data-testid=call-wait]")) {
-      el.textContent = fmtAge(now() - Number(el.dataset.since));
+      el.textContent = elapsedText(now() - Number(el.dataset.since));
     }
     const waiting = [...this.calls.values()].some((c) => c.status === "waiting" ||
       (this.myParty(c) && !this.myParty(c).joined_at));
@@ -235,7 +236,7 @@ export class VideoDesk {
       const el = this.cur.els.timer;
       const at = parseTime(this.cur.call.answered_at);
       const end = this.cur.ended ? parseTime(this.cur.call.ended_at) || this.cur.endedAt : now();
-      if (el && at) el.textContent = fmtAge(end - at);
+      if (el && at) el.textContent = elapsedText(end - at);
     }
   }
 
@@ -700,7 +701,7 @@ export class VideoDesk {
     const mine = m.party_id === cur.me;
     const el = h("div", { class: `chat-msg r-${m.role}${mine ? " mine" : ""}`, testid: "chat-message",
       dataset: { role: m.role, messageId: m.id } },
-    h("div", { class: "chat-meta" }, `${who} · ${fmtClock(m.at)}`),
+    h("div", { class: "chat-meta" }, `${who} · ${clockText(m.at)}`),
     m.text ? h("div", { class: "chat-text" }, m.text) : null,
     m.attachment ? mediaEl(m.attachment) : null);
     cur.messages.set(m.id, el);
