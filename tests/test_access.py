@@ -285,3 +285,22 @@ async def test_only_a_trusted_proxy_may_say_the_request_came_over_tls(settings):
         async with app.state.sessions() as s:
             row = await s.scalar(select(AuditEntry).where(AuditEntry.action == "login").order_by(AuditEntry.seq.desc()))
         assert row.detail["address"] == "198.51.100.20"  # the client, not the proxy
+
+
+async def test_old_failed_logins_are_purged_for_every_account_not_only_the_failing_one(settings):
+    from baojing.alarms.retention import anonymise
+    from baojing.auth.models import LoginFailure
+    async with app_with(settings) as app:
+        quiet, other = await new_user(app), await new_user(app)
+        async with client_of(app, "203.0.113.7") as c:
+            await login(c, quiet, "wrong-password")
+            async with app.state.sessions() as s, s.begin():  # a failure of two days ago, never followed by another
+                await s.execute(update(LoginFailure).values(at=utcnow() - timedelta(days=2)))
+            await login(c, other, "wrong-password")  # another account fails today
+        async with app.state.sessions() as s:
+            assert list(await s.scalars(select(LoginFailure.username))) == [other]
+        async with app.state.sessions() as s, s.begin():  # the nightly command forgets them too, with no failure at all
+            await s.execute(update(LoginFailure).values(at=utcnow() - timedelta(days=2)))
+            assert (await anonymise(s, 180))["login_failures"] == 1
+        async with app.state.sessions() as s:
+            assert await s.scalar(select(func.count()).select_from(LoginFailure)) == 0

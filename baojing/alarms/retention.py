@@ -4,7 +4,8 @@ case_ref) lose the caller's number, name, typed place, positions and trail, netw
 rating comment, the chat lines of their calls and the content of their events. What is left —
 that an alarm came, on which channel, when, how it was handled and closed, and the counts — keeps
 the statistics true. `baojing anonymise` runs it (from a scheduler, e.g. nightly); each run is one
-audit entry. Evidence files (recordings, photos) are evidence and are not touched here."""
+audit entry. Evidence files (recordings, photos) are evidence and are not touched here. The same run
+forgets failed staff logins older than a day (auth/lockout.py), in case no login has failed since."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import events
 from ..auth.audit import append
+from ..auth.lockout import purge_old as purge_old_login_failures
 from ..calls.models import Call, CallMessage
 from ..db import utcnow
 from ..incidents.models import CLOSED, Incident
@@ -41,6 +43,7 @@ async def anonymise(session: AsyncSession, days: int, now: datetime | None = Non
             phone="", name=None, place_text=None, lat=None, lon=None, accuracy_m=None, source_address=None,
             rating_comment=None, anonymised_at=now))).rowcount
     counts["events"] = await events.redact_incidents(session, sorted(incident_ids))
+    counts["login_failures"] = await purge_old_login_failures(session)
     await append(session, [{"user_id": None, "actor": "retention", "action": "retention.anonymise",
                             "subject_type": "alarm", "subject_id": None,
                             "detail": {**counts, "days": days, "closed_before": cutoff.isoformat()}}])

@@ -11,14 +11,16 @@ whole shift out (docs/security.md).
   only at one-in-a-million odds per try.
 
 Each failure is a row here (the count, kept a day) and an entry in the audit log (kept for good),
-written in their own transaction: the refused request's own transaction is rolled back."""
+written in their own transaction: the refused request's own transaction is rolled back. Rows older
+than a day are purged for every account at each failure (an account that never fails again would
+otherwise keep its rows, addresses included, for good) and by `baojing anonymise`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..config import Settings
 from ..db import utcnow
@@ -64,11 +66,15 @@ async def record_failure(sessions: async_sessionmaker, username: str, address: s
     async with sessions() as s, s.begin():
         if counted:
             s.add(LoginFailure(username=username, address=address))
-            await s.execute(delete(LoginFailure).where(LoginFailure.username == username,
-                                                       LoginFailure.at < utcnow() - KEEP))
+            await purge_old(s)
         await append(s, [{"user_id": user_id, "actor": f"address:{address}"[:80], "action": "login.failed",
                           "subject_type": "user", "subject_id": user_id,
                           "detail": {"username": username, "address": address, "reason": reason}}])
+
+
+async def purge_old(session: AsyncSession) -> int:
+    """Forget failures older than a day, of every account (ix_login_failures_at)."""
+    return (await session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - KEEP))).rowcount
 
 
 def locked_error(lock: Lock) -> TooMany:
