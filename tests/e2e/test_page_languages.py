@@ -89,6 +89,34 @@ def test_the_officers_page(server, browser, lang):
         ctx.close()
 
 
+# Where the console sends an account that does not work there (auth/roles.py PAGES).
+ELSEWHERE = {"traffic": "/traffic/", "keyunit": "/m/", "officer": "/officer/"}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_consoles_login_tells_other_roles_where_to_go(server, browser, lang):
+    for size, ctx in contexts(browser, lang):
+        page = ctx.new_page()
+        login_screen(page, server, "console", lang, size)
+        for user, path in ELSEWHERE.items():
+            sign_in(page, f"{server}/console/", user)
+            wrong = page.get_by_test_id("wrong-page")
+            expect(wrong).to_have_attribute("data-role", {"traffic": "traffic_officer", "keyunit": "keyunit_member",
+                                                          "officer": "officer"}[user])
+            expect(wrong.get_by_test_id("role-page-link")).to_have_attribute("data-page", path)
+            expect(wrong).to_contain_text("不能使用本页面" if lang == "zh" else "cannot use this page")
+            if user == "traffic":
+                look(page, f"lang-console-wrong-role-{lang}-{size}", lang)
+        # The other language says it again, and the right account still gets in.
+        page.get_by_test_id("login-lang-toggle").click()
+        expect(page.get_by_test_id("wrong-page")).to_contain_text("cannot use" if lang == "zh" else "不能使用")
+        page.get_by_test_id("login-lang-toggle").click()
+        sign_in(page, f"{server}/console/", "calltaker")
+        page.wait_for_function("() => window.baojing && window.baojing.ready === true")
+        expect(page.get_by_test_id("login-error")).to_be_hidden()
+        ctx.close()
+
+
 LABEL_BOXES = """() => {
   const map = document.querySelector('#map').getBoundingClientRect();
   const box = (el) => { const r = el.getBoundingClientRect(); return {x: r.left, y: r.top, r: r.right, b: r.bottom, text: el.textContent}; };

@@ -102,7 +102,8 @@
 import { connectLive } from "/shared/live.js";
 import { loginSteps } from "/shared/login.js";
 import { get, post, setDateListener, setUnauthorizedHandler } from "/shared/api.js";
-import { t, setLang, getLang, onLang, applyStatic, errorText, distanceText } from "/shared/i18n.js";
+import { t, setLang, getLang, onLang, applyStatic, errorText, distanceText, setLabels, label } from "/shared/i18n.js";
+import { roleGuide, wrongPage } from "/shared/rolepages.js";
 import { etaText } from "./i18n.js";
 import { h, clear, now, phoneEl, noteServerDate, timerEl } from "./util.js";
 import { parseTime, clockText, elapsedText } from "/shared/time.js";
@@ -194,12 +195,35 @@ function boot() {
   sound.initSound();
   setUnauthorizedHandler(() => sessionEnded());
   setInterval(tick, 1000);
-  checkSession();
+  loadConfig().catch(() => {}).then(checkSession);  // public: the login screen lists where each role works
 }
+
+// GET /api/config once: words for codes, stations, where each role works.
+async function loadConfig() {
+  if (S.config) return;
+  const cfg = await get("/api/config");
+  S.config = cfg;
+  setLabels(cfg.labels);
+  S.lookups = {
+    priorities: new Map((cfg.priorities || []).map((p) => [p.value, p])),
+    types: new Map((cfg.incident_types || []).map((p) => [p.code, p])),
+    dispositions: new Map((cfg.dispositions || []).map((p) => [p.code, p])),
+  };
+  S.stationsById = new Map((cfg.stations || []).map((st) => [st.id, st]));
+  renderRoleGuide();
+}
+
+function renderRoleGuide() {
+  $("login-roles").replaceChildren(S.config ? roleGuide(S.config, "/console/") : "");
+}
+
+// Does this account work here? Unknown until the config is loaded: the server answers 403 then.
+const worksHere = (user) => !S.config || ((S.config.role_pages || {})[user.role] || []).includes("/console/");
 
 async function checkSession() {
   try {
     const me = await get("/api/auth/me");
+    if (!worksHere(me.user)) return wrongRole(me.user);
     await startConsole(me.user);
   } catch (err) {
     showLogin(err.status === 401 ? "" : errorText(err));
@@ -238,17 +262,31 @@ function wireStatic() {
   });
 }
 
+// message: text, or the element wrongPage() builds.
 function showLogin(message) {
   $("boot").hidden = true;
   $("app").hidden = true;
   $("login-view").hidden = false;
+  if (message !== wrongMessage) wrongUser = null;
   const e = $("login-error");
-  e.textContent = message || "";
+  e.replaceChildren(message || "");
   e.hidden = !message;
   $("login-submit").disabled = false;
   $("login-submit").textContent = t("login");
   setTimeout(() => ($("login-username").value ? $("login-password") : $("login-username")).focus(), 0);
   document.title = t("doc_title");
+}
+
+// Another role's account (a traffic officer, a key-unit member, a field officer): told where it
+// works instead, in the current language (relabel() says it again after a switch). Signed out here,
+// so the form takes the right account next.
+let wrongUser = null;
+let wrongMessage = null;
+async function wrongRole(user) {
+  await post("/api/auth/logout").catch(() => {});
+  wrongUser = user;
+  wrongMessage = wrongPage(S.config, user, "/console/");
+  showLogin(wrongMessage);
 }
 
 // The shared login steps (password, authenticator code, enrolment, backup codes).
@@ -266,6 +304,7 @@ async function onLogin(e) {
   try {
     const res = await loginForm.submit(username, password);
     $("login-password").value = "";
+    if (!worksHere(res.user)) return wrongRole(res.user);
     await startConsole(res.user);
   } catch (err) {
     errEl.textContent = errorText(err);
@@ -284,15 +323,7 @@ async function startConsole(user) {
   $("app").hidden = false;
   renderUser();
   try {
-    if (!S.config) {
-      S.config = await get("/api/config");
-      S.lookups = {
-        priorities: new Map((S.config.priorities || []).map((p) => [p.value, p])),
-        types: new Map((S.config.incident_types || []).map((p) => [p.code, p])),
-        dispositions: new Map((S.config.dispositions || []).map((p) => [p.code, p])),
-      };
-      S.stationsById = new Map((S.config.stations || []).map((st) => [st.id, st]));
-    }
+    await loadConfig();
     hooks.myStationId = myStationId();
     S.open.setStation(myStationId());
     if (gen !== S.generation) return;
@@ -308,9 +339,8 @@ async function startConsole(user) {
     if (gen !== S.generation) return;
     if (err.status === 401) return sessionEnded();
     if (err.status === 403) {
-      await post("/api/auth/logout").catch(() => {});
       teardown();
-      return showLogin(`${t("role_forbidden")}（${user.username}）`);
+      return wrongRole(user);
     }
     console.error(err);  // eslint-disable-line no-console -- a bug, not a server answer, lands here
     toast(errorText(err), true);
@@ -1018,10 +1048,9 @@ function renderSound(state = sound.soundState()) {
 function renderUser() {
   const u = S.user;
   if (!u) return;
-  const role = t(`role_${u.role}`);
   const el = $("user-name");
   el.textContent = u.display_name;
-  el.title = `${u.username}${role !== `role_${u.role}` ? ` · ${role}` : ""}`;
+  el.title = `${u.username} · ${label("roles", u.role)}`;
 }
 
 let titleOn = false;
@@ -1098,7 +1127,9 @@ function relabel() {
   if (S.picking) renderPickBanner();
   if (!$("login-view").hidden) {
     $("login-submit").textContent = t("login");
-    $("login-error").hidden = true;
+    renderRoleGuide();
+    if (wrongUser) showLogin(wrongMessage = wrongPage(S.config, wrongUser, "/console/"));
+    else $("login-error").hidden = true;
   }
   document.title = t("doc_title");
   want("lang");
