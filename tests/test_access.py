@@ -1,6 +1,7 @@
 """Staff access: lockout, second factor, sessions, the cross-site check, Secure cookies and HSTS."""
 from __future__ import annotations
 
+import time
 import uuid
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -44,6 +45,11 @@ async def audit_count(app, action: str) -> int:
     await app.state.audit.flush()
     async with app.state.sessions() as s:
         return await s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action))
+
+
+def next_code(secret: str) -> str:
+    """The authenticator's next code (accepted one step early): a code works only once."""
+    return pyotp.TOTP(secret).at(time.time() + 30)
 
 
 async def enrol(c, username) -> str:
@@ -94,7 +100,7 @@ async def test_failures_from_many_addresses_lock_password_only_logins_but_not_th
         async with client_of(app, "198.51.100.2") as own:
             r = await login(own, name)
             assert r.status_code == 429 and r.json()["code"] == "login_locked"
-            assert (await login(own, name, code=pyotp.TOTP(secret).now())).status_code == 200
+            assert (await login(own, name, code=next_code(secret))).status_code == 200
 
 
 async def test_the_right_password_and_code_get_through_an_address_lock(settings):
@@ -107,9 +113,9 @@ async def test_the_right_password_and_code_get_through_an_address_lock(settings)
                 await login(c, name, "wrong-password")
             assert (await login(c, name)).json()["code"] == "login_locked"
             # A wrong password with a code says no more than the lock did.
-            r = await login(c, name, "wrong-password", code=pyotp.TOTP(secret).now())
+            r = await login(c, name, "wrong-password", code=next_code(secret))
             assert r.status_code == 429
-            assert (await login(c, name, code=pyotp.TOTP(secret).now())).status_code == 200
+            assert (await login(c, name, code=next_code(secret))).status_code == 200
 
 
 async def test_logins_from_one_address_are_rate_limited(settings):
@@ -158,12 +164,34 @@ async def test_a_logged_in_demo_user_can_enrol_and_the_next_login_asks_for_the_c
     assert r.status_code == 200 and len(r.json()["backup_codes"]) == 10
     async with client_of(app) as other:
         assert (await login(other, "calltaker2")).json()["code"] == "totp_required"
-        assert (await login(other, "calltaker2", code=pyotp.TOTP(secret).now())).status_code == 200
+        assert (await login(other, "calltaker2", code=next_code(secret))).status_code == 200
     admin = await staff("admin")
     uid = (await c.get("/api/auth/me")).json()["user"]["id"]
     assert (await admin.post(f"/api/admin/users/{uid}/totp/reset")).status_code == 204
     async with client_of(app) as other:
         assert (await login(other, "calltaker2")).status_code == 200
+
+
+async def test_an_authenticator_code_works_once_for_login_and_for_new_backup_codes(settings):
+    async with app_with(settings, demo=False) as app:
+        name = await new_user(app, "admin")
+        t0 = time.time()
+        async with client_of(app) as desk:
+            secret = await enrol(desk, name)
+            first, second = pyotp.TOTP(secret).at(t0), pyotp.TOTP(secret).at(t0 + 30)  # steps t and t+1
+            assert (await login(desk, name, code=first)).status_code == 200  # enrols; this code is now spent
+            async with client_of(app, "198.51.100.9") as onlooker:  # someone who saw it typed, within its 30 s
+                r = await login(onlooker, name, code=first)
+                assert r.status_code == 401 and r.json()["code"] == "code_reused", r.text
+                assert "用过" in r.json()["message_zh"] and "already been used" in r.json()["message_en"]
+                assert (await onlooker.get("/api/auth/me")).status_code == 401
+            # Every other check of a code spends it too, and an older step than the last is refused.
+            assert (await desk.post("/api/auth/backup-codes", json={"code": second})).status_code == 200
+            r = await desk.post("/api/auth/backup-codes", json={"code": first})
+            assert r.status_code == 422 and r.json()["code"] == "code_reused"
+        async with client_of(app) as c:
+            assert (await login(c, name, code=second)).json()["code"] == "code_reused"
+        assert await audit_count(app, "login.failed") == 2
 
 
 # -- sessions ------------------------------------------------------------------------------------

@@ -161,7 +161,7 @@ async def totp_confirm(data: CodeIn, session: AsyncSession = DbSession,
 async def new_backup_codes(data: CodeIn, session: AsyncSession = DbSession,
                            who: service.Principal = Depends(current_staff)):
     user = await session.get_one(User, who.user_id)
-    if not user.totp_secret or not totp.code_ok(user.totp_secret, data.code):
+    if not await totp.current_code_ok(session, user, data.code):
         raise Invalid("动态验证码不正确或已过期", "The code is wrong or has expired", code="bad_code")
     await service.audit(session, who, "totp.backup_codes", "user", who.user_id)
     return {"backup_codes": await totp.new_backup_codes(session, user.id)}

@@ -56,10 +56,16 @@ async def authenticate(session: AsyncSession, sessions: async_sessionmaker, sett
             raise Unauthorized("请输入手机验证器上的 6 位动态验证码（或一个备用码）",
                                "Enter the 6-digit code from your authenticator app (or a backup code)",
                                code="totp_required")
-        if not await totp.second_factor_ok(sessions, user, a.code):
-            await lockout.record_failure(sessions, a.username, a.address, "code", user.id)
-            raise lockout.locked_error(lock) if lock else Unauthorized(
-                "动态验证码不正确或已过期", "The code is wrong or has expired", code="bad_code")
+        checked = await totp.second_factor(sessions, user, a.code)
+        if checked != "ok":
+            # A replayed code counts as a failure: it may be someone who saw it being typed.
+            await lockout.record_failure(sessions, a.username, a.address, "code_reused" if checked == "reused" else "code",
+                                         user.id)
+            if lock:
+                raise lockout.locked_error(lock)
+            if checked == "reused":
+                raise totp.code_reused(Unauthorized)
+            raise Unauthorized("动态验证码不正确或已过期", "The code is wrong or has expired", code="bad_code")
         return LoggedIn(user)
     if lock:  # no second factor to get through the lock with
         await lockout.record_failure(sessions, a.username, a.address, "locked", user.id, counted=False)
