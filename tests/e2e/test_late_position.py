@@ -1,5 +1,7 @@
 """A caller whose phone finds its position only after the page's 8 s wait: the alarm goes without
 one (辖区未定), the fix follows, and the console shows the station it now belongs to, live."""
+import uuid
+
 import httpx
 from playwright.sync_api import expect
 
@@ -53,3 +55,32 @@ def test_a_late_position_routes_the_incident_and_the_console_shows_the_station(s
     expect(station).not_to_contain_text("辖区未定")
     expect(console.locator("[data-testid=timeline-item][data-name=routed]")).to_have_count(1, timeout=5_000)
     shot(console, "e2e-console-routed-late")
+
+
+def test_the_nearest_units_follow_a_late_position_that_routes_nothing(server, browser):
+    """A fix outside every jurisdiction changes no station (no incident.upserted), yet the open
+    incident's "no position" must turn into the nearest units at once, not at the next periodic
+    refresh (10 s)."""
+    from test_console_dispatch import UNIT_AT, officer_on_duty
+
+    officer_on_duty(server, "officer", *UNIT_AT)
+    r = httpx.post(server + "/api/alarms", json={"idempotency_key": uuid.uuid4().hex, "phone": "13800138011",
+                                                 "channel": "phone"})
+    assert r.status_code == 201, r.text
+    alarm_id, token = r.json()["id"], r.json()["device_token"]
+    console = desk_context(browser).new_page()
+    login_console(console, server)
+    incident_id = console.wait_for_function(
+        "(id) => { for (const i of window.baojing.incidents.values())"
+        " if (i.alarms.some(a => a.id === id)) return i.id; return false; }", arg=alarm_id).json_value()
+    console.locator(f"[data-testid=queue-row][data-incident-id='{incident_id}']").click()
+    expect(console.get_by_test_id("rec-no-position")).to_be_visible()
+
+    r = httpx.post(f"{server}/api/alarms/{alarm_id}/positions", headers={"X-Device-Token": token},
+                   json={"lat": 30.0, "lon": 110.0, "accuracy_m": 20, "crs": "wgs84"})
+    assert r.status_code == 202, r.text
+    expect(console.get_by_test_id("detail-position")).to_have_attribute("data-source", "gps")
+    assert console.evaluate("(id) => window.baojing.incidents.get(id).station_id", incident_id) is None
+    # Well inside the 10 s after which the open incident's units refresh anyway.
+    expect(console.get_by_test_id("rec-row").first).to_be_visible(timeout=4_000)
+    expect(console.get_by_test_id("rec-no-position")).to_have_count(0)

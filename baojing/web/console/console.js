@@ -545,6 +545,7 @@ function applyEvent(name, data) {
   else if (name === "assignment.overdue") applyOverdue(data);
   else if (name === "cti.call") applyCti(data);
   else if (name === "incident.rated") applyRated(data);
+  else if (name === "incident.routed") applyRouted(data);
   else if (name === "media.added" && detailView) detailView.addMedia(data);
   if (videoDesk && (name.startsWith("call.") || name === "media.added" || name === "incident.upserted")) {
     videoDesk.onEvent(name, data);
@@ -794,8 +795,20 @@ function applyPosition({ incident_id: incidentId, alarm_id: alarmId, point, loca
     S.trails.set(alarmId, trail);
   }
   if (point && !trail.some((p) => samePoint(p, point))) trail.push(point);
-  if (a && location && !(a.location && parseTime(a.location.at) > parseTime(location.at))) a.location = location;
+  if (a && location && !(a.location && parseTime(a.location.at) > parseTime(location.at))) {
+    a.location = location;
+    // The nearest units are measured from here now (a late first fix turns "no position" into a list).
+    if (inc && inc.id === S.selectedId) refreshRecsSoon(400);
+  }
   if (inc) S.incidents.touch(inc.id);
+}
+
+// A position put the incident in another jurisdiction: the open detail's station, timeline and
+// recommendations follow (its incident.upserted brings the station itself).
+function applyRouted(d) {
+  if (!d || d.incident_id !== S.selectedId) return;
+  refreshDetailSoon(d.incident_id);
+  refreshRecsSoon(400);
 }
 
 function applyNote({ incident_id: incidentId, note }) {

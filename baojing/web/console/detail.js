@@ -668,7 +668,7 @@ export class DetailView {
       clear(s.recList);
       if (!r || (!r.data && r.loading)) s.recList.append(h("div", { class: "muted small" }, t("rec_loading")));
       else if (r.error && !r.data) s.recList.append(h("div", { class: "banner err" }, errorText(r.error)));
-      else if (!r.data.position) s.recList.append(h("div", { class: "rec-empty warn" }, t("rec_no_position")));
+      else if (!r.data.position) s.recList.append(h("div", { class: "rec-empty warn", testid: "rec-no-position" }, t("rec_no_position")));
       else if (!units.length) s.recList.append(h("div", { class: "rec-empty" }, t("rec_none")));
       for (const u of units) {
         const st = ctx.stationsById.get(u.station_id);
