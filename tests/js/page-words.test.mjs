@@ -13,15 +13,15 @@ const WEB = new URL("../../baojing/web/", import.meta.url);
 const PAGES = ["m", "officer", "admin", "traffic", "m/traffic"];  // console: tests/js/console.test.mjs
 
 const read = (url) => readFileSync(url, "utf8");
-// A module that imports words() from the runtime registers a dictionary.
-const REGISTERS = /import\s*\{[^}]*\bwords\b[^}]*\}\s*from\s*["'][^"']*shared\/i18n\.js["']/;
+// A module that imports words() from the runtime (shared/i18n.js, or its core shared/lang.js) registers a dictionary.
+const REGISTERS = /import\s*\{[^}]*\bwords\b[^}]*\}\s*from\s*["'][^"']*(?:shared\/|\.\/)(?:i18n|lang)\.js["']/;
 const files = (page) => readdirSync(new URL(`${page}/`, WEB)).filter((f) => /\.(js|html)$/.test(f) && f !== "sw.js");
 
 // The modules that register words for a page: its own that call words(), and the shared ones it imports.
 function wordModules(page) {
   const own = files(page).filter((f) => f.endsWith(".js") && REGISTERS.test(read(new URL(`${page}/${f}`, WEB))));
   const text = files(page).map((f) => read(new URL(`${page}/${f}`, WEB))).join("\n");
-  const shared = readdirSync(new URL("shared/", WEB)).filter((f) => f !== "i18n.js" && text.includes(`shared/${f}`)
+  const shared = readdirSync(new URL("shared/", WEB)).filter((f) => f !== "i18n.js" && f !== "lang.js" && text.includes(`shared/${f}`)
     && REGISTERS.test(read(new URL(`shared/${f}`, WEB))));
   return [...own.map((f) => new URL(`${page}/${f}`, WEB).href), ...shared.map((f) => new URL(`shared/${f}`, WEB).href)];
 }

@@ -1,21 +1,18 @@
-/* Baojing caller page (报警人), /m/.  Contract: docs/api.md; the data-testid hooks and the test hook
- * window.baojing are in docs/caller-page.md (kept out of this file: the caller's phone downloads it).
- */
+// The caller's page (报警人), /m/. API: docs/api.md; test hooks: docs/caller-page.md.
 
 import { api, clock, store, uuid } from "./net.js";
-import { applyStatic, distanceText, errorText, getLang, t } from "../shared/i18n.js";
+import { applyStatic, distanceText, errorText, getLang, t } from "../shared/lang.js";
 import { useLang } from "./i18n.js";
 import { h, setText } from "../shared/dom.js";
-import { watchLength } from "../shared/limit.js";
 import { parseTime, whenText as fmt } from "../shared/time.js";
 import { distanceM } from "../shared/distance.js";
 import { normalizePhone } from "../shared/phone.js";
 import { createOutbox } from "./outbox.js";
-import { createLocator } from "./locate.js";
+import { createLocator, fixBody } from "./locate.js";
 
 const LOCATE_MS = 8000; // longest wait for a first fix before the alarm goes without one
-// An alarm the police have taken, by how far they got (the server says which): the banner's words.
-const IN_HAND = { handling: "stHandling", dispatched: "stDispatched", en_route: "stEnRoute", on_scene: "stOnScene" };
+// An alarm the police have taken, by how far they got (the server says which).
+const IN_HAND = new Set(["handling", "dispatched", "en_route", "on_scene"]);
 const DIAL_WAIT_MS = 3000; // longest wait for the server's answer before dialling 110 anyway
 const REUSE_MS = 30 * 60000; // a second tap this soon after an open alarm redials, no new alarm
 const TRACK_MS = 12 * 3600000; // never follow a phone longer than this, even if still open
@@ -24,7 +21,7 @@ const EVERY_MS = 30000;
 
 const $ = (id) => document.getElementById(id);
 
-let mine = store.get("mine", []); // this phone's alarms, newest first: {key, at, queued, id, ackAt, rejected, ...}
+let mine = store.get("mine", []); // this phone's alarms, newest first
 if (!Array.isArray(mine)) mine = [];
 const alarms = new Map(); // id -> AlarmOut, as the server last told us
 const drafts = {}; // rating being written, per alarm id: {score, comment, error}
@@ -43,7 +40,6 @@ const locator = createLocator(onFix, onGeoError);
 
 // ---------- helpers ----------
 
-const round6 = (x) => Math.round(x * 1e6) / 1e6;
 const saveMine = () => store.set("mine", mine.slice(0, 20));
 const byKey = (key) => mine.find((r) => r.key === key);
 const alarmOf = (rec) => (rec && rec.id ? alarms.get(rec.id) : null);
@@ -51,14 +47,18 @@ const isClosed = (rec) => !!rec.closed || (alarmOf(rec) || {}).status === "close
 const tracked = () => mine.filter((r) => r.queued && !r.rejected && !isClosed(r) && Date.now() - r.at < TRACK_MS);
 const openRecord = () => tracked().find((r) => Date.now() - r.at < REUSE_MS);
 const pendingAlarm = (rec) => outbox.items.find((i) => i.kind === "alarm" && i.key === rec.key);
+const sentFix = (fix) => fix && { lat: fix.lat, lon: fix.lon, acc: fix.acc, ts: fix.ts, sentAt: Date.now() };
 
-// The number as typed, full-width digits and signs from a Chinese keyboard made ASCII.
-const typedPhone = () => $("phone").value.normalize("NFKC").trim();
-
-// The server's own rule (shared/phone.js): what it would refuse is refused here, before sending.
-function checkPhone(v) {
-  const canonical = normalizePhone(v);
-  return canonical === "" ? "phoneMissing" : canonical === null ? "phoneBad" : null;
+// The form as typed (remembered), checked by the server's own rule (shared/phone.js) before sending.
+function form() {
+  const phone = $("phone").value.normalize("NFKC").trim();
+  const name = $("name").value.trim();
+  store.set("phone", phone);
+  store.set("name", name);
+  const canonical = normalizePhone(phone);
+  const problem = canonical === "" ? "phoneMissing" : canonical === null ? "phoneBad" : null;
+  showPhoneError(problem ? t(problem) : "");
+  return { phone, name, problem: problem && t(problem) };
 }
 
 function setToken(token) {
@@ -68,8 +68,7 @@ function setToken(token) {
 let dials = 0;
 function dial() {
   dials += 1;
-  // Under automation (Playwright) the tel: hand-off opens a hidden browser dialog that swallows
-  // all later input; tests read window.baojing.state.dials instead.
+  // Under automation tel: opens a hidden dialog that eats all later input; tests count dials.
   if (navigator.webdriver) return;
   try { window.location.href = "tel:110"; } catch (e) { /* the green link stays on screen */ }
 }
@@ -102,9 +101,8 @@ async function resolve(item) {
   const base = `/api/alarms/${id}`;
   if (item.kind === "place") return { path: `${base}/place`, body: item.body };
   if (item.kind === "rating") return { path: `${base}/rating`, body: item.body };
-  // A position: stamp it with the fix's time on the server's clock, unless that would be before
-  // the last position the server holds for this alarm (it would be set aside as out of order);
-  // then leave the stamp to the server.
+  // A position: stamped with the fix's time on the server's clock, unless before the last one the
+  // server holds (it would be set aside as out of order): then the server stamps it.
   const body = Object.assign({}, item.body);
   // Correct the phone's clock only when it is clearly off: the Date header has whole seconds.
   const skew = clock.known && Math.abs(clock.offset) > 2000 ? clock.offset : 0;
@@ -170,21 +168,13 @@ function onDone(item, res) {
 // ---------- the alarm ----------
 
 async function onCall() {
-  const phoneEl = $("phone");
-  const phone = typedPhone();
-  const name = $("name").value.trim();
-  store.set("phone", phone);
-  store.set("name", name);
-  const problem = checkPhone(phone);
+  const { phone, name, problem } = form();
   if (problem) {
-    showPhoneError(t(problem));
-    phoneEl.focus();
+    $("phone").focus();
     return;
   }
-  showPhoneError("");
   if (stage === "locating") {
-    // Tapped again while the phone looks for a fix: the caller is in a hurry, send it now (the fix
-    // follows as a position update). A quick double tap is not that.
+    // Tapped again while locating: in a hurry, send it now (the fix follows). Not a double tap.
     if (Date.now() > stageUntil - LOCATE_MS + 1500) settle(null);
     return;
   }
@@ -205,8 +195,8 @@ async function onCall() {
   stage = null;
   let location = null;
   if (fix) {
-    location = { lat: round6(fix.lat), lon: round6(fix.lon), accuracy_m: Math.round(fix.acc * 10) / 10, crs: "wgs84", source: "device" };
-    rec.lastSent = { lat: fix.lat, lon: fix.lon, acc: fix.acc, ts: fix.ts, sentAt: Date.now() };
+    location = fixBody(fix);
+    rec.lastSent = sentFix(fix);
     rec.fixSent = fix.acc;
   }
   rec.queued = true;
@@ -260,18 +250,13 @@ function sendPosition(rec, fix, force) {
     if (!due && distanceM(last, fix) <= MOVE_M) return;
     if (!due && fix.acc > 2 * last.acc + 50) return; // a much vaguer fix is not news
   }
-  rec.lastSent = { lat: fix.lat, lon: fix.lon, acc: fix.acc, ts: fix.ts, sentAt: Date.now() };
+  rec.lastSent = sentFix(fix);
   if (!rec.fixSent) rec.fixSent = fix.acc;
   saveMine();
-  outbox.add("position", {
-    key: rec.key,
-    fixTime: fresh ? fix.ts : null,
-    body: { lat: round6(fix.lat), lon: round6(fix.lon), accuracy_m: Math.round(fix.acc * 10) / 10, crs: "wgs84", source: "device" },
-  });
+  outbox.add("position", { key: rec.key, fixTime: fresh ? fix.ts : null, body: fixBody(fix) });
 }
 
-// Every few seconds: keep the watch running while an alarm is open and make sure a position goes
-// out at least every 30 s even when the phone reports no movement.
+// While an alarm is open: keep the watch running and a position going out every 30 s, moving or not.
 function trackTick() {
   const list = tracked();
   if (!list.length) return;
@@ -281,8 +266,7 @@ function trackTick() {
     if (!rec.ackAt || (rec.lastSent && Date.now() - rec.lastSent.sentAt < EVERY_MS)) continue;
     if (fix && (!rec.lastSent || fix.ts > rec.lastSent.ts)) sendPosition(rec, fix, false);
     else {
-      // Nothing new from the phone for 30 s: ask for a fresh fix, and meanwhile say again where it
-      // last was, if that is recent enough to still mean something.
+      // Nothing new for 30 s: ask for a fresh fix, and meanwhile repeat the last one if still recent.
       if (locator.error !== "denied" && Date.now() - lastTrackPoll > EVERY_MS) {
         lastTrackPoll = Date.now();
         locator.once(0, 20000);
@@ -334,7 +318,7 @@ function connect(seq, token) {
         }
       },
       onLive(name, data) {
-        // An officer on the way moved: refresh how far they are (never who or, by default, where).
+        // An officer on the way moved: how far they are now (never who or where).
         const a = name === "responder.moved" && data && alarms.get(data.alarm_id);
         const r = a && (a.responders || []).find((x) => x.id === data.unit.id);
         if (r) {
@@ -439,16 +423,7 @@ async function openMap() {
 
 let callMod = null;
 const callCtx = {
-  form() {
-    const phone = typedPhone();
-    const name = $("name").value.trim();
-    store.set("phone", phone);
-    store.set("name", name);
-    const p = checkPhone(phone);
-    showPhoneError(p ? t(p) : "");
-    return { phone, name, problem: p && t(p) };
-  },
-  firstFix, locator, setToken, refresh,
+  form, firstFix, locator, setToken, refresh,
   send: (m) => !!live && live.send(m),
   show(on) {
     $("app").hidden = !on;
@@ -457,8 +432,7 @@ const callCtx = {
   // The call's alarm joins "my alarms": its position is followed like any other alarm's.
   adopt(key, id, fix) {
     if (byKey(key)) return;
-    const last = fix && { lat: fix.lat, lon: fix.lon, acc: fix.acc, ts: fix.ts, sentAt: Date.now() };
-    mine.unshift({ key, at: Date.now(), queued: true, id, ackAt: Date.now(), lastSent: last, fixSent: fix && fix.acc, posOk: fix && fix.acc });
+    mine.unshift({ key, at: Date.now(), queued: true, id, ackAt: Date.now(), lastSent: sentFix(fix), fixSent: fix && fix.acc, posOk: fix && fix.acc });
     saveMine();
     refresh();
   },
@@ -506,7 +480,7 @@ function bannerFor(rec) {
   }
   const a = alarmOf(rec);
   const status = a ? a.status : "received";
-  if (IN_HAND[status]) return [status, t(IN_HAND[status]), responderText(a) || t("stGotAt", { time: fmt(a.received_at) }), 0];
+  if (IN_HAND.has(status)) return [status, `✓ ${statusText(status)}`, responderText(a) || t("stGotAt", { time: fmt(a.received_at) }), 0];
   const main = a ? t("stReceivedAt", { time: fmt(a.received_at) }) : t("stReceived");
   return [status, main, `${t("sReceived")} · ${t("stStillCall")}`, 0];
 }
@@ -527,7 +501,6 @@ function renderActive() {
   const retry = $("retry");
   retry.hidden = state !== "retrying";
   retry.disabled = !!(pendingAlarm(rec) || {}).inflight;
-  $("call110").hidden = state === "closed";
 
   // What the police know of where the caller is.
   const loc = $("loc");
@@ -569,12 +542,9 @@ function renderActive() {
 
 const listCache = new Map(); // key -> {sig, el}: items are rebuilt only when they change
 
-function statusText(s) {
-  return {
-    received: t("sReceived"), handling: t("sHandling"), dispatched: t("sDispatched"), en_route: t("sEnRoute"),
-    on_scene: t("sOnScene"), closed: t("sClosed"), pending: t("sPending"), sending: t("sSending"),
-  }[s] || s;
-}
+const STATUS = { received: "sReceived", handling: "sHandling", dispatched: "sDispatched", en_route: "sEnRoute",
+  on_scene: "sOnScene", closed: "sClosed", pending: "sPending", sending: "sSending" };
+const statusText = (s) => (STATUS[s] ? t(STATUS[s]) : s);
 
 let rating = null; // rating.js, once a closed alarm needs it
 let ratingLoading = null;
@@ -591,9 +561,9 @@ function loadRating() {
 function responderText(a) {
   const rs = (a && a.responders) || [];
   if (!rs.length) return "";
-  if (rs.some((r) => r.status === "on_scene")) return t("rOnScene");
+  if (rs.some((r) => r.status === "on_scene")) return t("sOnScene");
   const moving = rs.filter((r) => r.distance_m != null).sort((x, y) => x.distance_m - y.distance_m)[0];
-  const verb = rs.some((r) => r.status === "en_route") ? t("rEnRoute") : t("rDispatched");
+  const verb = rs.some((r) => r.status === "en_route") ? t("sEnRoute") : t("rDispatched");
   if (!moving) return verb;
   const km = distanceText(Math.max(10, moving.distance_m));
   const eta = moving.eta_s != null ? t("rEta", { min: Math.max(1, Math.round(moving.eta_s / 60)) }) : "";
@@ -605,33 +575,26 @@ function itemView(entry) {
   const times = [];
   if (a) {
     times.push(`${t("tReceived")} ${fmt(a.received_at)}`);
-    if (IN_HAND[status]) times.push(`${t("tUpdated")} ${fmt(a.updated_at)}`);
+    if (IN_HAND.has(status)) times.push(`${t("tUpdated")} ${fmt(a.updated_at)}`);
     if (a.closed_at) times.push(`${t("tClosed")} ${fmt(a.closed_at)}`);
-  } else times.push(`${t("tMade")} ${fmt(rec.at)}`);
+  } else times.push(`${t("tReceived")} ${fmt(rec.at)}`);
   return h("li", { class: `item s-${status}`, "data-testid": "alarm-item", "data-alarm-id": id || "", "data-status": status },
     h("p", { class: "i-head" }, h("span", { class: "dot", "aria-hidden": "true" }),
       h("strong", { "data-testid": "alarm-status", text: statusText(status) })),
     h("p", { class: "i-times", text: times.join(" · ") }),
-    a && IN_HAND[status] && responderText(a) ? h("p", { class: "responders", "data-testid": "responders", text: responderText(a) }) : null,
+    a && IN_HAND.has(status) && responderText(a) ? h("p", { class: "responders", "data-testid": "responders", text: responderText(a) }) : null,
     a && a.place_text ? h("p", { class: "note", text: t("placeSent", { text: a.place_text }) }) : null,
     a && status === "closed" ? (rating ? rating.ratingView(a, { drafts, outbox, render }) : loadRating()) : null);
 }
 
 function renderList() {
   const entries = [];
-  const seen = new Set();
   for (const rec of mine) {
-    if (rec.rejected || !rec.queued) continue;
-    const a = alarmOf(rec);
-    if (a) continue;
-    if (rec.id) continue; // acknowledged; shown from the server's copy once loaded
-    const item = pendingAlarm(rec);
-    if (!item) continue;
-    entries.push({ k: rec.key, at: rec.at, status: item.tries ? "pending" : "sending", rec });
+    // An acknowledged alarm is shown from the server's copy (below) once loaded.
+    const item = !rec.rejected && !rec.id && pendingAlarm(rec);
+    if (item) entries.push({ k: rec.key, at: rec.at, status: item.tries ? "pending" : "sending", rec });
   }
   for (const a of alarms.values()) {
-    if (seen.has(a.id)) continue;
-    seen.add(a.id);
     entries.push({ k: `a${a.id}`, at: parseTime(a.received_at), status: a.status, id: a.id, a });
   }
   entries.sort((x, y) => y.at - x.at);
@@ -690,8 +653,10 @@ function boot() {
   $("lang").hidden = false;
   $("phone").value = store.get("phone", "") || "";
   $("name").value = store.get("name", "") || "";
-  watchLength($("name"));
-  watchLength($("place-input"));
+  // Length counters show near a limit only: loaded when the caller starts typing.
+  for (const el of [$("name"), $("place-input")]) {
+    el.addEventListener("focus", () => import("../shared/limit.js").then((m) => m.watchLength(el)).catch(() => {}), { once: true });
+  }
 
   $("lang").addEventListener("click", () => {
     useLang(getLang() === "en" ? "zh" : "en").then(applyLang);
@@ -728,31 +693,30 @@ function boot() {
     if (stage || outbox.items.length) render();
   }, 1000);
 
-  // Android browsers (WeChat's included) can then open this page with no network at all.
-  // Not under automation: the tests' request interception must see every request.
+  // The page opens with no network at all then. Not under automation: tests intercept requests.
   if ("serviceWorker" in navigator && window.isSecureContext && !navigator.webdriver) {
     navigator.serviceWorker.register("sw.js").catch(() => {});
   }
 
-  Object.defineProperty(window, "baojing", {
-    value: Object.freeze({
-      get outbox() { return JSON.parse(JSON.stringify(outbox.items)); },
-      get state() {
-        return JSON.parse(JSON.stringify({
-          lang: getLang(), device: store.get("device", null), terms: store.get("terms", null), mine,
-          alarms: Array.from(alarms.values()), stage, geo: { error: locator.error, last: locator.last },
-          live: liveState, outbox: outbox.state(), dials,
-        }));
-      },
-      get call() { return callMod ? callMod.hook() : null; },
-    }),
-  });
+  if (hook) {
+    hook.install({
+      outbox,
+      state: () => ({
+        lang: getLang(), device: store.get("device", null), terms: store.get("terms", null), mine,
+        alarms: Array.from(alarms.values()), stage, geo: { error: locator.error, last: locator.last },
+        live: liveState, outbox: outbox.state(), dials,
+      }),
+      call: () => (callMod ? callMod.hook() : null),
+    });
+  }
 }
 
-// A remembered English needs its words first, but the page never waits long for them: it works in
-// Chinese meanwhile and switches when they arrive.
+// The tests' hook loads under automation only (never on a caller's phone), before the page starts.
+let hook = null;
+const hooked = navigator.webdriver && import("./hook.js").then((m) => { hook = m; }).catch(() => {});
+// A remembered English needs its words: waited for 3 s at most (Chinese meanwhile).
 const english = useLang(getLang());
-Promise.race([english, new Promise((resolve) => setTimeout(resolve, 3000))]).then(() => {
+Promise.all([Promise.race([english, new Promise((resolve) => setTimeout(resolve, 3000))]), hooked]).then(() => {
   boot();
   english.then(applyLang);
 });

@@ -35,10 +35,11 @@
  */
 
 import { api, clock, store, uuid } from "./net.js";
-import { applyStatic, errorText, getLang, onLang, t } from "../shared/i18n.js";
+import { applyStatic, errorText, getLang, onLang, t } from "../shared/lang.js";
 import { h, setText } from "../shared/dom.js";
 import { elapsedText, parseTime } from "../shared/time.js";
 import { backoff } from "./outbox.js";
+import { fixBody } from "./locate.js";
 import { coded } from "./callwords.js";
 import { Mesh, quality } from "/shared/rtc.js";
 
@@ -158,11 +159,7 @@ async function currentFix() {
 }
 
 function alarmBody(kind, form, fix) {
-  const r6 = (x) => Math.round(x * 1e6) / 1e6;
-  return {
-    idempotency_key: uuid(), phone: form.phone, name: form.name || null, kind, place_text: null,
-    location: fix ? { lat: r6(fix.lat), lon: r6(fix.lon), accuracy_m: Math.round(fix.acc * 10) / 10, crs: "wgs84", source: "device" } : null,
-  };
+  return { idempotency_key: uuid(), phone: form.phone, name: form.name || null, kind, place_text: null, location: fixBody(fix) };
 }
 
 let wakeUp = null;

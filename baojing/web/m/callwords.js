@@ -1,6 +1,6 @@
 // The words of the video and text alarm screens, Simplified Chinese first; loaded with call.js
-// (so the caller's first load does not carry them). The runtime is /shared/i18n.js.
-import { t, words } from "../shared/i18n.js";
+// (so the caller's first load does not carry them). The runtime is /shared/lang.js.
+import { t, words } from "../shared/lang.js";
 
 words({
   zh: {

@@ -3,7 +3,7 @@
 // wait here and go, in order, once it is.
 
 import { api, store } from "./net.js";
-import { errorText, getLang, t } from "../shared/i18n.js";
+import { errorText, getLang, t } from "../shared/lang.js";
 import { backoff } from "./outbox.js";
 import { coded } from "./callwords.js";
 import { h, setText } from "../shared/dom.js";

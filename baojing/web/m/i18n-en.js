@@ -1,5 +1,5 @@
 // The caller's words in English (i18n.js has the Chinese ones), fetched when English is chosen.
-import { words } from "../shared/i18n.js";
+import { words } from "../shared/lang.js";
 
 words({
   en: {
@@ -40,10 +40,6 @@ words({
     stReceived: "✓ The police have it",
     memberOpen: "Key-unit member login",
     stReceivedAt: "✓ The police have it, {time}",
-    stHandling: "✓ A call-taker is handling it",
-    stDispatched: "✓ Officers assigned",
-    stEnRoute: "✓ Officers are on their way",
-    stOnScene: "✓ Officers are on scene",
     stGotAt: "The police received your alarm at {time}",
     stStillCall: "Call 110 and tell the call-taker what is happening.",
     call110: "Call 110",
@@ -77,8 +73,6 @@ words({
     sEnRoute: "Officers on their way",
     sOnScene: "Officers on scene",
     rDispatched: "Officers assigned, about to leave",
-    rEnRoute: "Officers are on their way",
-    rOnScene: "Officers have arrived",
     rAway: ", about {d} away",
     rEta: ", there in about {min} min",
     sClosed: "Closed",
@@ -87,6 +81,5 @@ words({
     tReceived: "Reported",
     tUpdated: "Updated",
     tClosed: "Closed",
-    tMade: "Reported",
   },
 });

@@ -1,6 +1,6 @@
 // The caller's words in Chinese; English (i18n-en.js) is fetched only when chosen, so a caller in
-// Chinese on a slow link does not download it. The runtime is /shared/i18n.js.
-import { getLang, setLang, words } from "../shared/i18n.js";
+// Chinese on a slow link does not download it. The runtime is /shared/lang.js.
+import { getLang, setLang, words } from "../shared/lang.js";
 
 words({
   zh: {
@@ -41,10 +41,6 @@ words({
     stReceived: "✓ 警方已收到",
     memberOpen: "重点单位人员登录",
     stReceivedAt: "✓ 警方已收到 {time}",
-    stHandling: "✓ 接警员正在处理",
-    stDispatched: "✓ 已派民警",
-    stEnRoute: "✓ 民警正在赶来",
-    stOnScene: "✓ 民警已到达现场",
     stGotAt: "警方已于 {time} 收到您的报警",
     stStillCall: "请拨打 110，把情况告诉接警员。",
     call110: "拨打 110",
@@ -78,8 +74,6 @@ words({
     sEnRoute: "民警正在赶来",
     sOnScene: "民警已到达现场",
     rDispatched: "已派民警，等待出发",
-    rEnRoute: "民警正在赶来",
-    rOnScene: "民警已到达现场",
     rAway: "，距您约 {d}",
     rEta: "，预计 {min} 分钟到达",
     sClosed: "已结束",
@@ -88,7 +82,6 @@ words({
     tReceived: "报警时间",
     tUpdated: "更新时间",
     tClosed: "结束时间",
-    tMade: "报警时间",
   },
 });
 

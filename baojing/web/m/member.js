@@ -11,10 +11,11 @@
 //   onetap-cancel, onetap-received, onetap-note, onetap-note-send, onetap-photo, onetap-false,
 //   onetap-false-reason, bulletin (data-id, data-status, data-acked), bulletin-ack, bulletin-found,
 //   member-logout, member-sound
-import { words, t, getLang } from "/shared/i18n.js";
+import { words, t, getLang } from "/shared/lang.js";
 import { h, put } from "/shared/dom.js";
 import { initSound, unlock, soundState, audioNow, sines, tone } from "/shared/audio.js";
 import { uuid } from "./net.js";
+import { fixBody } from "./locate.js";
 
 words({
   zh: {
@@ -198,7 +199,7 @@ async function fire(unitId) {
   render();
   // A fix already known goes at once; a phone with none sends the unit's registered position.
   const fix = await Promise.race([app.firstFix(), new Promise((r) => setTimeout(() => r(null), FIX_WAIT_MS))]);
-  const location = fix ? { lat: +fix.lat.toFixed(6), lon: +fix.lon.toFixed(6), accuracy_m: Math.round(fix.acc), crs: "wgs84" } : null;
+  const location = fixBody(fix);
   // Into the page's outbox like any alarm: offline it waits there with its idempotency key.
   const rec = { key, at: Date.now(), queued: true, id: null };
   app.mine().unshift(rec);
@@ -248,7 +249,7 @@ async function cancelAlarm() {
 async function found(b) {
   if (!window.confirm(t("mFoundConfirm"))) return;
   const fix = await Promise.race([app.firstFix(), new Promise((r) => setTimeout(() => r(null), FIX_WAIT_MS))]);
-  const location = fix ? { lat: +fix.lat.toFixed(6), lon: +fix.lon.toFixed(6), accuracy_m: Math.round(fix.acc), crs: "wgs84" } : null;
+  const location = fixBody(fix);
   const r = await call("POST", `/api/member/bulletins/${b.id}/found`, { idempotency_key: uuid(), location });
   if (r.ok) {
     b.receipt = { ...(b.receipt || {}), found_alarm_id: r.data.keyunit_alarm.id, acked_at: b.receipt?.acked_at || new Date().toISOString() };

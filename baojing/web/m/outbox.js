@@ -1,7 +1,6 @@
-// The outbox: every request that must reach the police waits here, in localStorage, until the
-// server answers. Alarms in their own lane; the rest one at a time in the order they were made.
-// No answer (offline, timeout, 5xx) -> wait with exponential backoff and jitter (cap 30 s) and
-// send the very same body (same idempotency key) again. A definite refusal (4xx) ends the item.
+// The outbox: every request that must reach the police waits here (localStorage) until the server
+// answers, alarms in their own lane, the rest in order. No answer (offline, timeout, 5xx): the same
+// body again after a backoff with jitter (cap 30 s). A refusal (4xx) ends the item.
 
 import { api, store, uuid } from "./net.js";
 

@@ -1,7 +1,7 @@
 // Pick a position on a map. Loaded only when the caller opens it, with Leaflet, so the first load
 // stays small. The point is sent in the map's own crs (gcj02 tiles give gcj02 points): no conversion here.
 
-import { t, words } from "../shared/i18n.js";
+import { t, words } from "../shared/lang.js";
 import { addBaseTiles } from "../shared/basemap.js";
 import { api } from "./net.js";
 

@@ -1,6 +1,6 @@
 // The caller's rating of a closed alarm (stars and a comment). Loaded only when a closed alarm is on
 // screen, so the first load does not carry it.
-import { t, words } from "../shared/i18n.js";
+import { t, words } from "../shared/lang.js";
 import { h, setText } from "../shared/dom.js";
 
 words({

@@ -2,9 +2,9 @@
 // network when it answers within 3 s, else from the copy kept here. The API and the live socket
 // are never touched: alarms wait in the page's own outbox (localStorage) instead.
 
-const CACHE = "baojing-m-v3";
+const CACHE = "baojing-m-v4";
 const CORE = ["./", "app.css", "app.js", "i18n.js", "i18n-en.js", "net.js", "outbox.js", "locate.js", "picker.js",
-  "call.js", "callwords.js", "chat.js", "rating.js", "call.css", "../shared/live.js", "../shared/rtc.js", "../shared/i18n.js",
+  "call.js", "callwords.js", "chat.js", "rating.js", "call.css", "../shared/live.js", "../shared/rtc.js", "../shared/lang.js", "../shared/limit.js",
   "../shared/dom.js", "../shared/time.js", "../shared/distance.js", "../shared/phone.js"];
 const KEEP = /^\/(m|shared|vendor\/leaflet)\//;
 

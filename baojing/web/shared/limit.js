@@ -1,7 +1,7 @@
 // A text box with a length limit says so as the limit nears, instead of silently stopping: a
 // counter "38/40" under it, and at the limit "最多 40 个字" (the server refuses longer text too,
 // in both languages).
-import { t, words, onLang } from "./i18n.js";
+import { t, words, onLang } from "./lang.js";
 
 words({
   zh: { len_count: "{n}/{max}", len_full: "已达上限：最多 {max} 个字" },
