@@ -14,6 +14,7 @@ from ..fields import Id
 from ..errors import Unauthorized, answers
 from ..media import service as media
 from ..media.schemas import MediaOut
+from ..uploadgate import upload
 from . import chat, service
 from .schemas import (AvailabilityOut, CallerCallOut, CallIn, CallList, CallOut, MessageIn, MessageList, MessageOut,
                       MyCalls, PartyIn, SilentIn, TransferIn)
@@ -144,8 +145,8 @@ async def send(call_id: Id, data: MessageIn, session: AsyncSession = DbSession,
     return await chat.send_text(session, call_id, data.text, who)
 
 
-@router.post("/calls/{call_id}/attachments", response_model=MessageOut, status_code=201,
-             summary="Send a photo (JPEG/PNG/WebP ≤ 5 MB, ≤ 8 per call) or one clip (MP4/WebM ≤ 20 MB, ≤ 15 s)")
+@upload(router, "/calls/{call_id}/attachments", staff=True, device=True, response_model=MessageOut, status_code=201,
+        summary="Send a photo (JPEG/PNG/WebP ≤ 5 MB, ≤ 8 per call) or one clip (MP4/WebM ≤ 20 MB, ≤ 15 s)")
 async def attach(call_id: Id, request: Request,
                  staged: media.Staged = Depends(media.staged_upload(chat.CLIP_MAX_BYTES, "文件", "file")),
                  text: str | None = Form(None, max_length=2000), session: AsyncSession = DbSession,
@@ -153,8 +154,8 @@ async def attach(call_id: Id, request: Request,
     return await chat.attach(session, _settings(request), call_id, staged, text, who)
 
 
-@router.post("/calls/{call_id}/snapshots", response_model=MediaOut, status_code=201,
-             summary="The desk keeps a frame of the caller's video (JPEG/PNG ≤ 2 MB) as evidence")
+@upload(router, "/calls/{call_id}/snapshots", staff=True, response_model=MediaOut, status_code=201,
+        summary="The desk keeps a frame of the caller's video (JPEG/PNG ≤ 2 MB) as evidence")
 async def snapshot(call_id: Id, request: Request,
                    staged: media.Staged = Depends(media.staged_upload(chat.SNAPSHOT_MAX_BYTES, "截图", "snapshot")),
                    session: AsyncSession = DbSession, who: Principal = Depends(console)):

@@ -11,6 +11,7 @@ from ..fields import Id
 from ..incidents.schemas import AssignmentOut, CloseIn, IncidentOut
 from ..media import service as media
 from ..media.schemas import MediaOut
+from ..uploadgate import upload
 from . import avl, service
 from .schemas import (BusyIn, DeclineIn, DispatchIn, DutyIn, FixesAck, FixesIn, NoteIn, Recommendations,
                       UnitList, UnitOut)
@@ -98,8 +99,8 @@ async def clear(assignment_id: Id, data: CloseIn, session: AsyncSession = DbSess
     return await service.respond(session, assignment_id, "clear", who, disposition=data.disposition, note=data.note)
 
 
-@router.post("/assignments/{assignment_id}/photos", response_model=MediaOut, status_code=201,
-             summary="Officer adds a scene photo (JPEG/PNG/WebP ≤ 10 MB) to the incident's evidence")
+@upload(router, "/assignments/{assignment_id}/photos", staff=True, response_model=MediaOut, status_code=201,
+        summary="Officer adds a scene photo (JPEG/PNG/WebP ≤ 10 MB) to the incident's evidence")
 async def photo(assignment_id: Id, request: Request,
                 staged: media.Staged = Depends(media.staged_upload(service.SCENE_PHOTO_MAX_BYTES, "照片", "photo")),
                 caption: str | None = Form(None, max_length=200), session: AsyncSession = DbSession,

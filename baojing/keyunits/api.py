@@ -14,6 +14,7 @@ from ..auth.service import Principal, logout as end_login
 from ..deps import SESSION_COOKIE, DbSession, current_staff, device_if_known, require
 from ..errors import Forbidden, Invalid
 from ..fields import Id
+from ..uploadgate import upload
 from . import bulletins, members, onetap, registry
 from .schemas import (BulletinIn, CancelIn, MemberCodeIn, MemberCodeOut, FoundIn, ImportReport, KeyUnitIn, KeyUnitList,
                       KeyUnitOut, MemberLoginIn, AlarmNoteIn, OneTapIn, RosterIn)
@@ -65,8 +66,8 @@ async def set_roster(unit_id: Id, data: RosterIn, session: AsyncSession = DbSess
     return (await registry.views(session, [await registry.get_unit(session, unit_id)], roster=True))[0]
 
 
-@router.post("/keyunits/{unit_id}/files", response_model=KeyUnitOut, status_code=201,
-             summary="Add a floor plan or photo (JPEG, PNG, WebP or PDF, up to 10 MB)")
+@upload(router, "/keyunits/{unit_id}/files", staff=True, response_model=KeyUnitOut, status_code=201,
+        summary="Add a floor plan or photo (JPEG, PNG, WebP or PDF, up to 10 MB)")
 async def add_file(unit_id: Id, request: Request, kind: Literal["floor_plan", "photo"] = Form(...),
                    file: UploadFile = File(...), session: AsyncSession = DbSession, who: Principal = Depends(admin)):
     unit = await registry.get_unit(session, unit_id)
@@ -93,14 +94,14 @@ async def get_file(file_id: Id, request: Request, session: AsyncSession = DbSess
                                                           "X-Content-SHA256": f.sha256})
 
 
-@router.post("/keyunits/import", response_model=ImportReport,
-             summary="Import units from CSV or XLSX: every row or none, with a row-by-row report")
+@upload(router, "/keyunits/import", staff=True, response_model=ImportReport,
+        summary="Import units from CSV or XLSX: every row or none, with a row-by-row report")
 async def import_units(file: UploadFile = File(...), session: AsyncSession = DbSession, who: Principal = Depends(admin)):
     return await registry.import_units(session, await _read(file, registry.MAX_IMPORT_BYTES), file.filename or "", who)
 
 
-@router.post("/keyunits/roster/import", response_model=ImportReport,
-             summary="Import roster rows (unit, phone, name, role) from CSV or XLSX: every row or none")
+@upload(router, "/keyunits/roster/import", staff=True, response_model=ImportReport,
+        summary="Import roster rows (unit, phone, name, role) from CSV or XLSX: every row or none")
 async def import_rosters(file: UploadFile = File(...), session: AsyncSession = DbSession, who: Principal = Depends(admin)):
     return await registry.import_rosters(session, await _read(file, registry.MAX_IMPORT_BYTES), file.filename or "", who)
 
@@ -173,7 +174,8 @@ async def alarm_note(ka_id: Id, data: AlarmNoteIn, request: Request, session: As
     return await onetap.add_note(session, member, ka_id, data.text, request.app.state.board)
 
 
-@router.post("/member/alarms/{ka_id}/photos", tags=["members"], summary="Add a photo (JPEG, PNG, WebP) to one's own alarm")
+@upload(router, "/member/alarms/{ka_id}/photos", staff=True, tags=["members"],
+        summary="Add a photo (JPEG, PNG, WebP) to one's own alarm")
 async def alarm_photo(ka_id: Id, request: Request, file: UploadFile = File(...), session: AsyncSession = DbSession,
                       member: members.Member = Depends(current_member)):
     return await onetap.add_photo(session, request.app.state.settings, member, ka_id,
@@ -227,7 +229,7 @@ async def bulletin_detail(bulletin_id: Id, session: AsyncSession = DbSession, wh
     return await bulletins.detail(session, bulletin_id)
 
 
-@router.post("/bulletins/{bulletin_id}/photos", status_code=201, tags=["bulletins"], summary="Add a photo")
+@upload(router, "/bulletins/{bulletin_id}/photos", staff=True, status_code=201, tags=["bulletins"], summary="Add a photo")
 async def bulletin_photo(bulletin_id: Id, request: Request, file: UploadFile = File(...),
                          session: AsyncSession = DbSession, who: Principal = Depends(bulletin_staff)):
     return await bulletins.add_photo(session, request.app.state.settings, bulletin_id,

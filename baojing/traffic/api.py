@@ -18,6 +18,7 @@ from ..auth.service import Principal
 from ..deps import DbSession, current_device, device_if_known, optional_staff, require
 from ..errors import Invalid, NotFound, Unauthorized
 from ..fields import Id
+from ..uploadgate import upload as gated_upload
 from . import desk, documents, photos, service, uploads
 from .schemas import (CaseEdit, CaseIn, ChecklistOut, CodeIn, DecisionIn, DispatchIn, JoinIn, PartyIn, ResponseIn,
                       RetakeIn, Role, SettleAnswerIn, SubmitIn, ToAlarmIn, UploadIn)
@@ -119,7 +120,8 @@ async def upload_status(upload: UploadKey, request: Request, session: AsyncSessi
     return await uploads.status(session, request.app.state.settings, upload, device)
 
 
-@router.patch("/uploads/{upload}", summary="Send bytes from Upload-Offset on (application/offset+octet-stream)",
+@gated_upload(router, "/uploads/{upload}", device=True, method="PATCH",
+              summary="Send bytes from Upload-Offset on (application/offset+octet-stream)",
               description="409 `offset_mismatch` names the offset the server holds. The last chunk checks the "
                           "photo and stores it: the answer then carries `photo` and the case.")
 async def upload_chunk(upload: UploadKey, request: Request, upload_offset: int = Header(ge=0),
