@@ -95,3 +95,17 @@ test("every console word exists in Chinese and in English", async () => {
   i18n.setLang("zh", { remember: false });
   assert.equal(statusLabel("new"), "待接警");
 });
+
+// Views converted to lit-html stay templates: no elements built and patched by hand beside them
+// (two ways of drawing one panel drift apart, and hand-built rows were what made 1,000 incidents slow).
+const TEMPLATED = ["detail.js", "units.js"];
+const BY_HAND = [/\bh\(\s*["'`]/, /createElement\(/, /\.innerHTML\s*=/, /(?<![.\w])(put|clear)\(/, /\.append\(|\.prepend\(/];
+
+test("the console's detail, units and call views are drawn with lit-html", async () => {
+  const { readFileSync } = await import("node:fs");
+  for (const name of TEMPLATED) {
+    const src = readFileSync(new URL(`../../baojing/web/console/${name}`, import.meta.url), "utf8");
+    assert.match(src, /from "\/vendor\/lit-html\/lit-html\.js"/, name);
+    for (const re of BY_HAND) assert.doesNotMatch(src, re, `${name} builds elements by hand (${re})`);
+  }
+});

@@ -389,6 +389,7 @@ function initViews() {
       onRecSelection: () => renderUnits(),
       onSelect: (id) => select(id),
       onClosePanel: () => select(null),
+      redraw: () => want("detail"),
       toast,
     });
   }

@@ -1,29 +1,38 @@
 // Evidence files (recordings, snapshots, the caller's photos and clips) as the desk's call view
 // and the incident's panel both show them: one item per file, its kind, time, length and size, and
-// a thumbnail or a player. Players load nothing until played: each playback is audited.
+// a thumbnail or a player (lit-html templates). Players load nothing until played: each playback is
+// audited.
+import { html, render } from "/vendor/lit-html/lit-html.js";
 import { t } from "/shared/i18n.js";
-import { h } from "./util.js";
 import { clockText } from "/shared/time.js";
 
 const kindOf = (m) => (m.track === "audio" ? "audio" : m.kind);
 
-export function mediaEl(m) {
+export function mediaTpl(m) {
   const kind = kindOf(m);
   if (m.mime && m.mime.startsWith("image/")) {
-    return h("a", { href: m.url, target: "_blank", rel: "noopener", class: "ev-thumb" },
-      h("img", { src: m.url, alt: t(`vd_kind_${kind}`), loading: "lazy" }));
+    return html`<a href=${m.url} target="_blank" rel="noopener" class="ev-thumb"><img src=${m.url} alt=${t(`vd_kind_${kind}`)}
+      loading="lazy"></a>`;
   }
-  if (kind === "audio") return h("audio", { src: m.url, controls: true, preload: "none" });
-  return h("video", { src: m.url, controls: true, preload: "none", playsinline: true, class: "ev-video" });
+  if (kind === "audio") return html`<audio src=${m.url} controls preload="none"></audio>`;
+  return html`<video src=${m.url} controls preload="none" playsinline class="ev-video"></video>`;
 }
 
 // The label carries data-vk, so a language switch can say it again (videodesk relabel()).
-export function evidenceItem(m) {
+export function evidenceTpl(m) {
   const kind = kindOf(m);
-  const el = h("div", { class: "ev-item", testid: "evidence-item", dataset: { mediaId: m.id, kind: m.kind } },
-    h("div", { class: "ev-meta" }, h("b", { "data-vk": `kind_${kind}` }, t(`vd_kind_${kind}`)), ` ${clockText(m.created_at)}`,
-      m.duration_s ? ` · ${m.duration_s.toFixed(1)} s` : "", ` · ${Math.round(m.size / 1024)} KB`),
-    mediaEl(m));
-  el.title = `SHA-256 ${m.sha256}`;
-  return el;
+  return html`<div class="ev-item" data-testid="evidence-item" data-media-id=${m.id} data-kind=${m.kind} title="SHA-256 ${m.sha256}">
+    <div class="ev-meta"><b data-vk="kind_${kind}">${t(`vd_kind_${kind}`)}</b> ${clockText(m.created_at)}${
+      m.duration_s ? ` · ${m.duration_s.toFixed(1)} s` : ""} · ${Math.round(m.size / 1024)} KB</div>
+    ${mediaTpl(m)}
+  </div>`;
 }
+
+// The same as elements, for the call view's hand-built lists.
+const nodeOf = (tpl) => {
+  const box = document.createElement("div");
+  render(tpl, box);
+  return box.firstElementChild;
+};
+export const mediaEl = (m) => nodeOf(mediaTpl(m));
+export const evidenceItem = (m) => nodeOf(evidenceTpl(m));

@@ -1,9 +1,12 @@
 // Units (警力): how they look (status colour, kind pictogram) and the units panel, a tab next to
 // the queue: call sign, station, status, officers, how old the last position is (ticking), filter
-// by station (remembered) and "show off duty".
-import { h, clear, now } from "./util.js";
+// by station (remembered) and "show off duty". Drawn with lit-html.
+import { html, render, nothing } from "/vendor/lit-html/lit-html.js";
+import { repeat } from "/vendor/lit-html/directives/repeat.js";
+import { unsafeHTML } from "/vendor/lit-html/directives/unsafe-html.js";
+import { now } from "./util.js";
 import { parseTime } from "/shared/time.js";
-import { t, pick, getLang, durationText } from "/shared/i18n.js";
+import { t, pick, durationText } from "/shared/i18n.js";
 import { unitStatusLabel, kindLabel, stationShort } from "./i18n.js";
 
 export const UNIT_STATUSES = ["available", "dispatched", "en_route", "on_scene", "busy", "off_duty"];
@@ -36,11 +39,8 @@ export function kindSvg(kind, size = 16) {
     aria-hidden="true">${GLYPHS[kind] || GLYPHS.car}</svg>`;
 }
 
-export function kindEl(kind, size = 16) {
-  const el = h("span", { class: "kind-ico", title: kindLabel(kind) });
-  el.innerHTML = kindSvg(kind, size);
-  return el;
-}
+export const kindTpl = (kind, size = 16) =>
+  html`<span class="kind-ico" title=${kindLabel(kind)}>${unsafeHTML(kindSvg(kind, size))}</span>`;
 
 // Age of a unit's last position in ms (null: never reported).
 export function positionAge(u, nowMs = now()) {
@@ -73,44 +73,18 @@ export class UnitsView {
     this.handlers = handlers;  // onLocate(unitId), onSelectIncident(id), onFilter()
     this.station = remembered(KEY_STATION, "");
     this.showOff = remembered(KEY_OFF, "0") === "1";
-    this.rows = new Map();  // unit id -> {el, key}
     this.stations = [];
-    this.stationSel = h("select", { testid: "units-station", "aria-label": t("units_all_stations"),
-      onchange: () => {
-        this.station = this.stationSel.value;
-        remember(KEY_STATION, this.station);
-        this.handlers.onFilter();
-      } });
-    this.offBox = h("input", { type: "checkbox", testid: "units-show-off", checked: this.showOff,
-      onchange: () => {
-        this.showOff = this.offBox.checked;
-        remember(KEY_OFF, this.showOff ? "1" : "0");
-        this.handlers.onFilter();
-      } });
-    this.offLabel = h("span", {});
-    this.summary = h("div", { class: "units-summary", testid: "units-summary" });
-    this.list = h("div", { class: "units-list", testid: "units-list", role: "list" });
-    this.empty = h("div", { class: "units-empty muted", testid: "units-empty" });
-    el.append(h("div", { class: "units-bar" }, this.stationSel, h("label", { class: "units-off" }, this.offBox,
-      this.offLabel)), this.summary, this.list);
+    this.units = null;
+    this.ctx = null;
   }
 
   setStations(stations) {
     this.stations = stations || [];
-    this.fillStations();
-  }
-
-  fillStations() {
-    clear(this.stationSel).append(h("option", { value: "" }, t("units_all_stations")),
-      ...this.stations.map((s) => h("option", { value: String(s.id), title: pick(s) }, pick(s))));
     if (this.station && !this.stations.some((s) => String(s.id) === this.station)) this.station = "";
-    this.stationSel.value = this.station;
-    this.offLabel.textContent = t("units_show_off");
   }
 
   relabel() {
-    this.fillStations();
-    for (const row of this.rows.values()) row.key = null;
+    this.draw();
   }
 
   // Does the filter let this unit show (in the list and on the map)?
@@ -122,8 +96,19 @@ export class UnitsView {
 
   // units: Map<id, UnitOut>; ctx: {stationsById, myStationId}
   render(units, ctx) {
+    this.units = units;
     this.ctx = ctx;
-    const all = [...units.values()].filter((u) => !this.station || String(u.station_id) === this.station);
+    this.draw();
+  }
+
+  // Every second: "position 12 s ago", and stale (over 2 min) said plainly.
+  tick() {
+    this.draw();
+  }
+
+  draw() {
+    if (!this.units || !this.ctx) return;
+    const all = [...this.units.values()].filter((u) => !this.station || String(u.station_id) === this.station);
     const counts = { available: 0, out: 0, busy: 0, off: 0 };
     for (const u of all) {
       if (u.status === "available") counts.available += 1;
@@ -131,93 +116,56 @@ export class UnitsView {
       else if (u.status === "off_duty") counts.off += 1;
       else counts.out += 1;
     }
-    this.summary.textContent = t("units_summary", { a: counts.available, d: counts.out, b: counts.busy, o: counts.off });
     const shown = all.filter((u) => this.passes(u)).sort((a, b) => a.station_id - b.station_id ||
       a.call_sign.localeCompare(b.call_sign, "zh") || a.id - b.id);
-    const seen = new Set();
-    for (const u of shown) {
-      seen.add(u.id);
-      let row = this.rows.get(u.id);
-      if (!row) {
-        const el = h("div", { class: "urow", testid: "unit-row", role: "listitem", tabindex: "0",
-          onclick: () => this.handlers.onLocate(el.bjUnitId),
-          onkeydown: (e) => { if (e.key === "Enter") this.handlers.onLocate(el.bjUnitId); } });
-        row = { el, key: null };
-        this.rows.set(u.id, row);
-      }
-      const key = JSON.stringify([u.status, u.call_sign, u.kind, u.station_id, u.incident_id, u.members, Boolean(u.position),
-        getLang(), ctx.myStationId]);
-      if (row.key !== key) {
-        row.key = key;
-        this.fillRow(row.el, u, ctx);
-      }
-      row.el.bjUnit = u;
-    }
-    for (const [id, row] of this.rows) {
-      if (!seen.has(id)) {
-        row.el.remove();
-        this.rows.delete(id);
-      }
-    }
-    let cursor = this.list.firstElementChild;
-    if (cursor === this.empty) {
-      this.empty.remove();
-      cursor = this.list.firstElementChild;
-    }
-    for (const u of shown) {
-      const el = this.rows.get(u.id).el;
-      if (cursor === el) cursor = cursor.nextElementSibling;
-      else this.list.insertBefore(el, cursor);
-    }
-    if (!shown.length) {
-      this.empty.textContent = t("units_empty");
-      this.list.append(this.empty);
-    }
-    this.tick();
+    const n = now();
+    render(html`<div class="units-bar">
+        <select data-testid="units-station" aria-label=${t("units_all_stations")} @change=${(e) => this.filter(KEY_STATION, e.target.value)}>
+          <option value="" .selected=${!this.station}>${t("units_all_stations")}</option>
+          ${this.stations.map((s) => html`<option value=${String(s.id)} title=${pick(s)} .selected=${this.station === String(s.id)}>${pick(s)}</option>`)}
+        </select>
+        <label class="units-off"><input type="checkbox" data-testid="units-show-off" .checked=${this.showOff}
+          @change=${(e) => this.filter(KEY_OFF, e.target.checked ? "1" : "0")}><span>${t("units_show_off")}</span></label>
+      </div>
+      <div class="units-summary" data-testid="units-summary">${t("units_summary", { a: counts.available, d: counts.out, b: counts.busy, o: counts.off })}</div>
+      <div class="units-list" data-testid="units-list" role="list">${shown.length
+        ? repeat(shown, (u) => u.id, (u) => this.row(u, n)) : html`<div class="units-empty muted" data-testid="units-empty">${t("units_empty")}</div>`}</div>`,
+    this.el);
   }
 
-  fillRow(el, u, ctx) {
-    el.bjUnitId = u.id;
-    el.dataset.unitId = u.id;
-    el.dataset.status = u.status;
-    el.className = `urow us-${u.status}`;
+  filter(key, value) {
+    if (key === KEY_STATION) this.station = value;
+    else this.showOff = value === "1";
+    remember(key, value);
+    this.handlers.onFilter();
+  }
+
+  row(u, n) {
+    const ctx = this.ctx;
     const st = ctx.stationsById.get(u.station_id);
     const members = (u.members || []).map((m) => m.display_name).join("、");
-    clear(el).append(
-      h("div", { class: "u1" },
-        h("span", { class: "u-dot", "aria-hidden": "true" }),
-        kindEl(u.kind, 16),
-        h("span", { class: "u-cs", testid: "unit-call-sign" }, u.call_sign),
-        h("span", { class: "u-st", title: st ? pick(st) : "" }, stationShort(st),
-          ctx.myStationId && u.station_id === ctx.myStationId ? h("span", { class: "tag mine" }, t("mine_badge")) : null),
-        h("span", { class: `ustatus us-${u.status}`, testid: "unit-status", dataset: { status: u.status } },
-          unitStatusLabel(u.status)),
-        u.incident_id ? h("button", { type: "button", class: "btn btn-small u-inc", testid: "unit-incident",
-          dataset: { incidentId: u.incident_id },
-          onclick: (e) => { e.stopPropagation(); this.handlers.onSelectIncident(u.incident_id); } }, `#${u.incident_id}`)
-          : null),
-      h("div", { class: "u2" },
-        h("span", { class: members ? "u-members" : "u-members muted" }, members || t("units_no_members")),
-        h("span", { class: "u-pos", testid: "unit-pos-age" })));
-  }
-
-  // Every second: "position 12 s ago", and stale (over 2 min) said plainly.
-  tick() {
-    const n = now();
-    for (const row of this.rows.values()) {
-      const u = row.el.bjUnit;
-      if (!u) continue;
-      const pos = row.el.querySelector(".u-pos");
-      const age = positionAge(u, n);
-      const stale = isStale(u, n);
-      row.el.classList.toggle("stale", stale);
-      row.el.dataset.stale = String(stale);
-      let text;
-      if (age === null) text = u.status === "off_duty" ? "" : t("pos_none");
-      else if (stale) text = t("pos_stale", { t: durationText(age) });
-      else text = t("pos_ago", { t: durationText(age) });
-      if (pos.textContent !== text) pos.textContent = text;
-      pos.classList.toggle("stale", stale && u.status !== "off_duty");
-    }
+    const age = positionAge(u, n);
+    const stale = isStale(u, n);
+    const pos = age === null ? (u.status === "off_duty" ? "" : t("pos_none"))
+      : t(stale ? "pos_stale" : "pos_ago", { t: durationText(age) });
+    const locate = () => this.handlers.onLocate(u.id);
+    return html`<div class="urow us-${u.status}${stale ? " stale" : ""}" data-testid="unit-row" role="listitem" tabindex="0"
+      data-unit-id=${u.id} data-status=${u.status} data-stale=${String(stale)} @click=${locate}
+      @keydown=${(e) => { if (e.key === "Enter") locate(); }}>
+      <div class="u1">
+        <span class="u-dot" aria-hidden="true"></span>
+        ${kindTpl(u.kind, 16)}
+        <span class="u-cs" data-testid="unit-call-sign">${u.call_sign}</span>
+        <span class="u-st" title=${st ? pick(st) : ""}>${stationShort(st)}${ctx.myStationId && u.station_id === ctx.myStationId
+          ? html`<span class="tag mine">${t("mine_badge")}</span>` : nothing}</span>
+        <span class="ustatus us-${u.status}" data-testid="unit-status" data-status=${u.status}>${unitStatusLabel(u.status)}</span>
+        ${u.incident_id ? html`<button type="button" class="btn btn-small u-inc" data-testid="unit-incident" data-incident-id=${u.incident_id}
+          @click=${(e) => { e.stopPropagation(); this.handlers.onSelectIncident(u.incident_id); }}>#${u.incident_id}</button>` : nothing}
+      </div>
+      <div class="u2">
+        <span class=${members ? "u-members" : "u-members muted"}>${members || t("units_no_members")}</span>
+        <span class="u-pos${stale && u.status !== "off_duty" ? " stale" : ""}" data-testid="unit-pos-age">${pos}</span>
+      </div>
+    </div>`;
   }
 }
