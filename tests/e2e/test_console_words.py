@@ -167,3 +167,32 @@ def test_the_callers_rating_shows_on_the_console(server, browser):
         shot(page, "console-rating")
     finally:
         ctx.close()
+
+
+def test_the_note_box_counts_and_says_when_the_2000_character_cap_is_reached(server, browser):
+    r = httpx.post(server + "/api/alarms", json={"idempotency_key": uuid.uuid4().hex, "phone": "13600007777",
+                                                 "channel": "phone", "location": {"lat": SHUANGTA[0], "lon": SHUANGTA[1],
+                                                                                  "accuracy_m": 10, "crs": "wgs84"}})
+    assert r.status_code == 201, r.text
+    alarm_id = r.json()["id"]
+    words = {"zh": "已达上限：最多 2000 个字", "en": "Limit reached: at most 2000 characters"}
+    for lang, full in words.items():
+        ctx = desk_context(browser)
+        try:
+            page = ctx.new_page()
+            login(page, server, "calltaker", lang)
+            page.wait_for_function("(id) => [...window.baojing.incidents.values()].some(i => i.alarms.some(a => a.id === id))",
+                                   arg=alarm_id)
+            page.locator("[data-testid=queue-row]", has=page.locator("[data-testid=queue-phone]", has_text="7777")).first.click()
+            box, count = page.get_by_test_id("note-input"), page.get_by_test_id("note-input-count")
+            expect(count).to_have_text("0/2000")
+            box.fill("其中一人持棍")
+            expect(count).to_have_text("6/2000")
+            box.fill("x" * 2500)  # the box takes 2,000 and says why it stops
+            assert len(box.input_value()) == 2000
+            expect(count).to_have_text(full)
+            shot(page, f"console-note-full-{lang}")
+            page.get_by_test_id("lang-toggle").click()
+            expect(count).to_have_text(words["en" if lang == "zh" else "zh"])
+        finally:
+            ctx.close()

@@ -18,11 +18,17 @@ import { shapeSvg } from "./mapview.js";
 import { byQueueOrder, incidentTimes, isActiveAssignment, isOverdue, starsText, phoneTpl } from "./queue.js";
 import { kindTpl } from "./units.js";
 import { evidenceTpl } from "./evidence.js";
+import { lengthText } from "/shared/limit.js";
 
 const OPEN = new Set(["new", "claimed"]);
 // One end of a routing on the timeline: the station's short name, or 辖区未定.
 const routeEnd = (st) => (st ? stationShort(st) : t("unrouted"));
 const ASSIGNMENT_LATE_MS = 30000;  // an offer unanswered this long shows its clock in red
+const NOTE_MAX = 2000;             // as the server's notes (incidents/schemas.py)
+
+// "12/2000" under a note box as it is typed, and at the cap that nothing more goes in.
+const noteCount = (text, testid) => html`<div class="len-count${text.length >= NOTE_MAX ? " full" : ""}"
+  data-testid=${testid} aria-live="polite">${lengthText(text.length, NOTE_MAX)}</div>`;
 
 // A ticking mm:ss clock (redrawn every second by tick()); "--:--" before it starts, fixed at end.
 function clock(kind, since, end, testid, extra = "", late = 0) {
@@ -405,7 +411,7 @@ export class DetailView {
         data-note-id=${n.id}><div class="n-meta"><b>${n.author ? n.author.display_name || "" : ""}</b> · ${clockText(n.at)}</div>
         <div class="n-text">${n.text}</div></li>`)
         : html`<li class="muted">${this.data ? t("notes_none") : t("detail_loading")}</li>`}</ul>
-      <textarea data-testid="note-input" rows="2" maxlength="2000" placeholder=${t("note_placeholder")} .value=${this.noteText}
+      <textarea data-testid="note-input" rows="2" maxlength=${NOTE_MAX} placeholder=${t("note_placeholder")} .value=${this.noteText}
         @input=${(e) => { this.noteText = e.target.value; this.redraw(); }}
         @keydown=${(e) => {
           if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
@@ -413,6 +419,7 @@ export class DetailView {
             this.doNote();
           }
         }}></textarea>
+      ${noteCount(this.noteText, "note-input-count")}
       <div class="row right"><button type="button" class="btn" data-testid="note-submit"
         ?disabled=${inc.status === "merged" || this.busy.has("note") || !this.noteText.trim()}
         @click=${() => this.doNote()}>${t("note_add")}</button></div>
@@ -427,8 +434,9 @@ export class DetailView {
           <option value="" .selected=${!this.closeDisp}>${t("choose_disposition")}</option>
           ${ctx.config.dispositions.map((o) => html`<option value=${o.code} .selected=${this.closeDisp === o.code}>${pick(o)}</option>`)}
         </select></div>
-      <textarea data-testid="close-note" rows="1" maxlength="2000" placeholder=${t("close_note")} .value=${this.closeNote}
-        @input=${(e) => { this.closeNote = e.target.value; }}></textarea>
+      <textarea data-testid="close-note" rows="1" maxlength=${NOTE_MAX} placeholder=${t("close_note")} .value=${this.closeNote}
+        @input=${(e) => { this.closeNote = e.target.value; this.redraw(); }}></textarea>
+      ${this.closeNote ? noteCount(this.closeNote, "close-note-count") : nothing}
       <div class="row right"><button type="button" class="btn btn-danger" data-testid="close-submit"
         ?disabled=${!open || this.busy.has("close") || !this.closeDisp} @click=${() => this.doClose()}>${t("close_submit")}</button></div>
     </section>`;

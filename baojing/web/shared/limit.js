@@ -1,6 +1,5 @@
-// A text box with a length limit says so as the limit nears, instead of silently stopping: a
-// counter "38/40" under it, and at the limit "最多 40 个字" (the server refuses longer text too,
-// in both languages).
+// A text box with a length limit says so as the limit nears instead of silently stopping: "38/40",
+// and at the limit "最多 40 个字" (the server refuses longer text too, in both languages).
 import { t, words, onLang } from "./lang.js";
 
 words({
@@ -8,8 +7,10 @@ words({
   en: { len_count: "{n}/{max}", len_full: "Limit reached: at most {max} characters" },
 });
 
-// Shown from this share of the limit on: short fields (a name) at once, long ones (a note) near the end.
+// Shown from this share of the limit on.
 const SHOW_FROM = 0.8;
+
+export const lengthText = (n, max) => t(n < max ? "len_count" : "len_full", { n, max });
 
 export function watchLength(input) {
   const max = Number(input.getAttribute("maxlength"));
@@ -22,10 +23,9 @@ export function watchLength(input) {
   input.after(out);
   const update = () => {
     const n = input.value.length;
-    const full = n >= max;
     out.hidden = n < max * SHOW_FROM;
-    out.classList.toggle("full", full);
-    out.textContent = full ? t("len_full", { max }) : t("len_count", { n, max });
+    out.classList.toggle("full", n >= max);
+    out.textContent = lengthText(n, max);
   };
   input.addEventListener("input", update);
   onLang(update);
