@@ -100,8 +100,8 @@ def test_a_caller_alarm_reaches_the_console_and_the_console_reaches_the_caller(s
     assignment = r.json()["assignments"][0]["id"]
     assert officer.post(f"/api/assignments/{assignment}/en-route").status_code == 200
     responders = caller.locator(f"[data-testid=alarm-item][data-alarm-id='{alarm_id}'] [data-testid=responders]")
-    expect(responders).to_contain_text("民警正在赶来", timeout=5_000)
-    expect(responders).to_contain_text("1.1 公里")  # 41.5790 vs 41.5690: 1.1 km north
+    expect(mine).to_have_text("民警正在赶来", timeout=5_000)
+    expect(responders).to_contain_text("距您约 1.1 公里")  # 41.5790 vs 41.5690: 1.1 km north
     officer.post("/api/officer/positions", json={"points": [{"lat": 41.5720, "lon": 120.4580, "accuracy_m": 10}]})
     expect(responders).to_contain_text("330 米", timeout=5_000)
     shot(caller, "e2e-m-officers-coming")

@@ -479,20 +479,21 @@ function bannerFor(rec) {
     return ["rejected", t("rejected"), why + t("rejectedFix"), 0];
   }
   const a = alarmOf(rec);
-  const status = a ? a.status : "received";
+  const status = isClosed(rec) ? "closed" : a ? a.status : "received";
+  if (status === "closed") return [status, t("stClosed"), t("stClosedSub"), 0];
   if (IN_HAND.has(status)) return [status, `✓ ${statusText(status)}`, responderText(a) || t("stGotAt", { time: fmt(a.received_at) }), 0];
-  const main = a ? t("stReceivedAt", { time: fmt(a.received_at) }) : t("stReceived");
+  const main = t("stReceivedAt", { time: fmt(a ? a.received_at : rec.ackAt) });
   return [status, main, `${t("sReceived")} · ${t("stStillCall")}`, 0];
 }
 
 function renderActive() {
   const rec = mine[0];
-  const show = !!rec && (stage === "locating" ||
-    (!isClosed(rec) && Date.now() - rec.at < (rec.rejected ? 3600000 : TRACK_MS)));
+  const show = !!rec && (stage === "locating" || Date.now() - rec.at < (rec.rejected ? 3600000 : TRACK_MS));
   $("active").hidden = !show;
-  document.body.classList.toggle("has-alarm", show);
+  const [state, main, sub, tries] = show ? bannerFor(rec) : [];
+  // A closed alarm says so on top, and the form is back in its place for a new one.
+  document.body.classList.toggle("has-alarm", show && state !== "closed");
   if (!show) return;
-  const [state, main, sub, tries] = bannerFor(rec);
   const banner = $("banner");
   if (banner.dataset.state !== state) banner.dataset.state = state;
   banner.dataset.tries = String(tries);
@@ -501,18 +502,19 @@ function renderActive() {
   const retry = $("retry");
   retry.hidden = state !== "retrying";
   retry.disabled = !!(pendingAlarm(rec) || {}).inflight;
+  $("call110").hidden = state === "closed";
 
   // What the police know of where the caller is.
   const loc = $("loc");
-  loc.hidden = state === "rejected" || state === "locating";
+  loc.hidden = state === "rejected" || state === "locating" || state === "closed";
   const a = alarmOf(rec);
   const err = locator.error;
   let ls;
   let text;
   if (rec.picked) [ls, text] = ["picked", rec.pickOk ? t("mapPicked") : t("mapPickedQueued")];
-  else if (rec.posOk !== undefined && rec.posOk !== null) {
+  else if (rec.posOk != null) {
     [ls, text] = ["sent", rec.posOk ? t("locSent", { m: Math.max(1, Math.round(rec.posOk)) }) : t("locSentNoAcc")];
-  } else if (rec.fixSent !== undefined && rec.fixSent !== null) {
+  } else if (rec.fixSent != null) {
     [ls, text] = ["queued", t("locQueued", { m: Math.max(1, Math.round(rec.lastSent ? rec.lastSent.acc : rec.fixSent)) })];
   } else if (a && a.location) [ls, text] = ["sent", t("locSentNoAcc")];
   else if (err === "denied" || err === "unsupported") [ls, text] = ["denied", t("locDenied")];
@@ -557,22 +559,21 @@ function loadRating() {
   return null;
 }
 
-// The nearest officer coming, in words: "民警已出发，距您约 1.2 公里，约 4 分钟到达".
+// How far the nearest officer sent is, "距您约 1.2 公里", and once on the way when they should be
+// there, "，预计 4 分钟到达". The status itself says the rest; nothing once one is on scene.
 function responderText(a) {
   const rs = (a && a.responders) || [];
-  if (!rs.length) return "";
-  if (rs.some((r) => r.status === "on_scene")) return t("sOnScene");
-  const moving = rs.filter((r) => r.distance_m != null).sort((x, y) => x.distance_m - y.distance_m)[0];
-  const verb = rs.some((r) => r.status === "en_route") ? t("sEnRoute") : t("rDispatched");
-  if (!moving) return verb;
-  const km = distanceText(Math.max(10, moving.distance_m));
-  const eta = moving.eta_s != null ? t("rEta", { min: Math.max(1, Math.round(moving.eta_s / 60)) }) : "";
-  return `${verb}${t("rAway", { d: km })}${eta}`;
+  if (rs.some((r) => r.status === "on_scene")) return "";
+  const near = rs.filter((r) => r.distance_m != null).sort((x, y) => x.distance_m - y.distance_m)[0];
+  if (!near) return "";
+  const eta = near.status === "en_route" && near.eta_s != null ? t("rEta", { min: Math.max(1, Math.round(near.eta_s / 60)) }) : "";
+  return t("rAway", { d: distanceText(Math.max(10, near.distance_m)) }) + eta;
 }
 
 function itemView(entry) {
   const { status, id, a, rec } = entry;
   const times = [];
+  const away = IN_HAND.has(status) && responderText(a);
   if (a) {
     times.push(`${t("tReceived")} ${fmt(a.received_at)}`);
     if (IN_HAND.has(status)) times.push(`${t("tUpdated")} ${fmt(a.updated_at)}`);
@@ -582,7 +583,7 @@ function itemView(entry) {
     h("p", { class: "i-head" }, h("span", { class: "dot", "aria-hidden": "true" }),
       h("strong", { "data-testid": "alarm-status", text: statusText(status) })),
     h("p", { class: "i-times", text: times.join(" · ") }),
-    a && IN_HAND.has(status) && responderText(a) ? h("p", { class: "responders", "data-testid": "responders", text: responderText(a) }) : null,
+    away ? h("p", { class: "responders", "data-testid": "responders", text: away }) : null,
     a && a.place_text ? h("p", { class: "note", text: t("placeSent", { text: a.place_text }) }) : null,
     a && status === "closed" ? (rating ? rating.ratingView(a, { drafts, outbox, render }) : loadRating()) : null);
 }
@@ -698,17 +699,7 @@ function boot() {
     navigator.serviceWorker.register("sw.js").catch(() => {});
   }
 
-  if (hook) {
-    hook.install({
-      outbox,
-      state: () => ({
-        lang: getLang(), device: store.get("device", null), terms: store.get("terms", null), mine,
-        alarms: Array.from(alarms.values()), stage, geo: { error: locator.error, last: locator.last },
-        live: liveState, outbox: outbox.state(), dials,
-      }),
-      call: () => (callMod ? callMod.hook() : null),
-    });
-  }
+  if (hook) hook.install(() => ({ outbox, mine, alarms, stage, locator, live: liveState, dials, callMod }));
 }
 
 // The tests' hook loads under automation only (never on a caller's phone), before the page starts.

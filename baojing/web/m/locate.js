@@ -3,12 +3,12 @@
 const WATCH = { enableHighAccuracy: true, maximumAge: 5000, timeout: 30000 };
 const round6 = (x) => Math.round(x * 1e6) / 1e6; // about 0.1 m: finer is noise
 
-// A fix as the API takes it (alarms/schemas.py LocationIn), for every alarm and position the page sends.
+// A fix as the API takes it (LocationIn), for every alarm and position sent.
 export const fixBody = (fix) => (fix ? {
   lat: round6(fix.lat), lon: round6(fix.lon), accuracy_m: Math.round(fix.acc * 10) / 10, crs: "wgs84", source: "device",
 } : null);
 
-// onFix({lat, lon, acc, ts}) for every fix; onError(kind) with kind denied | unavailable | timeout | unsupported.
+// onFix({lat, lon, acc, ts}); onError(denied | unavailable | timeout | unsupported).
 export function createLocator(onFix, onError) {
   const geo = navigator.geolocation;
   let watchId = null;

@@ -1,6 +1,5 @@
-// The core of the one language runtime (shared/i18n.js adds labels and durations; the caller's page
-// loads only the core). Chinese first, English on the switch, one remembered language for the whole
-// site. Each page registers its words with `words()`.
+// The core of the one language runtime (shared/i18n.js adds the rest; the caller's page loads only
+// this): one remembered language for the whole site. Each page registers its words with `words()`.
 
 const KEY = "baojing.lang";
 // Pages kept their own choice before there was one runtime; honour it once.
@@ -28,7 +27,7 @@ export function words(dicts) {
   Object.assign(DICT.en, dicts.en || {});
 }
 
-// The keys registered in one language (i18n.js builds its checks on them).
+// For the words checks (i18n.js).
 export const keysOf = (l) => Object.keys(DICT[l]);
 
 export function setLang(l, { remember = true } = {}) {
@@ -53,8 +52,8 @@ export function t(key, vars) {
   return s;
 }
 
-// The server's bilingual error body {message_zh, message_en, errors: [{field, message_zh, message_en}]}
-// in the current language, field messages after the main one; named: each after its field's name.
+// The server's bilingual error body in the current language, field messages after the main one
+// (named: each after its field's name).
 export function errorText(err, { named = false } = {}) {
   if (!err) return "";
   const main = (lang === "zh" ? err.message_zh : err.message_en) || err.message || t("err_generic");
@@ -66,8 +65,7 @@ export function errorText(err, { named = false } = {}) {
   return lang === "zh" ? `${main}：${fields.join("；")}` : `${main}: ${fields.join("; ")}`;
 }
 
-// Static texts: [data-i18n] sets textContent, [data-i18n-ph] placeholder, [data-i18n-title] title,
-// [data-i18n-aria] aria-label.
+// Static texts: [data-i18n] (textContent), -ph (placeholder), -title, -aria (aria-label).
 export function applyStatic(root = document) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-ph]")) el.placeholder = t(el.dataset.i18nPh);
