@@ -17,6 +17,7 @@ Then the same shapes against bench/floor.py (same uvicorn, no app: a POST broadc
 in the same run, and prints ours, the floor and the ratio. Talks only to 127.0.0.1.
 
     .venv/bin/python -m bench.keyunits [--presses 100] [--burst 10] [--rounds 10] [--members 500] [--consoles 5]
+                                       [--py-spy FILE [--py-spy-format raw|flamegraph|speedscope]]
 """
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ import asyncio
 import json
 import os
 import re
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -149,8 +153,9 @@ async def setup_members(base: str, args) -> tuple[httpx.AsyncClient, list[tuple[
     return admin, list(members)
 
 
-async def run_ours(base: str, args) -> dict:
+async def run_ours(base: str, args, pid: int | None = None) -> dict:
     admin, members = await setup_members(base, args)
+    spy = start_spy(args, pid)
     desk = httpx.AsyncClient(base_url=base, timeout=60)
     assert (await desk.post("/api/auth/login", json={"username": "dispatcher", "password": PASSWORD})).status_code == 200
     consoles = []
@@ -222,6 +227,7 @@ async def run_ours(base: str, args) -> dict:
     got = [l.seen[bid] - t0 for l in listeners if bid in l.seen]
     for l in listeners:
         await l.close()
+    stop_spy(spy)
     await admin.aclose()
     await desk.aclose()
     return {"sequential": {**summary(seq_lat), "post_answer": summary(seq_ack), "missing": seq_missing},
@@ -229,6 +235,22 @@ async def run_ours(base: str, args) -> dict:
             "bulletin": {"members": len(listeners), "delivered": len(got), "post_answer_ms": t_answer * 1000,
                          "last_delivery_ms": max(got) * 1000 if got else None,
                          "recipients": r.json()["counts"]["recipients"]}}
+
+
+def start_spy(args, pid: int | None):
+    """py-spy on the real server over the measured presses and bulletin only (not the logins)."""
+    if not args.py_spy or pid is None:
+        return None
+    exe = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+    return subprocess.Popen([exe, "record", "-p", str(pid), "-r", "200", "-f", args.py_spy_format, "-o", args.py_spy,
+                             "--threads"] + (["--idle"] if args.py_spy_idle else []),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_spy(spy) -> None:
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
 
 
 # ----------------------------------------------------------------------------------- floor
@@ -289,7 +311,7 @@ async def main_async(args) -> int:
     ours.start()
     try:
         await ours.wait_healthy()
-        a = await run_ours(ours.base, args)
+        a = await run_ours(ours.base, args, ours.proc.pid)
     finally:
         ours.stop()
     floor = Server("floor", [sys.executable, "-m", "bench.floor"], env, work)
@@ -327,6 +349,9 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--members", type=int, default=500)
     p.add_argument("--consoles", type=int, default=5)
+    p.add_argument("--py-spy", metavar="FILE", help="profile the real server during the presses and the bulletin")
+    p.add_argument("--py-spy-format", default="raw", choices=("raw", "flamegraph", "speedscope"))
+    p.add_argument("--py-spy-idle", action="store_true", help="also sample threads waiting (py-spy --idle)")
     args = p.parse_args()
     sys.exit(asyncio.run(main_async(args)))
 

@@ -119,6 +119,31 @@ async def test_without_a_fix_the_units_registered_position_is_sent(app, staff):
     assert abs(loc["lat"] - 41.5712) < 1e-6 and abs(loc["lon"] - 120.4598) < 1e-6
 
 
+async def test_a_new_one_tap_reads_nothing_its_own_transaction_already_knows(app, staff):
+    """Ten presses at once queue for SQLite's one connection, each holding it for all its
+    statements (bench/README.md, key units): a new press reads its alarm once (the idempotency
+    check), and not back again, nor notes and photos it cannot have yet."""
+    from sqlalchemy import event
+
+    member = await member_client(app, await staff("admin"), BANK_PHONE)
+    bank = await unit_id(member, "银行")
+    selects = []
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM" in statement:
+            selects.append(statement.split("FROM", 1)[1].split()[0].lower())
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        r = await member.post("/api/member/alarms", json={"idempotency_key": key(), "unit_id": bank})
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert r.status_code == 201, r.text
+    assert selects.count("alarms") == 1, selects
+    assert "key_unit_alarm_notes" not in selects, selects
+
+
 async def test_the_member_adds_text_and_a_photo_and_cancels_and_the_console_sees_all(app, staff):
     member = await member_client(app, await staff("admin"), BANK_PHONE)
     bank = await unit_id(member, "银行")

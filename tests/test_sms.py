@@ -205,3 +205,30 @@ async def test_a_message_the_provider_never_takes_is_failed_shown_and_can_be_sen
 async def test_the_admin_list_is_for_admins_only(client, staff):
     assert (await client.get("/api/admin/sms")).status_code == 401
     assert (await (await staff("calltaker")).get("/api/admin/sms")).status_code == 403
+
+
+async def test_a_round_of_many_messages_is_recorded_in_a_statement_per_outcome_not_per_message(app):
+    """A bulletin queues hundreds of messages; storing their outcomes one UPDATE each held SQLite's
+    only connection for hundreds of round trips, with one-tap alarms waiting behind it."""
+    from sqlalchemy import event
+
+    runtime = app.state.sms
+    await runtime.close()  # no background sender: this test runs the round itself
+    async with unit_of_work(app.state) as s:
+        await sms.queue_many(s, [(f"1390000{i:04d}", "通报") for i in range(60)], "bulletin")
+    updates = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE SMS_MESSAGES"):
+            updates.append(executemany)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await runtime.deliver_due()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    async with app.state.sessions() as s:
+        statuses = set(await s.scalars(select(SmsMessage.status).where(SmsMessage.purpose == "bulletin")))
+    assert statuses == {"sent"}
+    assert len(updates) == 1, f"{len(updates)} UPDATE statements for 60 messages"

@@ -44,9 +44,18 @@ async def raise_alarm(session: AsyncSession, data: AlarmIn, device: Device | Non
                       source_address: str | None = None, *, channel: str | None = None,
                       priority: int = DEFAULT_PRIORITY, station_id: int | None = None) -> tuple[dict, bool]:
     """Store an alarm and open its incident. A repeated idempotency key returns the first alarm.
-    Never refused or delayed for abuse: counted and flagged for the console (alarms/abuse.py).
-    Key units (keyunits/onetap.py) raise theirs here too, on their own channel, at top priority and
-    for their owning station."""
+    Never refused or delayed for abuse: counted and flagged for the console (alarms/abuse.py)."""
+    view, created, _ = await raise_alarm_row(session, data, device, source_address, channel=channel,
+                                             priority=priority, station_id=station_id)
+    return view, created
+
+
+async def raise_alarm_row(session: AsyncSession, data: AlarmIn, device: Device | None,
+                          source_address: str | None = None, *, channel: str | None = None,
+                          priority: int = DEFAULT_PRIORITY, station_id: int | None = None) -> tuple[dict, bool, Alarm]:
+    """raise_alarm, and the alarm's row too: key units (keyunits/onetap.py) raise theirs here, on
+    their own channel, at top priority and for their owning station, and link their own row to it
+    without reading it back (the session keeps only weak references to unchanged rows)."""
     await events.lock_sequence(session)
     existing = await repository.by_key(session, data.idempotency_key)
     if existing is not None:
@@ -56,7 +65,7 @@ async def raise_alarm(session: AsyncSession, data: AlarmIn, device: Device | Non
             token = await auth.issue_token(session, existing.device_id)
         incident = await incidents.get(session, existing.incident_id)
         (view,) = await incidents.caller_views(session, incident, [existing])
-        return {**view, "device_token": token}, False
+        return {**view, "device_token": token}, False, existing
 
     # A new alarm opens a new incident: nothing about it can be read back yet, so nothing is asked
     # (no other alarm, assignment or note), and its rows go out in as few round trips as their ids
@@ -89,7 +98,7 @@ async def raise_alarm(session: AsyncSession, data: AlarmIn, device: Device | Non
         point.alarm_id = alarm.id
         session.add(point)
     await incidents.announce(session, incident, "received", None, opened=[alarm])
-    return {**repository.caller_view(alarm, incident), "device_token": token}, True
+    return {**repository.caller_view(alarm, incident), "device_token": token}, True, alarm
 
 
 def _record(session: AsyncSession, alarm: Alarm, loc: LocationIn, source: str, at: datetime,

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,9 +63,12 @@ def member_bulletin(b: Bulletin, photos: list[KeyUnitFile], receipt: BulletinRec
             "urgency_zh": zh, "urgency_en": en, "expires_at": b.expires_at, "status": b.status,
             "created_at": b.created_at, "closed_at": b.closed_at,
             "photos": [registry.file_view(p) for p in photos],
-            "receipt": None if receipt is None else {
-                "unit_id": receipt.unit_id, "delivered_at": receipt.delivered_at, "read_at": receipt.read_at,
-                "acked_at": receipt.acked_at, "found_alarm_id": receipt.found_alarm_id}}
+            "receipt": None if receipt is None else _receipt(receipt)}
+
+
+def _receipt(r: BulletinRecipient) -> dict:
+    return {"unit_id": r.unit_id, "delivered_at": r.delivered_at, "read_at": r.read_at, "acked_at": r.acked_at,
+            "found_alarm_id": r.found_alarm_id}
 
 
 def receipt_view(r: BulletinRecipient) -> dict:
@@ -113,13 +117,15 @@ def _sms_text(b: Bulletin) -> str:
 
 
 async def _notify(session: AsyncSession, b: Bulletin, recipients: list[BulletinRecipient]) -> None:
-    """Page (live event per member) and SMS per phone, in this transaction; delivered after commit."""
-    photos = await _photos(session, b.id)
+    """Page (live event per member) and SMS per phone, in this transaction; delivered after commit.
+    The bulletin's part of the event is built and made JSON-ready once for all of them: only the
+    receipt differs from member to member (hundreds, while the transaction holds the connection)."""
+    base = to_jsonable_python(member_bulletin(b, await _photos(session, b.id), None))
     told: set[int] = set()
     for r in recipients:
         if r.user_id is not None and r.user_id not in told:
             told.add(r.user_id)
-            await events.emit(session, "bulletin.received", member_bulletin(b, photos, r), scope=events.USER,
+            await events.emit(session, "bulletin.received", {**base, "receipt": _receipt(r)}, scope=events.USER,
                               user_id=r.user_id)
     phones = sorted({r.phone for r in recipients})
     await sms.queue_many(session, [(p, _sms_text(b)) for p in phones], "bulletin")

@@ -38,12 +38,18 @@ def _recommend(board, lat: float | None, lon: float | None) -> list[dict]:
             for r in board.recommend(lat, lon, limit=3)]
 
 
-async def view(session: AsyncSession, ka: KeyUnitAlarm, board=None, unit_profile: dict | None = None) -> dict:
+async def view(session: AsyncSession, ka: KeyUnitAlarm, board=None, unit_profile: dict | None = None,
+               *, new: bool = False) -> dict:
+    """`new`: just raised in this transaction, so it has no notes or photos yet: not asked for (every
+    statement holds SQLite's one connection longer while ten presses queue behind it)."""
     alarm = await session.get(Alarm, ka.alarm_id)
     profile = unit_profile or await registry.profile(session, ka.unit_id)
-    notes = list(await session.scalars(select(KeyUnitAlarmNote).where(KeyUnitAlarmNote.alarm_id == ka.id)
-                                       .order_by(KeyUnitAlarmNote.id)))
-    photos = list(await session.scalars(select(KeyUnitFile).where(KeyUnitFile.alarm_id == ka.id).order_by(KeyUnitFile.id)))
+    notes, photos = [], []
+    if not new:
+        notes = list(await session.scalars(select(KeyUnitAlarmNote).where(KeyUnitAlarmNote.alarm_id == ka.id)
+                                           .order_by(KeyUnitAlarmNote.id)))
+        photos = list(await session.scalars(select(KeyUnitFile).where(KeyUnitFile.alarm_id == ka.id)
+                                            .order_by(KeyUnitFile.id)))
     acked_by = None
     if ka.acked_by:
         acked_by = {"id": ka.acked_by, "display_name": await session.scalar(select(User.display_name)
@@ -70,8 +76,9 @@ def member_view(v: dict) -> dict:
         {"unit": {"id": v["unit"]["id"], "name": v["unit"]["name"]}}
 
 
-async def announce(session: AsyncSession, ka: KeyUnitAlarm, board, who_label: str | None, action: str) -> dict:
-    v = await view(session, ka, board)
+async def announce(session: AsyncSession, ka: KeyUnitAlarm, board, who_label: str | None, action: str,
+                   *, new: bool = False) -> dict:
+    v = await view(session, ka, board, new=new)
     await events.emit(session, "keyunit.alarm", v, incident_id=ka.incident_id, actor=who_label, action=f"keyunit_{action}")
     await events.emit(session, "member.alarm", member_view(v), scope=events.USER, user_id=ka.member_user_id)
     return v
@@ -80,22 +87,24 @@ async def announce(session: AsyncSession, ka: KeyUnitAlarm, board, who_label: st
 async def raise_for(session: AsyncSession, member: Member, unit: KeyUnit, key: str, location: LocationIn | None,
                     device: Device | None, *, kind: str, board, bulletin_id: int | None = None,
                     place_text: str | None = None) -> tuple[dict, dict, bool]:
-    """(caller view of the alarm, the key-unit alarm's view, created). A repeated key answers the first."""
+    """(caller view of the alarm, the key-unit alarm's view, created). A repeated key answers the first.
+
+    Ten units may press at once, and on SQLite each press holds the one connection for all of its
+    statements while the others wait: nothing is read here that this transaction already knows
+    (bench/README.md, key units)."""
     await events.lock_sequence(session)
-    existing = await alarm_repo.by_key(session, key)
-    if existing is not None:
-        ka = await session.scalar(select(KeyUnitAlarm).where(KeyUnitAlarm.alarm_id == existing.id))
-        if ka is None or ka.member_user_id != member.principal.user_id:
-            raise Conflict("这个请求编号已被使用", "This idempotency key was used for something else", code="key_reused")
-        caller, _ = await alarms.raise_alarm(session, _alarm_in(key, member, unit, location, place_text), device)
-        return caller, await view(session, ka, board), False
     position_from = "phone"
     if location is None:
         position_from = "unit"
         location = LocationIn(lat=unit.lat, lon=unit.lon, accuracy_m=UNIT_POSITION_ACCURACY_M)
-    caller, _ = await alarms.raise_alarm(session, _alarm_in(key, member, unit, location, place_text), device,
-                                         channel=KEYUNIT_CHANNEL, priority=TOP_PRIORITY, station_id=unit.station_id)
-    alarm = await alarm_repo.by_key(session, key)
+    caller, created, alarm = await alarms.raise_alarm_row(
+        session, _alarm_in(key, member, unit, location, place_text), device, channel=KEYUNIT_CHANNEL,
+        priority=TOP_PRIORITY, station_id=unit.station_id)
+    if not created:
+        ka = await session.scalar(select(KeyUnitAlarm).where(KeyUnitAlarm.alarm_id == alarm.id))
+        if ka is None or ka.member_user_id != member.principal.user_id:
+            raise Conflict("这个请求编号已被使用", "This idempotency key was used for something else", code="key_reused")
+        return caller, await view(session, ka, board), False
     ka = KeyUnitAlarm(kind=kind, unit_id=unit.id, alarm_id=alarm.id, incident_id=alarm.incident_id,
                       bulletin_id=bulletin_id, member_user_id=member.principal.user_id, member_phone=member.phone,
                       member_name=member.name, position_from=position_from, status=ACTIVE, created_at=alarm.received_at)
@@ -108,7 +117,7 @@ async def raise_for(session: AsyncSession, member: Member, unit: KeyUnit, key: s
         text = f"【一键报警】{unit.name} {member.name} 于 {at} 按下一键报警，110 指挥中心已收到并处置。"
         await sms.queue_many(session, [(c["phone"], text) for c in unit.contacts or [] if c.get("phone")],
                              "keyunit_alarm")
-    v = await announce(session, ka, board, member.principal.label, "raised")
+    v = await announce(session, ka, board, member.principal.label, "raised", new=True)
     return caller, v, True
 
 

@@ -103,8 +103,7 @@ class SmsRuntime:
 
             results = await asyncio.gather(*(one(m) for m in rows))
             async with self._state.sessions() as s, s.begin():
-                for message_id, values in results:
-                    await service.record(s, message_id, values)
+                await service.record(s, results)
             if len(rows) < BATCH:
                 break
         async with self._state.sessions() as s:

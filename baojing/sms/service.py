@@ -211,5 +211,12 @@ def outcome(m: SmsMessage, gateway: str, error: str | None, provider_id: str | N
             "next_attempt_at": now + timedelta(seconds=delay)}
 
 
-async def record(session: AsyncSession, message_id: int, values: dict) -> None:
-    await session.execute(update(SmsMessage).where(SmsMessage.id == message_id).values(**values))
+async def record(session: AsyncSession, results: list[tuple[int, dict]]) -> None:
+    """Store the outcomes of one round: one executemany per shape of outcome (sent, retry, failed),
+    not a statement per message. A bulletin's hundreds of messages would otherwise hold SQLite's
+    one connection for hundreds of round trips while one-tap alarms wait behind them."""
+    shapes: dict[tuple, list[dict]] = {}
+    for message_id, values in results:
+        shapes.setdefault(tuple(sorted(values)), []).append({"id": message_id, **values})
+    for rows in shapes.values():
+        await session.execute(update(SmsMessage), rows)
