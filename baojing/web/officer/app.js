@@ -109,9 +109,13 @@ function setError(el, err) {
 }
 
 let toastTimer = null;
+let toastText = () => "";
+// text: a function giving the words in the current language, said again if the language is switched
+// while the toast is up (a fixed string would stay in the language it was made in).
 function toast(text, kind = "ok") {
   const el = $("toast");
-  el.textContent = text;
+  toastText = text;
+  el.textContent = text();
   el.dataset.kind = kind;
   el.hidden = false;
   clearTimeout(toastTimer);
@@ -303,7 +307,7 @@ async function reloadMe() {
       try {
         apply(await get("/api/officer/me"));
       } catch (err) {
-        if (err.status !== 401) toast(errorText(err), "bad");
+        if (err.status !== 401) toast(() => errorText(err), "bad");
       }
     } while (meAgain);
   })();
@@ -533,7 +537,7 @@ async function acceptOffer() {
   try {
     S.assignment = await post(`/api/assignments/${a.id}/accept`);
     closeOffer();
-    toast(t("accepted_done"));
+    toast(() => t("accepted_done"));
   } catch (err) {
     setError($("offer-error"), err);
     if (err.status === 409 || err.status === 403 || err.status === 404) closeOffer();
@@ -589,7 +593,7 @@ async function confirmDecline() {
   try {
     await post(`/api/assignments/${a.id}/decline`, { reason });
     closeOffer();
-    toast(t("decline_done"));
+    toast(() => t("decline_done"));
   } catch (err) {
     setError($("decline-error"), err);
     if (err.status === 409 || err.status === 403 || err.status === 404) closeOffer();
@@ -808,12 +812,13 @@ async function act(kind, body) {
   try {
     S.assignment = await post(`/api/assignments/${a.id}/${path}`, body);
     ok = true;
-    if (kind === "clear") toast(t("cleared_done"));
-    else if (kind === "backup") toast(t("backup_done"), "warn");
-    else toast(label("assignment_statuses", S.assignment.status));
+    const status = S.assignment.status;
+    if (kind === "clear") toast(() => t("cleared_done"));
+    else if (kind === "backup") toast(() => t("backup_done"), "warn");
+    else toast(() => label("assignment_statuses", status));
   } catch (err) {
     setError($("card-error"), err);
-    toast(errorText(err), "bad");
+    toast(() => errorText(err), "bad");
   } finally {
     S.busy = false;
   }
@@ -934,7 +939,7 @@ function onEvent(name, data) {
     reloadMe();
   } else if (name === "assignment.updated") {
     if (data.status === "cancelled" && (S.offer?.id === data.id || S.assignment?.id === data.id)) {
-      toast(t("offer_cancelled"), "warn");
+      toast(() => t("offer_cancelled"), "warn");
       closeOffer();
     }
     if (S.offer?.id === data.id && data.status !== "dispatched") closeOffer();
@@ -956,7 +961,7 @@ function onEvent(name, data) {
       if (!$("card").hidden) {
         renderNotes(S.incident);
         try { navigator.vibrate && navigator.vibrate(200); } catch { /* not supported */ }
-        toast(`${t("notes")}：${data.note.text}`, "warn");
+        toast(() => `${t("notes")}${lang === "zh" ? "：" : ": "}${data.note.text}`, "warn");
       }
     }
   } else if (name === "alarm.position") {
@@ -983,6 +988,7 @@ function renderSound(state) {
 // ---- wiring ------------------------------------------------------------------------------------
 function relabel() {
   applyStatic();
+  $("toast").textContent = toastText();
   setConn(S.conn);
   if (!$("login-view").hidden) $("login-submit").textContent = t("login");
   renderRoleGuide();

@@ -97,7 +97,7 @@ export function createVideoCall({ hooks, send, toast }) {
     } catch (err) {
       media.then((s) => s && s.getTracks().forEach((t) => t.stop()));
       if (btn) btn.disabled = false;
-      toast(errorText(err), "bad");
+      toast(() => errorText(err), "bad");
       return;
     }
     dismissInvite();
