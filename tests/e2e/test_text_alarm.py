@@ -9,6 +9,7 @@ from fractions import Fraction
 import av
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
 from browsing import phone_context, shot
@@ -254,6 +255,60 @@ def test_the_chat_follows_the_desks_replies_above_the_message_box_unless_the_cal
     page.evaluate("() => window.scrollTo(0, 0)")
     page.get_by_test_id("chat-input").fill("没有，只有我一个人")
     page.get_by_test_id("chat-send").click()
+    page.wait_for_function(NEWEST_VISIBLE, timeout=5_000)
+    assert errors == []
+    ctx.close()
+
+
+MORE_VISIBLE = """() => {
+  const more = document.querySelector('[data-testid=chat-new]').getBoundingClientRect();
+  const box = document.querySelector('.t-input').getBoundingClientRect();
+  return more.height > 0 && more.top >= 0 && more.bottom <= box.top;
+}"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_with_the_keyboard_up_the_newest_reply_stays_above_the_message_box(server, browser, lang):
+    """A phone's on-screen keyboard leaves 390 x 500 or so: the newest reply must stay in view above
+    the message box when the keyboard opens, and each new one too, unless the caller scrolled up."""
+    ctx, page, errors = open_caller(browser, server)
+    if lang == "en":
+        page.get_by_test_id("lang-switch").click()
+        expect(page.get_by_test_id("call-button")).to_contain_text("Call police")
+    page.get_by_test_id("text-button").click()
+    status = page.get_by_test_id("text-status")
+    expect(status).to_have_attribute("data-state", "waiting", timeout=15_000)
+    call_id = page.evaluate("() => window.baojing.call.id")
+    desk = desk_client(server)
+    assert desk.post(f"/api/calls/{call_id}/answer").status_code == 200
+    expect(status).to_have_attribute("data-state", "active", timeout=10_000)
+    replies = page.locator("[data-testid=chat-message][data-role=desk]")
+    for n in range(1, 6):
+        desk.post(f"/api/calls/{call_id}/messages", json={"text": f"第 {n} 条：请留在原地，保持电话畅通，民警正在赶来。"})
+        expect(replies).to_have_count(n, timeout=10_000)
+    page.wait_for_function(NEWEST_VISIBLE, timeout=5_000)
+
+    # The caller taps the box: the keyboard takes the lower part of the screen.
+    page.get_by_test_id("chat-input").focus()
+    page.set_viewport_size({"width": 390, "height": 500})
+    page.wait_for_function(NEWEST_VISIBLE, timeout=5_000)
+    shot(page, f"m-text-keyboard-{lang}")
+    for n in range(6, 9):
+        desk.post(f"/api/calls/{call_id}/messages", json={"text": f"第 {n} 条：您身边还有其他人吗？"})
+        expect(replies).to_have_count(n, timeout=10_000)
+        page.wait_for_function(NEWEST_VISIBLE, timeout=5_000)
+    shot(page, f"m-text-keyboard-reply-{lang}")
+
+    # Scrolled up to read: the page stays, and the "new messages" button is above the box, not under it.
+    page.evaluate("() => window.scrollTo(0, 0)")
+    desk.post(f"/api/calls/{call_id}/messages", json={"text": "第 9 条：好的。"})
+    expect(replies).to_have_count(9, timeout=10_000)
+    more = page.get_by_test_id("chat-new")
+    expect(more).to_be_visible()
+    assert page.evaluate("() => window.scrollY") == 0
+    assert page.evaluate(MORE_VISIBLE)
+    shot(page, f"m-text-keyboard-more-{lang}")
+    more.click()
     page.wait_for_function(NEWEST_VISIBLE, timeout=5_000)
     assert errors == []
     ctx.close()

@@ -51,26 +51,48 @@ export function createChat({ S, root, leave, setSilent, hangup, notify }) {
     fallback,
     endBtn);
 
+  // The bottom of what the caller sees: an on-screen keyboard shrinks the visual viewport (iOS leaves
+  // innerHeight as it was).
+  const vv = window.visualViewport;
+  const seen = () => (vv ? Math.min(innerHeight, vv.offsetTop + vv.height) : innerHeight);
+
   // How far the newest message reaches below the top of the message box, which stays at the bottom
   // of the screen (> 0: hidden under it or below the screen).
   function hiddenBy() {
     const last = list.lastElementChild;
     if (!last) return 0;
-    return last.getBoundingClientRect().bottom + 8 - Math.min(compose.getBoundingClientRect().top, window.innerHeight);
+    return last.getBoundingClientRect().bottom + 8 - Math.min(compose.getBoundingClientRect().top, seen());
   }
 
+  let pinned = true; // the newest message was in view: keep it there when the screen changes
+  let height = seen();
   function follow() {
     const d = hiddenBy();
     if (d > 0) window.scrollBy(0, d);
     more.hidden = true;
+    pinned = true;
   }
 
   // Reaching the newest message by hand is reading it too.
   function onScroll() {
-    if (!root.isConnected) window.removeEventListener("scroll", onScroll);
-    else if (!more.hidden && hiddenBy() <= 0) more.hidden = true;
+    if (!root.isConnected) return off();
+    if (seen() !== height) return; // the screen is changing size: onResize decides
+    pinned = hiddenBy() <= 48;
+    if (!more.hidden && hiddenBy() <= 0) more.hidden = true;
+  }
+  // The keyboard opening (or the phone turning) moves the bottom of the screen up over the newest
+  // message: follow it there if the caller was following.
+  function onResize() {
+    if (!root.isConnected) return off();
+    height = seen();
+    if (pinned) follow();
+  }
+  function off() {
+    window.removeEventListener("scroll", onScroll);
+    for (const target of [window, vv]) if (target) target.removeEventListener("resize", onResize);
   }
   window.addEventListener("scroll", onScroll, { passive: true });
+  for (const target of [window, vv]) if (target) target.addEventListener("resize", onResize);
 
   function onKey(e) {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
