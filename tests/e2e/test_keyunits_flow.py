@@ -3,10 +3,12 @@ presses one-tap, the countdown runs (and can be cancelled), the console shows th
 unit's profile and its siren keeps sounding (counted on the Web Audio graph: oscillators started)
 until a call-taker acknowledges it; a bulletin reaches a bank member's page with a sound, the
 acknowledgement updates the console's receipts live, and "发现目标" raises a linked alarm."""
+import io
 import re
 import time
 
 import httpx
+from PIL import Image
 from playwright.sync_api import expect
 
 from browsing import desk_context, phone_context, shot
@@ -24,6 +26,14 @@ OscillatorNode.prototype.start = function (when) {
   return start.apply(this, arguments);
 };
 """
+
+
+def camera_photo() -> bytes:
+    """A 3,200 × 2,400 JPEG with a camera's noise, so it does not compress to nothing."""
+    img = Image.merge("RGB", [Image.effect_noise((1600, 1200), sigma) for sigma in (40, 50, 60)]).resize((3200, 2400))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=90)
+    return out.getvalue()
 
 
 def tones(page) -> int:
@@ -158,6 +168,19 @@ def test_a_bulletin_reaches_a_bank_member_with_a_sound_receipts_update_live_and_
     assert alarm["bulletin_id"] and abs(alarm["location"]["lat"] - BANK[0]) < 1e-4
     expect(console.locator("[data-testid=ku-receipt][data-phone='13900000002']")).to_have_attribute("data-state", "found",
                                                                                                   timeout=5_000)
+    # A photo of the target, as a phone camera takes it (3,200 px, a few MB): shrunk on the phone,
+    # then on the console's found alarm.
+    big = camera_photo()
+    bulletin.get_by_test_id("bulletin-found-photo").set_input_files(
+        files=[{"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": big}])
+    expect(bulletin.get_by_test_id("bulletin-found-photo-state")).to_have_attribute("data-count", "1", timeout=15_000)
+    expect(found.locator("img.ku-thumb")).to_have_count(1, timeout=5_000)
+    alarm = console.evaluate("() => [...window.baojingKeyUnits.alarms.values()].find(a => a.kind === 'found')")
+    (photo,) = alarm["photos"]
+    stored = admin.get(photo["url"])
+    assert stored.status_code == 200 and len(stored.content) < len(big), (len(stored.content), len(big))
+    assert max(Image.open(io.BytesIO(stored.content)).size) <= 2560
+    shot(m, "e2e-keyunit-found-photo")
     shot(console, "e2e-keyunit-console-found")
     # Leave the shared server quiet for the next modules: acknowledged, and the bulletin closed.
     found.get_by_test_id("ku-ack").click()

@@ -10,7 +10,8 @@
 //   member-login, member-error, member-unit (select), onetap-button, onetap-countdown (data-left),
 //   onetap-cancel, onetap-received, onetap-note, onetap-note-send, onetap-photo, onetap-false,
 //   onetap-false-reason, bulletin (data-id, data-status, data-acked), bulletin-ack, bulletin-found,
-//   member-logout, member-sound
+//   bulletin-found-photo (file input), bulletin-found-photo-state (data-state sending|sent|error,
+//   data-count), member-logout, member-sound
 import { words, t, getLang } from "/shared/lang.js";
 import { h, put } from "/shared/dom.js";
 import { initSound, unlock, soundState, audioNow, sines, tone } from "/shared/audio.js";
@@ -29,7 +30,8 @@ words({
     mAck: "确认收到", mAcked: "✓ 已确认", mFound: "发现目标", mFoundSent: "✓ 已报告发现目标，警方正在赶来",
     mFoundConfirm: "确认发现目标？将立即向 110 报警并发送您的位置。", mClosed: "已解除", mExpires: "有效至 {t}",
     mSubject: "查找/拦截", mSoundOff: "🔇 点此开启通报提示音", mNoBulletins: "暂无通报", mOffRoster: "",
-    mErrNetwork: "网络不通，请稍后再试",
+    mErrNetwork: "网络不通，请稍后再试", mFoundPhoto: "拍照/选照片发给警方", mPhotoSending: "正在发送照片…",
+    mPhotosSent: "✓ 已发送 {n} 张照片，可继续添加",
   },
   en: {
     mTitle: "Key-unit member", mLoginHint: "Numbers on a key unit's roster can log in for the unit's one-tap alarm and police bulletins.",
@@ -43,6 +45,8 @@ words({
     mFoundSent: "✓ Reported as found; the police are coming", mFoundConfirm: "Report the target as found? This raises an alarm with your position now.",
     mClosed: "Closed", mExpires: "Valid until {t}", mSubject: "Look for / stop", mSoundOff: "🔇 Tap to turn bulletin sounds on",
     mNoBulletins: "No bulletins", mOffRoster: "", mErrNetwork: "No network; try again shortly",
+    mFoundPhoto: "Take or pick a photo for the police", mPhotoSending: "Sending the photo…",
+    mPhotosSent: "✓ {n} photo(s) sent; you can add more",
   },
 });
 
@@ -51,7 +55,7 @@ const FIX_WAIT_MS = 1500;
 let app = null;           // hooks from app.js: firstFix, render, outbox, saveMine, mine, reconnect
 let root = null;
 const S = { mode: "login", me: null, unitId: null, bulletins: new Map(), alarms: [], error: "", codeSentTo: "",
-            resendAt: 0, countdown: null, sent: null, tones: 0, noteState: "" };
+            resendAt: 0, countdown: null, sent: null, tones: 0, noteState: "", foundPhotos: new Map() };
 
 async function call(method, path, body, isForm = false) {
   try {
@@ -226,12 +230,21 @@ async function addNote() {
   render();
 }
 
+// A photo for one of the member's own alarms (one-tap or "found"), shrunk on the phone first as the
+// quick-handling page does (m/traffic/upload.js, fetched only when a photo is picked): a 3–5 MB
+// camera photo becomes a few hundred KB, which is what decides the wait on a weak signal.
+async function sendPhoto(alarmId, file) {
+  const { shrink } = await import("./traffic/upload.js");
+  const { blob, shrunk } = await shrink(file);
+  const form = new FormData();
+  form.append("file", blob, shrunk ? "photo.jpg" : file.name);
+  return call("POST", `/api/member/alarms/${alarmId}/photos`, form, true);
+}
+
 async function addPhoto(ev) {
   const file = ev.target.files[0];
   if (!file || !S.sent?.alarm) return;
-  const form = new FormData();
-  form.append("file", file);
-  const r = await call("POST", `/api/member/alarms/${S.sent.alarm.id}/photos`, form, true);
+  const r = await sendPhoto(S.sent.alarm.id, file);
   if (r.ok) { S.sent.alarm = r.data; S.noteState = t("mNoteSent"); } else S.noteState = message(r);
   render();
 }
@@ -256,6 +269,33 @@ async function found(b) {
     S.bulletins.set(b.id, { ...b });
   } else S.error = message(r);
   render();
+}
+
+async function addFoundPhoto(b, ev) {
+  const file = ev.target.files[0];
+  const alarmId = b.receipt?.found_alarm_id;
+  if (!file || !alarmId) return;
+  ev.target.value = ""; // the same photo may be picked again after an error
+  const was = S.foundPhotos.get(b.id) || { count: 0 };
+  S.foundPhotos.set(b.id, { ...was, state: "sending", error: "" });
+  render();
+  const r = await sendPhoto(alarmId, file);
+  S.foundPhotos.set(b.id, r.ok ? { state: "sent", count: r.data.photos.length, error: "" }
+                               : { ...was, state: "error", error: message(r) });
+  render();
+}
+
+function foundPhotoView(b) {
+  const p = S.foundPhotos.get(b.id) || { state: "", count: 0 };
+  const line = p.state === "sending" ? t("mPhotoSending") : p.state === "error" ? p.error
+    : p.count ? t("mPhotosSent", { n: p.count }) : "";
+  return [
+    h("label", { class: "btn ghost m-file" }, t("mFoundPhoto"),
+      h("input", { type: "file", accept: "image/*", capture: "environment", "data-testid": "bulletin-found-photo",
+                   disabled: p.state === "sending", onchange: (ev) => addFoundPhoto(b, ev) })),
+    line ? h("p", { class: p.state === "error" ? "error" : "note", role: p.state === "error" ? "alert" : null,
+                    "data-testid": "bulletin-found-photo-state", "data-state": p.state, "data-count": p.count }, line) : null,
+  ];
 }
 
 export function onEvent(name, data) {
@@ -331,7 +371,8 @@ function bulletinView(b) {
         : h("button", { class: "btn primary", type: "button", "data-testid": "bulletin-ack", onclick: () => receipt(b, "ack") }, t("mAck")),
       rc.found_alarm_id ? h("span", { class: "m-ok", "data-testid": "bulletin-found-sent" }, t("mFoundSent"))
         : h("button", { class: "btn alarm-lite", type: "button", "data-testid": "bulletin-found", onclick: () => found(b) }, t("mFound")))
-      : null);
+      : null,
+    b.status === "open" && rc.found_alarm_id ? h("div", { class: "m-row" }, ...foundPhotoView(b)) : null);
 }
 
 function memberView() {
