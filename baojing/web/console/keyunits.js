@@ -6,11 +6,13 @@
 // the console's code needs no change. Contract: docs/api.md ("Key units").
 //
 // Hooks for the browser tests: window.baojingKeyUnits = {alarms (Map id -> view), sirenRounds,
-//   bulletins (Map id -> view with receipts once opened), layer (L.LayerGroup)}
+//   bulletins (Map id -> view with receipts once opened), layer (L.LayerGroup), areas (L.LayerGroup of
+//   the bulletins' areas on the map)}
 // data-testid: ku-siren-stack, ku-alarm (data-id, data-kind, data-siren, data-status), ku-ack,
 //   ku-profile, ku-floorplan, ku-contact, ku-nearest, ku-notes, ku-bulletins-open, ku-bulletins,
 //   ku-bulletin-form, ku-b-title, ku-b-text, ku-b-subject, ku-b-urgency, ku-b-expires, ku-b-kind (data-kind),
-//   ku-b-district (data-id), ku-b-station (data-id), ku-b-send, ku-b-error, ku-bulletin (data-id),
+//   ku-b-district (data-id), ku-b-station (data-id), ku-b-area (data-points, data-drawing), ku-b-area-draw,
+//   ku-b-area-undo, ku-b-area-clear, ku-b-area-done, ku-b-send, ku-b-error, ku-bulletin (data-id),
 //   ku-receipts (data-acked, data-read, data-delivered, data-recipients), ku-receipt (data-phone,
 //   data-state), ku-renotify, ku-close, ku-cap
 import { connectLive } from "/shared/live.js";
@@ -18,6 +20,7 @@ import { get, post } from "/shared/api.js";
 import { words, t, pick, errorText, setLang, getLang, onLang } from "/shared/i18n.js";
 import { h, put } from "/shared/dom.js";
 import { playSiren, soundState } from "./sound.js";
+import { drawArea, showAreas } from "./areadraw.js";
 
 const consoleLang = () => getLang(); // the console speaks the site's one language (shared/i18n.js)
 
@@ -32,6 +35,10 @@ words({
     kuRenotify: "再次通知未确认", kuClose: "关闭通报", kuCap: "导出 CAP", kuClosed: "已关闭", kuStDelivered: "已送达",
     kuStRead: "已读", kuStAcked: "已确认", kuStFound: "发现目标", kuStSent: "已发送", kuHide: "收起", kuOpenMap: "查看",
     immediate: "特急", urgent: "紧急", normal: "一般", kuLayer: "重点单位",
+    kuArea: "地图区域（可与辖区同时使用）", kuAreaDraw: "在地图上画区域", kuAreaHint: "请在左侧地图上依次点击区域的各个角",
+    kuAreaPoints: "已画 {n} 个点", kuAreaUndo: "撤销上一点", kuAreaClear: "清除", kuAreaDone: "画好了", kuAreaMore: "继续画",
+    kuAreaShort: "区域至少需要 3 个点（现在 {n} 个）：请继续在地图上点击，或点“清除”不用区域",
+    kuAreaOf: "通报区域：{t}",
   },
   en: {
     kuOneTap: "One-tap alarm", kuFound: "Target found (bulletin reply)", kuAck: "Acknowledge · stop the alert",
@@ -45,6 +52,11 @@ words({
     kuClose: "Close bulletin", kuCap: "Export CAP", kuClosed: "Closed", kuStDelivered: "Delivered", kuStRead: "Read",
     kuStAcked: "Acknowledged", kuStFound: "Found", kuStSent: "Sent", kuHide: "Hide", kuOpenMap: "Show",
     immediate: "Immediate", urgent: "Urgent", normal: "Normal", kuLayer: "Key units",
+    kuArea: "Area on the map (with or without jurisdictions)", kuAreaDraw: "Draw the area on the map",
+    kuAreaHint: "Click the area's corners one after another on the map to the left", kuAreaPoints: "{n} points drawn",
+    kuAreaUndo: "Undo last point", kuAreaClear: "Clear", kuAreaDone: "Done", kuAreaMore: "Add more points",
+    kuAreaShort: "An area needs at least 3 points ({n} now): click more on the map, or Clear to send without an area",
+    kuAreaOf: "Bulletin area: {t}",
   },
 });
 
@@ -52,7 +64,7 @@ const KINDS = { school: ["学校", "School"], kindergarten: ["幼儿园", "Kinde
                 bank: ["银行网点", "Bank branch"], hospital: ["医院", "Hospital"], market: ["市场", "Market"] };
 const SIREN_EVERY_MS = 2600;
 const S = { alarms: new Map(), bulletins: new Map(), open: null, drawer: false, config: null, units: [], sirenRounds: 0,
-            myStation: null, layer: null, error: "" };
+            myStation: null, layer: null, error: "", draw: null, area: [], areas: null, areasKey: "" };
 let stack, drawer;
 
 const kindName = (k) => (KINDS[k] ? KINDS[k][consoleLang() === "en" ? 1 : 0] : k);
@@ -162,6 +174,22 @@ async function openBulletin(id) {
     try { S.bulletins.set(id, await get(`/api/bulletins/${id}`)); } catch (e) { S.error = errorText(e); }
   }
   render();
+  // Its area in view, clear of the drawer on the right.
+  const w = window.baojing;
+  if (S.open && S.areas && S.areas.opened && w && w.map) {
+    w.map.fitBounds(S.areas.opened.getBounds(), { paddingTopLeft: [40, 40], paddingBottomRight: [drawer.offsetWidth + 40, 40], maxZoom: 17 });
+  }
+}
+
+// The bulletins' areas on the map, redrawn only when which bulletins are open (or opened) changes.
+function drawAreas() {
+  const w = window.baojing;
+  if (!w || !w.map || !window.L) return;
+  const list = [...S.bulletins.values()].filter((b) => b.target_area);
+  const key = `${S.open}|${getLang()}|` + list.map((b) => `${b.id}:${b.status}`).join(",");
+  if (key === S.areasKey) return;
+  S.areasKey = key;
+  S.areas = showAreas(w.map, window.L, S.areas && S.areas.group, list, S.open, (b) => t("kuAreaOf", { t: b.title }));
 }
 
 function field(id, label, input) {
@@ -192,18 +220,54 @@ function bulletinForm() {
     h("fieldset", {}, h("legend", {}, t("kuStations")),
       ...stations.map((s) => h("label", { class: "ku-check" },
         h("input", { type: "checkbox", name: "station", value: s.id, "data-testid": "ku-b-station", "data-id": s.id }), pick({ zh: s.name_zh, en: s.name_en })))),
+    areaField(),
     S.error ? h("p", { class: "ku-error", role: "alert", "data-testid": "ku-b-error" }, S.error) : null,
     h("button", { class: "btn btn-primary", type: "submit", "data-testid": "ku-b-send" }, t("kuSend"))));
 }
 
+// The area drawn on the map (areadraw.js): the form's buttons; the clicks go to the map.
+function areaField() {
+  const d = S.draw;
+  const n = S.area.length;
+  const btn = (id, label, onclick, disabled) => h("button", { class: "btn btn-small", type: "button", "data-testid": id, onclick, disabled }, label);
+  return h("fieldset", { class: "ku-area", "data-testid": "ku-b-area", "data-points": n, "data-drawing": d && d.drawing() ? "true" : "false" },
+    h("legend", {}, t("kuArea")),
+    !d ? btn("ku-b-area-draw", t("kuAreaDraw"), startDrawing)
+      : h("div", { class: "ku-row" },
+          h("span", { class: "ku-area-count" }, d.drawing() ? `${t("kuAreaHint")} · ` : "", h("b", {}, t("kuAreaPoints", { n }))),
+          btn("ku-b-area-undo", t("kuAreaUndo"), () => d.undo(), !n),
+          btn("ku-b-area-clear", t("kuAreaClear"), clearDrawing),
+          d.drawing() ? btn("ku-b-area-done", t("kuAreaDone"), () => { d.stop(); render(); })
+            : btn("ku-b-area-draw", t("kuAreaMore"), () => { d.resume(); render(); })));
+}
+
+function startDrawing() {
+  const w = window.baojing;
+  if (!w || !w.map || !window.L) return;
+  S.draw = drawArea(w.map, window.L, (points) => { S.area = points; render(); });
+  render();
+}
+
+function clearDrawing() {
+  if (S.draw) S.draw.remove();
+  S.draw = null;
+  S.area = [];
+  render();
+}
+
 async function sendBulletin(ev) {
   ev.preventDefault();
+  if (S.area.length && S.area.length < 3) {
+    S.error = t("kuAreaShort", { n: S.area.length });
+    return render();
+  }
   const f = new FormData(ev.target);
   const body = {
     title: f.get("title"), text: f.get("text"), subject: f.get("subject"), urgency: f.get("urgency"),
     expires_at: new Date(f.get("expires")).toISOString(),
     target_kinds: f.getAll("kind"), target_district_ids: f.getAll("district").map(Number),
     target_station_ids: f.getAll("station").map(Number),
+    target_area: S.area.length ? S.area : null,
   };
   try {
     const b = await post("/api/bulletins", body);
@@ -211,6 +275,7 @@ async function sendBulletin(ev) {
     S.bulletins.set(b.id, b);
     S.open = b.id;
     ev.target.reset();
+    clearDrawing();
   } catch (e) {
     S.error = errorText(e);
   }
@@ -221,7 +286,7 @@ function drawerView() {
   const list = [...S.bulletins.values()].sort((a, b) => b.id - a.id);
   return [
     h("div", { class: "ku-dhead" }, h("h2", {}, t("kuBulletins")),
-      h("button", { class: "btn btn-small", type: "button", onclick: () => { S.drawer = false; render(); } }, "✕")),
+      h("button", { class: "btn btn-small", type: "button", onclick: () => { S.drawer = false; if (S.draw) S.draw.stop(); render(); } }, "✕")),
     bulletinForm(),
     ...list.map((b) => h("section", { class: `ku-bulletin${b.status !== "open" ? " closed" : ""}`, "data-testid": "ku-bulletin", "data-id": b.id },
       h("button", { class: "ku-btitle", type: "button", onclick: () => openBulletin(b.id) },
@@ -236,6 +301,7 @@ function render() {
   const visible = [...S.alarms.values()].filter((a) => !a.hidden).sort((a, b) => (b.siren - a.siren) || b.id - a.id);
   put(stack, ...visible.slice(0, 6).map(alarmCard));
   stack.hidden = !visible.length;
+  drawAreas();
   drawer.hidden = !S.drawer;
   if (S.drawer) {
     const keep = {};
@@ -313,6 +379,7 @@ async function start() {
   window.baojingKeyUnits = {
     get alarms() { return S.alarms; }, get bulletins() { return S.bulletins; },
     get sirenRounds() { return S.sirenRounds; }, get layer() { return S.layer; },
+    get areas() { return S.areas && S.areas.group; },
   };
 }
 
