@@ -116,6 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.calls.close()  # stores the recordings still running
             await app.state.sms.close()
             overdue.cancel()
+            # Awaited before the engine goes: a sweep cancelled mid-query still returns its
+            # connection, and a task left pending would hang whoever closes the loop.
+            await asyncio.gather(settle, overdue, return_exceptions=True)
             await app.state.board.close()
             await app.state.hub.close()
             await app.state.audit.close()
