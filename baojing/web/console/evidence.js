@@ -2,7 +2,7 @@
 // and the incident's panel both show them: one item per file, its kind, time, length and size, and
 // a thumbnail or a player (lit-html templates). Players load nothing until played: each playback is
 // audited.
-import { html, render } from "/vendor/lit-html/lit-html.js";
+import { html } from "/vendor/lit-html/lit-html.js";
 import { t } from "/shared/i18n.js";
 import { clockText } from "/shared/time.js";
 
@@ -18,21 +18,11 @@ export function mediaTpl(m) {
   return html`<video src=${m.url} controls preload="none" playsinline class="ev-video"></video>`;
 }
 
-// The label carries data-vk, so a language switch can say it again (videodesk relabel()).
 export function evidenceTpl(m) {
   const kind = kindOf(m);
   return html`<div class="ev-item" data-testid="evidence-item" data-media-id=${m.id} data-kind=${m.kind} title="SHA-256 ${m.sha256}">
-    <div class="ev-meta"><b data-vk="kind_${kind}">${t(`vd_kind_${kind}`)}</b> ${clockText(m.created_at)}${
+    <div class="ev-meta"><b>${t(`vd_kind_${kind}`)}</b> ${clockText(m.created_at)}${
       m.duration_s ? ` · ${m.duration_s.toFixed(1)} s` : ""} · ${Math.round(m.size / 1024)} KB</div>
     ${mediaTpl(m)}
   </div>`;
 }
-
-// The same as elements, for the call view's hand-built lists.
-const nodeOf = (tpl) => {
-  const box = document.createElement("div");
-  render(tpl, box);
-  return box.firstElementChild;
-};
-export const mediaEl = (m) => nodeOf(mediaTpl(m));
-export const evidenceItem = (m) => nodeOf(evidenceTpl(m));

@@ -1,6 +1,6 @@
 // The 110 video desk (视频/文字报警) in the console: the queue of video and text calls, the call
 // view (mesh video, chat, snapshots, evidence) and its actions. Contract: docs/api.md, "Video and
-// text calls"; the WebRTC mesh is ./rtc.js. console.js owns this object and feeds it the live
+// text calls"; the WebRTC mesh is /shared/rtc.js; drawn with lit-html. console.js owns this object and feeds it the live
 // events (call.upserted, call.message, media.added, call.ringing) and the non-event socket
 // messages (signal, call.state, errors with a call_id).
 //
@@ -26,10 +26,14 @@
 //   chat-send
 import { get, post } from "/shared/api.js";
 import { words, t, getLang, errorText } from "/shared/i18n.js";
-import { h, clear, now, phoneEl } from "./util.js";
+import { html, render, nothing } from "/vendor/lit-html/lit-html.js";
+import { repeat } from "/vendor/lit-html/directives/repeat.js";
+import { ref } from "/vendor/lit-html/directives/ref.js";
+import { now } from "./util.js";
 import { parseTime, elapsedText, clockText } from "/shared/time.js";
 import { Mesh, quality, localMedia } from "/shared/rtc.js";
-import { evidenceItem, mediaEl } from "./evidence.js";
+import { evidenceTpl, mediaTpl } from "./evidence.js";
+import { phoneTpl } from "./queue.js";
 import * as sound from "./sound.js";
 
 // The desk's words (keys "vd_…"), in the console's one dictionary.
@@ -67,6 +71,13 @@ words({
   },
 });
 const T = (key, vars) => t(`vd_${key}`, vars);
+// A MediaStream goes into a <video> through a ref, not a property binding: lit sets an object-valued
+// property again on every draw, and each srcObject assignment restarts the video.
+const feed = (stream, then) => ref((v) => {
+  if (!v) return;
+  if (v.srcObject !== stream) v.srcObject = stream;
+  if (then) then(v);
+});
 const RING_EVERY_MS = 4000;
 const ENDED_VIEW_MS = 5000;   // an ended call's view closes itself after this
 const ACTIVE_ASSIGNMENT = new Set(["dispatched", "accepted", "en_route", "on_scene"]);
@@ -168,17 +179,12 @@ export class VideoDesk {
   }
 
   render() {
-    const pane = this.c.pane;
     const list = this.ordered();
     const waiting = list.filter((c) => c.status === "waiting").length;
     this.c.tabN.textContent = String(waiting);
     this.c.tab.classList.toggle("hot", waiting > 0);
-    clear(pane);
-    if (!list.length) {
-      pane.append(h("div", { class: "queue-empty", testid: "calls-empty" }, h("div", { class: "qe-main" }, T("empty"))));
-      return;
-    }
-    for (const call of list) pane.append(this.row(call));
+    render(list.length ? repeat(list, (call) => call.id, (call) => this.row(call))
+      : html`<div class="queue-empty" data-testid="calls-empty"><div class="qe-main">${T("empty")}</div></div>`, this.c.pane);
   }
 
   row(call) {
@@ -187,42 +193,36 @@ export class VideoDesk {
     const mine = this.myParty(call);
     const invited = mine && !mine.joined_at;
     const inView = this.cur && this.cur.call.id === call.id;
-    const since = call.status === "waiting" ? call.queued_at : call.answered_at || call.queued_at;
-    let action = null;
-    if (call.status === "waiting") {
-      action = h("button", { type: "button", class: "btn btn-small btn-primary", testid: "call-answer",
-        onclick: (e) => { e.stopPropagation(); this.answer(call.id); } }, T("answer"));
-    } else if (invited) {
-      action = h("button", { type: "button", class: "btn btn-small btn-primary", testid: "call-join",
-        onclick: (e) => { e.stopPropagation(); this.join(call.id); } }, T("join"));
-    } else if (mine && !inView) {
-      action = h("button", { type: "button", class: "btn btn-small", testid: "call-open",
-        onclick: (e) => { e.stopPropagation(); this.open(call.id); } }, T("open"));
-    }
-    return h("div", { class: `qrow vrow p${call.priority} st-${call.status}${inView ? " sel" : ""}${invited ? " flash" : ""}`,
-      testid: "call-row", role: "listitem",
-      dataset: { callId: call.id, status: call.status, kind: call.kind, silent: String(call.silent) },
-      onclick: () => this.c.select(call.incident_id) },
-    h("div", { class: "q1" },
-      h("span", { class: `ckind k-${call.kind}`, testid: "call-kind" }, call.kind === "video" ? "▶ " + T("video") : "✉ " + T("text")),
-      call.silent ? h("span", { class: "cbadge" }, T("silent")) : null,
-      h("b", {}, `#${call.incident_id}`),
-      h("span", { class: "spacer" }),
-      h("span", { class: "cwait mono", testid: "call-wait", dataset: { since: parseTime(since) } }, elapsedText(now() - parseTime(since)))),
-    h("div", { class: "q2" },
-      alarm ? phoneEl(alarm.phone, { testid: "call-phone" }) : h("span", { class: "muted" }, "…"),
-      alarm && alarm.name ? h("span", {}, alarm.name) : null,
-      h("span", { class: "spacer" }),
-      call.status === "waiting" ? h("span", { class: "muted" }, `${T("waiting")} ${call.queue_position || ""}`)
-        : h("span", { class: "muted", testid: "call-operator" }, invited ? T("ringing_to_me")
-          : call.operator ? T("by", { name: call.operator.display_name }) : T(call.status)),
-      action));
+    const since = parseTime(call.status === "waiting" ? call.queued_at : call.answered_at || call.queued_at);
+    const button = (testid, cls, label, fn) => html`<button type="button" class="btn btn-small${cls}" data-testid=${testid}
+      @click=${(e) => { e.stopPropagation(); fn(call.id); }}>${label}</button>`;
+    const action = call.status === "waiting" ? button("call-answer", " btn-primary", T("answer"), (id) => this.answer(id))
+      : invited ? button("call-join", " btn-primary", T("join"), (id) => this.join(id))
+        : mine && !inView ? button("call-open", "", T("open"), (id) => this.open(id)) : nothing;
+    return html`<div class="qrow vrow p${call.priority} st-${call.status}${inView ? " sel" : ""}${invited ? " flash" : ""}"
+      data-testid="call-row" role="listitem" data-call-id=${call.id} data-status=${call.status} data-kind=${call.kind}
+      data-silent=${String(call.silent)} @click=${() => this.c.select(call.incident_id)}>
+      <div class="q1">
+        <span class="ckind k-${call.kind}" data-testid="call-kind">${call.kind === "video" ? `▶ ${T("video")}` : `✉ ${T("text")}`}</span>
+        ${call.silent ? html`<span class="cbadge">${T("silent")}</span>` : nothing}
+        <b>#${call.incident_id}</b><span class="spacer"></span>
+        <span class="cwait mono" data-testid="call-wait">${elapsedText(now() - since)}</span>
+      </div>
+      <div class="q2">
+        ${alarm ? phoneTpl(alarm.phone, "call-phone") : html`<span class="muted">…</span>`}
+        ${alarm && alarm.name ? html`<span>${alarm.name}</span>` : nothing}
+        <span class="spacer"></span>
+        ${call.status === "waiting" ? html`<span class="muted">${T("waiting")} ${call.queue_position || ""}</span>`
+          : html`<span class="muted" data-testid="call-operator">${invited ? T("ringing_to_me")
+            : call.operator ? T("by", { name: call.operator.display_name }) : T(call.status)}</span>`}
+        ${action}
+      </div>
+    </div>`;
   }
 
+  // Every second: the waits and the call's clock; the ring while calls wait; the link quality.
   tick() {
-    for (const el of this.c.pane.querySelectorAll("[data-testid=call-wait]")) {
-      el.textContent = elapsedText(now() - Number(el.dataset.since));
-    }
+    if (this.calls.size) this.render();
     const waiting = [...this.calls.values()].some((c) => c.status === "waiting" ||
       (this.myParty(c) && !this.myParty(c).joined_at));
     if (waiting && Date.now() - this.lastRing >= RING_EVERY_MS) {
@@ -232,12 +232,7 @@ export class VideoDesk {
       }
     }
     if (this.cur && this.cur.mesh && !this.cur.ended) this.pollStats();
-    if (this.cur) {
-      const el = this.cur.els.timer;
-      const at = parseTime(this.cur.call.answered_at);
-      const end = this.cur.ended ? parseTime(this.cur.call.ended_at) || this.cur.endedAt : now();
-      if (el && at) el.textContent = elapsedText(end - at);
-    }
+    if (this.cur) this.drawView();
   }
 
   // ---- actions ---------------------------------------------------------------------------------
@@ -311,34 +306,28 @@ export class VideoDesk {
 
   showError(err) {
     if (!this.cur) return this.c.toast(errorText(err), true);
-    const el = this.cur.els.error;
-    el.hidden = false;
-    el.dataset.code = err.code || "";
-    el.textContent = errorText(err);
+    this.cur.error = err;
+    this.drawView();
   }
 
   // ---- the call view ---------------------------------------------------------------------------
   async show(call, stream, t0) {
     this.endView(true);
-    const view = this.c.view;
     const me = call.me ?? (this.myParty(call) || {}).id;
     const cur = this.cur = {
-      call, me, stream, t0, ended: false, muted: false, tiles: new Map(), messages: new Map(), media: new Map(),
-      els: {}, firstFrameAt: {}, statsBusy: false,
+      call, me, stream, t0, ended: false, muted: false, error: null, notice: null,
+      held: undefined,         // unknown until the first update: it sets the caller's senders either way
+      streams: new Map(),      // party id -> remote MediaStream (one video tile each)
+      messages: new Map(),     // message id -> message
+      media: new Map(),        // media id -> evidence file, newest first
+      panel: null,             // "transfer" | "party" | null
+      chatText: "", quality: { q: "none", text: T("q_none"), title: "" }, firstFrameAt: {}, statsBusy: false,
+      snapping: false,
     };
     this.c.hooks.call = { id: call.id, me, peers: new Map(), incidentId: call.incident_id, status: call.status,
       state: "connecting", answeredAt: t0, firstFrameAt: cur.firstFrameAt, kind: call.kind };
-    this.build(cur);
-    view.hidden = false;
-    document.body.classList.add("in-call");
-    window.dispatchEvent(new Event("resize"));
     if (call.kind === "video") {
-      if (stream) {
-        cur.els.local.srcObject = stream;
-      } else {
-        cur.els.notice.textContent = T("no_camera");
-        cur.els.notice.hidden = false;
-      }
+      if (!stream) cur.notice = "no_camera";
       cur.mesh = new Mesh({
         callId: call.id, me, iceServers: call.ice_servers, stream,
         send: (o) => this.c.send(o),
@@ -350,112 +339,110 @@ export class VideoDesk {
       this.c.hooks.call.peers = cur.mesh.peers;
       cur.mesh.setParties(call.parties);
     }
-    this.renderParties(cur);
+    this.c.view.hidden = false;
+    document.body.classList.add("in-call");
     this.renderState();
+    window.dispatchEvent(new Event("resize"));
     this.render();
     this.c.select(call.incident_id);
     this.loadChat(cur);
     this.loadEvidence(cur);
   }
 
-  build(cur) {
-    const view = this.c.view;
-    clear(view);
+  // The whole call view from this.cur: header, videos, chat, evidence, the transfer/add panel,
+  // the buttons. Video elements are keyed by party, so a redraw never restarts a stream.
+  drawView() {
+    const cur = this.cur;
+    if (!cur) return;
     const call = cur.call;
-    const e = cur.els;
-    e.state = h("span", { class: "cstate", testid: "call-state", dataset: { state: "connecting" } });
-    e.quality = h("span", { class: "cquality", testid: "call-quality", dataset: { quality: "none" } }, T("q_none"));
-    e.timer = h("span", { class: "mono ctimer" });
-    e.grid = h("div", { class: "cgrid" });
-    e.local = h("video", { class: "clocal", testid: "call-local", autoplay: true, playsinline: true });
-    e.local.muted = true;
-    e.notice = h("div", { class: "cnotice", hidden: true });
-    e.error = h("div", { class: "cerror", testid: "call-error", role: "alert", hidden: true });
-    e.mute = h("button", { type: "button", class: "btn", testid: "call-mute", "aria-pressed": "false",
-      onclick: () => this.toggleMute() }, T("mute"));
-    e.hold = h("button", { type: "button", class: "btn", testid: "call-hold", onclick: () => this.act("hold") }, T("hold"));
-    e.resume = h("button", { type: "button", class: "btn", testid: "call-resume", hidden: true,
-      onclick: () => this.act("resume") }, T("resume"));
-    e.transfer = h("button", { type: "button", class: "btn", testid: "call-transfer",
-      onclick: () => this.togglePanel("transfer") }, T("transfer"));
-    e.addParty = h("button", { type: "button", class: "btn", testid: "call-add-party",
-      onclick: () => this.togglePanel("party") }, T("add_party"));
-    e.snapshot = h("button", { type: "button", class: "btn", testid: "call-snapshot", onclick: () => this.snapshot() },
-      T("snapshot"));
-    e.hangup = h("button", { type: "button", class: "btn btn-danger", testid: "call-hangup",
-      onclick: () => this.act("hangup") }, T("hangup"));
-    e.close = h("button", { type: "button", class: "btn", testid: "call-close", hidden: true,
-      onclick: () => this.endView(true) }, T("close"));
-    e.panel = h("div", { class: "cpanel", hidden: true });
-    e.chatList = h("div", { class: "chat-list", testid: "chat-list" });
-    e.chatInput = h("input", { class: "chat-input", testid: "chat-input", maxlength: "2000", placeholder: T("chat_ph"),
-      onkeydown: (ev) => { if (ev.key === "Enter") this.sendChat(); } });
-    e.evList = h("div", { class: "ev-list", testid: "evidence-list" },
-      h("div", { class: "muted ev-empty", "data-vk": "no_evidence" }, T("no_evidence")));
-    // Labels that say the same thing in the other language after a switch (relabel()).
-    for (const k of ["hold", "resume", "transfer", "add_party", "snapshot", "hangup", "close"]) {
-      e[k === "add_party" ? "addParty" : k].dataset.vk = k;
-    }
     const video = call.kind === "video";
+    const view = this.c.view;
     view.dataset.callId = call.id;
     view.dataset.kind = call.kind;
     view.dataset.status = call.status;
-    view.append(
-      h("div", { class: "chead" },
-        h("b", {}, video ? "▶ " : "✉ ", h("span", { "data-vk": video ? "video" : "text" }, T(video ? "video" : "text")),
-          ` #${call.incident_id}`),
-        call.silent ? h("span", { class: "cbadge", "data-vk": "silent" }, T("silent")) : null,
-        e.state, video ? e.quality : null, e.timer),
-      e.error,
-      h("div", { class: "cbody" },
-        video ? h("div", { class: "cmedia" }, e.grid, h("div", { class: "clocal-box" }, e.local,
-          h("span", { class: "ctag", "data-vk": "me" }, T("me"))), e.notice) : null,
-        h("div", { class: `cside${video ? "" : " wide"}` },
-          h("div", { class: "chat" }, h("div", { class: "ctitle", "data-vk": "chat" }, T("chat")), e.chatList,
-            h("div", { class: "chat-bar" }, e.chatInput,
-              h("button", { type: "button", class: "btn btn-primary", testid: "chat-send", "data-vk": "send",
-                onclick: () => this.sendChat() }, T("send")))),
-          h("div", { class: "ev" }, h("div", { class: "ctitle" }, h("span", { "data-vk": "evidence" }, T("evidence")), " ",
-            h("small", { class: "muted", "data-vk": "evidence_note" }, T("evidence_note"))), e.evList))),
-      e.panel,
-      h("div", { class: "cbar" }, video ? e.mute : null, e.hold, e.resume, e.transfer, e.addParty,
-        video ? e.snapshot : null, h("span", { class: "spacer" }), e.hangup, e.close));
+    const state = this.c.hooks.call.state;
+    const held = call.status === "held";
+    const at = parseTime(call.answered_at);
+    const end = cur.ended ? parseTime(call.ended_at) || cur.endedAt : now();
+    const off = cur.ended;
+    const btn = (testid, label, fn, cls = "", hide = false) => html`<button type="button" class="btn${cls}" data-testid=${testid}
+      ?disabled=${off} ?hidden=${hide} @click=${fn}>${label}</button>`;
+    const tiles = [...cur.streams];
+    const messages = [...cur.messages.values()].sort((a, b) => a.id - b.id);
+    render(html`<div class="chead">
+        <b>${video ? "▶ " : "✉ "}<span>${T(video ? "video" : "text")}</span> #${call.incident_id}</b>
+        ${call.silent ? html`<span class="cbadge">${T("silent")}</span>` : nothing}
+        <span class="cstate" data-testid="call-state" data-state=${state}>${T(`st_${state}`)}</span>
+        ${video ? html`<span class="cquality" data-testid="call-quality" data-quality=${off ? "none" : cur.quality.q}
+          title=${cur.quality.title}>${off ? "" : cur.quality.text}</span>` : nothing}
+        <span class="mono ctimer">${at ? elapsedText(end - at) : ""}</span>
+      </div>
+      <div class="cerror" data-testid="call-error" role="alert" data-code=${cur.error ? cur.error.code || "" : nothing}
+        ?hidden=${!cur.error}>${cur.error ? errorText(cur.error) : ""}</div>
+      <div class="cbody">
+        ${video ? html`<div class="cmedia">
+          <div class="cgrid" data-n=${String(tiles.length)}>${repeat(tiles, ([id]) => id, ([id, stream]) => this.tile(cur, id, stream))}</div>
+          <div class="clocal-box"><video class="clocal" data-testid="call-local" autoplay playsinline .muted=${true}
+            ${feed(cur.stream || null)}></video><span class="ctag">${T("me")}</span></div>
+          <div class="cnotice" ?hidden=${!cur.notice}>${cur.notice ? T(cur.notice) : ""}</div>
+        </div>` : nothing}
+        <div class="cside${video ? "" : " wide"}">
+          <div class="chat"><div class="ctitle">${T("chat")}</div>
+            <div class="chat-list" data-testid="chat-list">${repeat(messages, (m) => m.id, (m) => this.message(cur, m))}</div>
+            <div class="chat-bar"><input class="chat-input" data-testid="chat-input" maxlength="2000" placeholder=${T("chat_ph")}
+              .value=${cur.chatText} @input=${(e) => { cur.chatText = e.target.value; }}
+              @keydown=${(e) => { if (e.key === "Enter") this.sendChat(); }}><button type="button" class="btn btn-primary"
+              data-testid="chat-send" @click=${() => this.sendChat()}>${T("send")}</button></div>
+          </div>
+          <div class="ev"><div class="ctitle"><span>${T("evidence")}</span> <small class="muted">${T("evidence_note")}</small></div>
+            <div class="ev-list" data-testid="evidence-list">${cur.media.size
+              ? repeat([...cur.media.values()], (m) => m.id, (m) => evidenceTpl(m)) : html`<div class="muted ev-empty">${T("no_evidence")}</div>`}</div>
+          </div>
+        </div>
+      </div>
+      <div class="cpanel" ?hidden=${!cur.panel || off}>${cur.panel === "transfer" ? this.transferPanel()
+        : cur.panel === "party" ? this.partyPanel(cur) : nothing}</div>
+      <div class="cbar">
+        ${video ? html`<button type="button" class="btn${cur.muted ? " on" : ""}" data-testid="call-mute" aria-pressed=${String(cur.muted)}
+          ?disabled=${off} @click=${() => this.toggleMute()}>${cur.muted ? T("unmute") : T("mute")}</button>` : nothing}
+        ${btn("call-hold", T("hold"), () => this.act("hold"), "", held)}
+        ${btn("call-resume", T("resume"), () => this.act("resume"), "", !held)}
+        ${btn("call-transfer", T("transfer"), () => this.togglePanel("transfer"))}
+        ${btn("call-add-party", T("add_party"), () => this.togglePanel("party"))}
+        ${video ? html`<button type="button" class="btn" data-testid="call-snapshot" ?disabled=${off || cur.snapping}
+          @click=${() => this.snapshot()}>${T("snapshot")}</button>` : nothing}
+        <span class="spacer"></span>
+        ${btn("call-hangup", T("hangup"), () => this.act("hangup"), " btn-danger", off)}
+        <button type="button" class="btn" data-testid="call-close" ?hidden=${!off} @click=${() => this.endView(true)}>${T("close")}</button>
+      </div>`, view);
+  }
+
+  tile(cur, id, stream) {
+    const p = (cur.call.parties || []).find((x) => x.id === id);
+    const role = p ? p.role : "";
+    return html`<div class="ctile"><video class="cremote" data-testid="call-remote" autoplay playsinline data-party-id=${id}
+      data-role=${role} ${feed(stream, (v) => this.watchFrames(cur, id, v))}></video><span class="ctag">${
+      T(role) || role}${p && p.user ? ` · ${p.user.display_name}` : ""}</span></div>`;
+  }
+
+  // The first frame of each remote video (hooks.call.firstFrameAt: how long an answer takes to show).
+  watchFrames(cur, id, video) {
+    if (video.bjWatched) return;
+    video.bjWatched = true;
+    const mark = () => {
+      if (!(id in cur.firstFrameAt)) cur.firstFrameAt[id] = Date.now();
+    };
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(mark);
+    else video.addEventListener("loadeddata", mark, { once: true });
   }
 
   setRemote(cur, id, stream) {
-    let tile = cur.tiles.get(id);
-    if (!stream) {
-      if (tile) tile.box.remove();
-      cur.tiles.delete(id);
-      return;
-    }
-    if (!tile) {
-      const party = (cur.call.parties || []).find((p) => p.id === id) || { role: "" };
-      const video = h("video", { class: "cremote", testid: "call-remote", autoplay: true, playsinline: true,
-        dataset: { partyId: id, role: party.role || "" } });
-      const tag = h("span", { class: "ctag" });
-      tile = { box: h("div", { class: "ctile" }, video, tag), video, tag };
-      cur.tiles.set(id, tile);
-      cur.els.grid.append(tile.box);
-      const mark = () => {
-        if (!(id in cur.firstFrameAt)) cur.firstFrameAt[id] = Date.now();
-      };
-      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(mark);
-      else video.addEventListener("loadeddata", mark, { once: true });
-    }
-    if (tile.video.srcObject !== stream) tile.video.srcObject = stream;
-    tile.video.play().catch(() => {});
-    this.renderParties(cur);
-  }
-
-  renderParties(cur) {
-    for (const [id, tile] of cur.tiles) {
-      const p = (cur.call.parties || []).find((x) => x.id === id);
-      const role = p ? p.role : "";
-      tile.video.dataset.role = role;
-      tile.tag.textContent = `${T(role) || role}${p && p.user ? ` · ${p.user.display_name}` : ""}`;
-    }
-    cur.els.grid.dataset.n = String(cur.tiles.size);
+    if (stream) cur.streams.set(id, stream);
+    else cur.streams.delete(id);
+    this.drawView();
+    // Each new track (a renegotiation, a resume) starts playback again, as a user gesture would.
+    const v = stream && this.c.view.querySelector(`[data-testid=call-remote][data-party-id="${id}"]`);
+    if (v) v.play().catch(() => {});
   }
 
   updateCall(call) {
@@ -463,7 +450,6 @@ export class VideoDesk {
     if (!cur) return;
     cur.call = { ...cur.call, ...call, ice_servers: cur.call.ice_servers, me: cur.me };
     this.c.hooks.call.status = call.status;
-    this.c.view.dataset.status = call.status;
     const mine = (call.parties || []).find((p) => p.id === cur.me);
     if (call.status === "ended" || !mine || mine.left_at) {
       this.finish();
@@ -477,11 +463,10 @@ export class VideoDesk {
         cur.mesh.pauseTo(caller.id, cur.held);
       }
     }
-    this.renderParties(cur);
     this.renderState();
   }
 
-  // The call ended (or I left it): media stops, the view stays with "ended" until closed.
+  // The call ended (or I left it): media stops, the view says "ended" for a few seconds.
   finish() {
     const cur = this.cur;
     if (!cur || cur.ended) return;
@@ -489,14 +474,6 @@ export class VideoDesk {
     cur.endedAt = now();
     if (cur.mesh) cur.mesh.close();
     if (cur.stream) cur.stream.getTracks().forEach((t) => t.stop());
-    for (const k of ["mute", "hold", "resume", "transfer", "addParty", "snapshot", "hangup"]) {
-      if (cur.els[k]) cur.els[k].disabled = true;
-    }
-    cur.els.hangup.hidden = true;
-    cur.els.close.hidden = false;
-    cur.els.panel.hidden = true;
-    cur.els.quality.dataset.quality = "none";
-    cur.els.quality.textContent = "";
     this.c.hooks.call.status = "ended";
     this.renderState();
     this.render();
@@ -511,13 +488,7 @@ export class VideoDesk {
   // The language changed: the queue and the open call view say it again.
   relabel() {
     this.render();
-    const cur = this.cur;
-    if (!cur) return;
-    for (const el of this.c.view.querySelectorAll("[data-vk]")) el.textContent = T(el.dataset.vk);
-    cur.els.chatInput.placeholder = T("chat_ph");
-    if (cur.els.mute) cur.els.mute.textContent = cur.muted ? T("unmute") : T("mute");
-    this.renderParties(cur);
-    this.renderState();
+    this.drawView();
   }
 
   endView(hide) {
@@ -531,7 +502,7 @@ export class VideoDesk {
     clearTimeout(this.closeTimer);
     if (hide) {
       this.c.view.hidden = true;
-      clear(this.c.view);
+      render(nothing, this.c.view);
       document.body.classList.remove("in-call");
       window.dispatchEvent(new Event("resize"));
     }
@@ -546,13 +517,8 @@ export class VideoDesk {
     else if (cur.call.status === "held") state = "held";
     else if (cur.call.kind === "text") state = "text";
     else state = cur.mesh ? cur.mesh.state() : "connecting";
-    const el = cur.els.state;
-    el.dataset.state = state;
-    el.textContent = T(`st_${state}`);
     this.c.hooks.call.state = state;
-    const held = cur.call.status === "held";
-    cur.els.hold.hidden = held;
-    cur.els.resume.hidden = !held;
+    this.drawView();
   }
 
   async pollStats() {
@@ -562,13 +528,12 @@ export class VideoDesk {
     try {
       const st = await cur.mesh.stats();
       const q = quality(st);
-      const el = cur.els.quality;
-      el.dataset.quality = q;
       const vals = Object.values(st);
       const rtt = vals.map((s) => s.rtt).filter((x) => x !== null);
       const fps = vals.map((s) => s.fps);
-      el.textContent = `${T(`q_${q}`)}${rtt.length ? ` · ${Math.max(...rtt)} ms` : ""}${fps.length ? ` · ${Math.min(...fps)} fps` : ""}`;
-      el.title = JSON.stringify(st);
+      cur.quality = { q, title: JSON.stringify(st),
+        text: `${T(`q_${q}`)}${rtt.length ? ` · ${Math.max(...rtt)} ms` : ""}${fps.length ? ` · ${Math.min(...fps)} fps` : ""}` };
+      if (this.cur === cur) this.drawView();
     } finally {
       cur.statsBusy = false;
     }
@@ -579,28 +544,18 @@ export class VideoDesk {
     if (!cur || !cur.mesh) return;
     cur.muted = !cur.muted;
     cur.mesh.setMuted(cur.muted);
-    cur.els.mute.setAttribute("aria-pressed", String(cur.muted));
-    cur.els.mute.textContent = cur.muted ? T("unmute") : T("mute");
-    cur.els.mute.classList.toggle("on", cur.muted);
+    this.drawView();
   }
 
   togglePanel(which) {
     const cur = this.cur;
-    const p = cur.els.panel;
-    if (!p.hidden && p.dataset.which === which) {
-      p.hidden = true;
-      return;
-    }
-    p.dataset.which = which;
-    clear(p);
-    if (which === "transfer") this.buildTransfer(p);
-    else this.buildParty(p);
-    p.hidden = false;
+    cur.panel = cur.panel === which ? null : which;
+    this.drawView();
   }
 
   // Transfer targets: there is no list of console users for a non-admin, so the operators the desk
   // has seen on calls are offered, plus a user id.
-  buildTransfer(p) {
+  transferPanel() {
     const seen = new Map();
     for (const c of this.calls.values()) {
       for (const party of c.parties || []) {
@@ -608,26 +563,27 @@ export class VideoDesk {
       }
       if (c.operator && c.operator.id !== this.myId()) seen.set(c.operator.id, c.operator);
     }
-    const input = h("input", { type: "number", min: "1", class: "cid-input", testid: "transfer-user-id", placeholder: T("user_id") });
-    p.append(h("div", { class: "ctitle" }, T("transfer_to")),
-      h("div", { class: "copts" }, [...seen.values()].map((u) => h("button", { type: "button", class: "btn btn-small",
-        testid: "transfer-option", dataset: { userId: u.id }, onclick: () => this.transfer(u.id) }, u.display_name))),
-      h("div", { class: "vinline" }, input,
-        h("button", { type: "button", class: "btn btn-small btn-primary", testid: "transfer-submit",
-          onclick: () => { const v = Number(input.value); if (v > 0) this.transfer(v); } }, T("ok")),
-        h("button", { type: "button", class: "btn btn-small", testid: "transfer-queue", onclick: () => this.transfer(null) },
-          T("to_queue"))));
+    let typed = 0;
+    return html`<div class="ctitle">${T("transfer_to")}</div>
+      <div class="copts">${[...seen.values()].map((u) => html`<button type="button" class="btn btn-small" data-testid="transfer-option"
+        data-user-id=${u.id} @click=${() => this.transfer(u.id)}>${u.display_name}</button>`)}</div>
+      <div class="vinline"><input type="number" min="1" class="cid-input" data-testid="transfer-user-id" placeholder=${T("user_id")}
+        @input=${(e) => { typed = Number(e.target.value); }}><button type="button" class="btn btn-small btn-primary"
+        data-testid="transfer-submit" @click=${() => { if (typed > 0) this.transfer(typed); }}>${T("ok")}</button><button
+        type="button" class="btn btn-small" data-testid="transfer-queue" @click=${() => this.transfer(null)}>${T("to_queue")}</button></div>`;
   }
 
   async transfer(userId) {
     const view = await this.act("transfer", { to_user_id: userId });
-    if (view) this.cur && (this.cur.els.panel.hidden = true);
+    if (view && this.cur) {
+      this.cur.panel = null;
+      this.drawView();
+    }
   }
 
   // Who may be added: the members of units with an active assignment on the incident (the
   // backend's rule), plus a user id (a supervisor: there is no list of them for a non-admin).
-  buildParty(p) {
-    const cur = this.cur;
+  partyPanel(cur) {
     const inc = this.c.incident(cur.call.incident_id);
     const units = this.c.units();
     const inCall = new Set((cur.call.parties || []).filter((x) => !x.left_at && x.user).map((x) => x.user.id));
@@ -640,21 +596,22 @@ export class VideoDesk {
         opts.push({ id: m.id, name: `${a.call_sign} · ${m.display_name}`, role: "officer" });
       }
     }
-    const input = h("input", { type: "number", min: "1", class: "cid-input", placeholder: T("user_id") });
-    p.append(h("div", { class: "ctitle" }, T("add_party")),
-      opts.length ? h("div", { class: "copts" }, opts.map((o) => h("button", { type: "button", class: "btn btn-small",
-        testid: "call-party-option", dataset: { userId: o.id, role: o.role }, onclick: () => this.addParty(o.id, o.name) }, o.name)))
-        : h("div", { class: "muted" }, T("no_candidates")),
-      h("div", { class: "vinline" }, input,
-        h("button", { type: "button", class: "btn btn-small btn-primary", testid: "call-party-option",
-          dataset: { userId: "", role: "id" }, onclick: () => { const v = Number(input.value); if (v > 0) this.addParty(v, `#${v}`); } },
-        T("ok"))));
+    let typed = 0;
+    return html`<div class="ctitle">${T("add_party")}</div>
+      ${opts.length ? html`<div class="copts">${opts.map((o) => html`<button type="button" class="btn btn-small"
+        data-testid="call-party-option" data-user-id=${o.id} data-role=${o.role} @click=${() => this.addParty(o.id, o.name)}>${o.name}</button>`)}</div>`
+        : html`<div class="muted">${T("no_candidates")}</div>`}
+      <div class="vinline"><input type="number" min="1" class="cid-input" placeholder=${T("user_id")}
+        @input=${(e) => { typed = Number(e.target.value); }}><button type="button" class="btn btn-small btn-primary"
+        data-testid="call-party-option" data-user-id="" data-role="id" @click=${() => { if (typed > 0) this.addParty(typed, `#${typed}`); }}>${
+        T("ok")}</button></div>`;
   }
 
   async addParty(userId, name) {
     const view = await this.act("parties", { user_id: userId });
     if (view && this.cur) {
-      this.cur.els.panel.hidden = true;
+      this.cur.panel = null;
+      this.drawView();
       this.c.toast(T("invite_sent", { name }));
     }
   }
@@ -664,8 +621,7 @@ export class VideoDesk {
     const cur = this.cur;
     if (!cur) return;
     const caller = (cur.call.parties || []).find((p) => p.role === "caller" && !p.left_at);
-    const tile = caller && cur.tiles.get(caller.id);
-    const v = tile && tile.video;
+    const v = caller && this.c.view.querySelector(`[data-testid=call-remote][data-party-id="${caller.id}"]`);
     if (!v || !v.videoWidth) return this.showError({ code: "no_video", message_zh: "还没有报警人的画面", message_en: "No video from the caller yet" });
     const canvas = document.createElement("canvas");
     canvas.width = v.videoWidth;
@@ -674,7 +630,8 @@ export class VideoDesk {
     const blob = await new Promise((res) => canvas.toBlob(res, "image/jpeg", 0.85));
     const form = new FormData();
     form.append("file", blob, `snapshot-${cur.call.id}-${Date.now()}.jpg`);
-    cur.els.snapshot.disabled = true;
+    cur.snapping = true;
+    this.drawView();
     try {
       const res = await fetch(`/api/calls/${cur.call.id}/snapshots`, { method: "POST", body: form, credentials: "same-origin" });
       const body = await res.json().catch(() => ({}));
@@ -682,7 +639,8 @@ export class VideoDesk {
       this.addMedia(body);
       this.c.toast(T("snap_done"));
     } finally {
-      if (this.cur === cur && !cur.ended) cur.els.snapshot.disabled = false;
+      cur.snapping = false;
+      if (this.cur === cur) this.drawView();
     }
   }
 
@@ -694,32 +652,31 @@ export class VideoDesk {
     } catch { /* shown when it arrives live */ }
   }
 
+  message(cur, m) {
+    const who = m.role === "caller" ? T("caller") : m.author || T(m.role);
+    return html`<div class="chat-msg r-${m.role}${m.party_id === cur.me ? " mine" : ""}" data-testid="chat-message"
+      data-role=${m.role} data-message-id=${m.id}><div class="chat-meta">${who} · ${clockText(m.at)}</div>
+      ${m.text ? html`<div class="chat-text">${m.text}</div>` : nothing}${m.attachment ? mediaTpl(m.attachment) : nothing}</div>`;
+  }
+
   addMessage(m) {
     const cur = this.cur;
     if (!cur || cur.messages.has(m.id)) return;
-    const who = m.role === "caller" ? T("caller") : m.author || T(m.role);
-    const mine = m.party_id === cur.me;
-    const el = h("div", { class: `chat-msg r-${m.role}${mine ? " mine" : ""}`, testid: "chat-message",
-      dataset: { role: m.role, messageId: m.id } },
-    h("div", { class: "chat-meta" }, `${who} · ${clockText(m.at)}`),
-    m.text ? h("div", { class: "chat-text" }, m.text) : null,
-    m.attachment ? mediaEl(m.attachment) : null);
-    cur.messages.set(m.id, el);
-    // Oldest first: insert by id.
-    const after = [...cur.els.chatList.children].find((x) => Number(x.dataset.messageId) > m.id);
-    cur.els.chatList.insertBefore(el, after || null);
-    cur.els.chatList.scrollTop = cur.els.chatList.scrollHeight;
+    cur.messages.set(m.id, m);
     if (m.attachment) this.addMedia(m.attachment);
+    this.drawView();
+    const list = this.c.view.querySelector("[data-testid=chat-list]");
+    if (list) list.scrollTop = list.scrollHeight;
   }
 
   async sendChat() {
     const cur = this.cur;
     if (!cur || cur.ended) return;
-    const text = cur.els.chatInput.value.trim();
+    const text = cur.chatText.trim();
     if (!text) return;
     try {
       const m = await post(`/api/calls/${cur.call.id}/messages`, { text });
-      cur.els.chatInput.value = "";
+      cur.chatText = "";
       this.addMessage(m);
     } catch (err) {
       this.showError(err);
@@ -736,10 +693,7 @@ export class VideoDesk {
   addMedia(m) {
     const cur = this.cur;
     if (!cur || cur.media.has(m.id)) return;
-    const el = evidenceItem(m);
-    cur.media.set(m.id, el);
-    const empty = cur.els.evList.querySelector(".ev-empty");
-    if (empty) empty.remove();
-    cur.els.evList.prepend(el);
+    cur.media = new Map([[m.id, m], ...cur.media]);
+    this.drawView();
   }
 }
