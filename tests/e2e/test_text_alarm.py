@@ -218,8 +218,8 @@ NEWEST_VISIBLE = """() => {
 }"""
 
 
-def test_the_chat_follows_the_desks_replies_above_the_message_box_unless_the_caller_scrolled_up(server, browser):
-    ctx, page, errors = open_caller(browser, server)
+def answered_text_alarm(page, server) -> tuple[int, httpx.Client]:
+    """The caller starts a text alarm and the desk answers it: (the call's id, the desk's client)."""
     page.get_by_test_id("text-button").click()
     status = page.get_by_test_id("text-status")
     expect(status).to_have_attribute("data-state", "waiting", timeout=15_000)
@@ -227,6 +227,24 @@ def test_the_chat_follows_the_desks_replies_above_the_message_box_unless_the_cal
     desk = desk_client(server)
     assert desk.post(f"/api/calls/{call_id}/answer").status_code == 200
     expect(status).to_have_attribute("data-state", "active", timeout=10_000)
+    return call_id, desk
+
+
+def reply_while_scrolled_up(page, desk, call_id: int, text: str, count: int):
+    """The caller is at the top of the page when the desk's reply number `count` comes: the page
+    stays there, and the new-messages button (returned) shows."""
+    page.evaluate("() => window.scrollTo(0, 0)")
+    desk.post(f"/api/calls/{call_id}/messages", json={"text": text})
+    expect(page.locator("[data-testid=chat-message][data-role=desk]")).to_have_count(count, timeout=10_000)
+    more = page.get_by_test_id("chat-new")
+    expect(more).to_be_visible()
+    assert page.evaluate("() => window.scrollY") == 0
+    return more
+
+
+def test_the_chat_follows_the_desks_replies_above_the_message_box_unless_the_caller_scrolled_up(server, browser):
+    ctx, page, errors = open_caller(browser, server)
+    call_id, desk = answered_text_alarm(page, server)
     replies = page.locator("[data-testid=chat-message][data-role=desk]")
     # More replies than fit on a phone's screen: each new one is in view, above the message box.
     for n in range(1, 9):
@@ -239,12 +257,7 @@ def test_the_chat_follows_the_desks_replies_above_the_message_box_unless_the_cal
     shot(page, "m-text-follow")
 
     # The caller scrolls up to read: a new reply does not pull the page away, a button says so.
-    page.evaluate("() => window.scrollTo(0, 0)")
-    desk.post(f"/api/calls/{call_id}/messages", json={"text": "第 9 条：您身边还有其他人吗？"})
-    expect(replies).to_have_count(9, timeout=10_000)
-    more = page.get_by_test_id("chat-new")
-    expect(more).to_be_visible()
-    assert page.evaluate("() => window.scrollY") == 0
+    more = reply_while_scrolled_up(page, desk, call_id, "第 9 条：您身边还有其他人吗？", 9)
     assert not page.evaluate(NEWEST_VISIBLE)
     shot(page, "m-text-new-below")
     more.click()
@@ -275,13 +288,7 @@ def test_with_the_keyboard_up_the_newest_reply_stays_above_the_message_box(serve
     if lang == "en":
         page.get_by_test_id("lang-switch").click()
         expect(page.get_by_test_id("call-button")).to_contain_text("Call police")
-    page.get_by_test_id("text-button").click()
-    status = page.get_by_test_id("text-status")
-    expect(status).to_have_attribute("data-state", "waiting", timeout=15_000)
-    call_id = page.evaluate("() => window.baojing.call.id")
-    desk = desk_client(server)
-    assert desk.post(f"/api/calls/{call_id}/answer").status_code == 200
-    expect(status).to_have_attribute("data-state", "active", timeout=10_000)
+    call_id, desk = answered_text_alarm(page, server)
     replies = page.locator("[data-testid=chat-message][data-role=desk]")
     for n in range(1, 6):
         desk.post(f"/api/calls/{call_id}/messages", json={"text": f"第 {n} 条：请留在原地，保持电话畅通，民警正在赶来。"})
@@ -300,12 +307,7 @@ def test_with_the_keyboard_up_the_newest_reply_stays_above_the_message_box(serve
     shot(page, f"m-text-keyboard-reply-{lang}")
 
     # Scrolled up to read: the page stays, and the "new messages" button is above the box, not under it.
-    page.evaluate("() => window.scrollTo(0, 0)")
-    desk.post(f"/api/calls/{call_id}/messages", json={"text": "第 9 条：好的。"})
-    expect(replies).to_have_count(9, timeout=10_000)
-    more = page.get_by_test_id("chat-new")
-    expect(more).to_be_visible()
-    assert page.evaluate("() => window.scrollY") == 0
+    more = reply_while_scrolled_up(page, desk, call_id, "第 9 条：好的。", 9)
     assert page.evaluate(MORE_VISIBLE)
     shot(page, f"m-text-keyboard-more-{lang}")
     more.click()
