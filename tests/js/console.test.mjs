@@ -98,10 +98,10 @@ test("every console word exists in Chinese and in English", async () => {
 
 // Views converted to lit-html stay templates: no elements built and patched by hand beside them
 // (two ways of drawing one panel drift apart, and hand-built rows were what made 1,000 incidents slow).
-const TEMPLATED = ["detail.js", "units.js", "videodesk.js", "evidence.js"];
+const TEMPLATED = ["detail.js", "units.js", "videodesk.js", "evidence.js", "keyunits.js"];
 const BY_HAND = [/\bh\(\s*["'`]/, /createElement\((?!"canvas")/, /\.innerHTML\s*=/, /(?<![.\w])(put|clear)\(/, /(?<!form)\.(append|prepend)\(/];
 
-test("the console's detail, units and call views are drawn with lit-html", async () => {
+test("the console's detail, units, call and key-unit views are drawn with lit-html", async () => {
   const { readFileSync } = await import("node:fs");
   for (const name of TEMPLATED) {
     const src = readFileSync(new URL(`../../baojing/web/console/${name}`, import.meta.url), "utf8");

@@ -3,7 +3,8 @@
 // call-taker acknowledges it; the key-unit layer on the map; and the bulletins desk (协查/预警通报)
 // with live receipts, re-notify, close and CAP export. A module of its own, started by a script tag
 // in index.html, that waits for the console (window.baojing.ready) and keeps its own live feed, so
-// the console's code needs no change. Contract: docs/api.md ("Key units").
+// the console's code needs no change; drawn with lit-html into #ku-root. Contract: docs/api.md
+// ("Key units").
 //
 // Hooks for the browser tests: window.baojingKeyUnits = {alarms (Map id -> view), sirenRounds,
 //   bulletins (Map id -> view with receipts once opened), layer (L.LayerGroup), areas (L.LayerGroup of
@@ -17,12 +18,11 @@
 //   data-state), ku-renotify, ku-close, ku-cap
 import { connectLive } from "/shared/live.js";
 import { get, post } from "/shared/api.js";
-import { words, t, pick, errorText, setLang, getLang, onLang } from "/shared/i18n.js";
-import { h, put } from "/shared/dom.js";
+import { html, render as draw, nothing } from "/vendor/lit-html/lit-html.js";
+import { repeat } from "/vendor/lit-html/directives/repeat.js";
+import { words, t, pick, errorText, getLang, onLang } from "/shared/i18n.js";
 import { playSiren, soundState } from "./sound.js";
 import { drawArea, showAreas } from "./areadraw.js";
-
-const consoleLang = () => getLang(); // the console speaks the site's one language (shared/i18n.js)
 
 words({
   zh: {
@@ -65,10 +65,10 @@ const KINDS = { school: ["学校", "School"], kindergarten: ["幼儿园", "Kinde
 const SIREN_EVERY_MS = 2600;
 const S = { alarms: new Map(), bulletins: new Map(), open: null, drawer: false, config: null, units: [], sirenRounds: 0,
             myStation: null, layer: null, error: "", draw: null, area: [], areas: null, areasKey: "" };
-let stack, drawer;
+let root;
 
-const kindName = (k) => (KINDS[k] ? KINDS[k][consoleLang() === "en" ? 1 : 0] : k);
-const clock = (v) => (v ? new Date(v).toLocaleTimeString(consoleLang() === "en" ? "en-GB" : "zh-CN", { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "");
+const kindName = (k) => (KINDS[k] ? KINDS[k][getLang() === "en" ? 1 : 0] : k);
+const clock = (v) => (v ? new Date(v).toLocaleTimeString(getLang() === "en" ? "en-GB" : "zh-CN", { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "");
 
 // Sounds here: the owning station's consoles and the command centre's (no station).
 const mine = (a) => S.myStation === null || S.myStation === undefined || a.station_id === S.myStation;
@@ -81,32 +81,32 @@ function sirenLoop() {
 function alarmCard(a) {
   const u = a.unit;
   const files = u.files || [];
-  return h("article", { class: `ku-alarm${a.siren ? " sounding" : ""}`, "data-testid": "ku-alarm", "data-id": a.id,
-                        "data-kind": a.kind, "data-siren": a.siren ? "true" : "false", "data-status": a.status },
-    h("header", {},
-      h("b", { class: "ku-badge" }, a.kind === "found" ? t("kuFound") : t("kuOneTap")), " ",
-      h("strong", {}, u.name), ` · ${kindName(u.kind)} · ${clock(a.created_at)}`),
-    a.status === "cancelled" ? h("p", { class: "ku-cancelled" }, t("kuCancelled", { r: a.cancel_reason })) : null,
-    h("dl", { class: "ku-profile", "data-testid": "ku-profile" },
-      h("dt", {}, t("kuMember")), h("dd", {}, `${a.member.name} ${a.member.phone}`),
-      h("dt", {}, t("kuAddress")), h("dd", {}, `${u.address}（${a.position_from === "unit" ? t("kuUnitFix") : t("kuPhoneFix")}）`),
-      h("dt", {}, t("kuStation")), h("dd", {}, pick({ zh: u.station_name_zh, en: u.station_name_en }) || "—"),
-      u.opening_hours ? h("dt", {}, t("kuHours")) : null, u.opening_hours ? h("dd", {}, u.opening_hours) : null,
-      h("dt", {}, t("kuContacts")),
-      h("dd", {}, ...(u.contacts || []).map((c) => h("a", { href: `tel:${c.phone}`, class: "ku-contact", "data-testid": "ku-contact" },
-        `${c.name}${c.title ? "（" + c.title + "）" : ""} ${c.phone}`))),
-      files.length ? h("dt", {}, t("kuFloor")) : null,
-      files.length ? h("dd", {}, ...files.map((f) => h("a", { href: f.url, target: "_blank", rel: "noopener", class: "ku-file", "data-testid": "ku-floorplan" },
-        f.mime === "application/pdf" ? `📄 ${f.name || "PDF"}` : h("img", { src: f.url, alt: f.name || "", class: "ku-thumb" })))) : null,
-      a.nearest_units?.length ? h("dt", {}, t("kuNearest")) : null,
-      a.nearest_units?.length ? h("dd", { "data-testid": "ku-nearest" }, a.nearest_units.map((n) => `${n.call_sign} ${Math.round(n.distance_m)} m`).join("，")) : null),
-    (a.notes?.length || a.photos?.length) ? h("div", { class: "ku-notes", "data-testid": "ku-notes" },
-      h("b", {}, t("kuNotes") + "："), ...a.notes.map((n) => h("p", {}, `${clock(n.at)} ${n.text}`)),
-      ...a.photos.map((p) => h("a", { href: p.url, target: "_blank", rel: "noopener" }, h("img", { src: p.url, alt: "", class: "ku-thumb" })))) : null,
-    a.siren
-      ? h("button", { class: "btn ku-ack", type: "button", "data-testid": "ku-ack", onclick: () => ack(a) }, t("kuAck"))
-      : h("p", { class: "ku-acked" }, t("kuAcked", { who: a.acked_by?.display_name || "", t: clock(a.acked_at) }),
-          h("button", { class: "btn btn-small", type: "button", onclick: () => { a.hidden = true; render(); } }, t("kuHide"))));
+  const nearest = a.nearest_units || [];
+  return html`<article class="ku-alarm${a.siren ? " sounding" : ""}" data-testid="ku-alarm" data-id=${a.id} data-kind=${a.kind}
+    data-siren=${a.siren ? "true" : "false"} data-status=${a.status}>
+    <header><b class="ku-badge">${a.kind === "found" ? t("kuFound") : t("kuOneTap")}</b> <strong>${u.name}</strong> · ${
+      kindName(u.kind)} · ${clock(a.created_at)}</header>
+    ${a.status === "cancelled" ? html`<p class="ku-cancelled">${t("kuCancelled", { r: a.cancel_reason })}</p>` : nothing}
+    <dl class="ku-profile" data-testid="ku-profile">
+      <dt>${t("kuMember")}</dt><dd>${a.member.name} ${a.member.phone}</dd>
+      <dt>${t("kuAddress")}</dt><dd>${u.address}（${a.position_from === "unit" ? t("kuUnitFix") : t("kuPhoneFix")}）</dd>
+      <dt>${t("kuStation")}</dt><dd>${pick({ zh: u.station_name_zh, en: u.station_name_en }) || "—"}</dd>
+      ${u.opening_hours ? html`<dt>${t("kuHours")}</dt><dd>${u.opening_hours}</dd>` : nothing}
+      <dt>${t("kuContacts")}</dt><dd>${(u.contacts || []).map((c) => html`<a href="tel:${c.phone}" class="ku-contact"
+        data-testid="ku-contact">${c.name}${c.title ? `（${c.title}）` : ""} ${c.phone}</a>`)}</dd>
+      ${files.length ? html`<dt>${t("kuFloor")}</dt><dd>${files.map((f) => html`<a href=${f.url} target="_blank" rel="noopener"
+        class="ku-file" data-testid="ku-floorplan">${f.mime === "application/pdf" ? `📄 ${f.name || "PDF"}`
+        : html`<img src=${f.url} alt=${f.name || ""} class="ku-thumb">`}</a>`)}</dd>` : nothing}
+      ${nearest.length ? html`<dt>${t("kuNearest")}</dt><dd data-testid="ku-nearest">${
+        nearest.map((n) => `${n.call_sign} ${Math.round(n.distance_m)} m`).join("，")}</dd>` : nothing}
+    </dl>
+    ${a.notes?.length || a.photos?.length ? html`<div class="ku-notes" data-testid="ku-notes"><b>${t("kuNotes")}：</b>${
+      (a.notes || []).map((n) => html`<p>${clock(n.at)} ${n.text}</p>`)}${(a.photos || []).map((p) => html`<a href=${p.url}
+      target="_blank" rel="noopener"><img src=${p.url} alt="" class="ku-thumb"></a>`)}</div>` : nothing}
+    ${a.siren ? html`<button class="btn ku-ack" type="button" data-testid="ku-ack" @click=${() => ack(a)}>${t("kuAck")}</button>`
+      : html`<p class="ku-acked">${t("kuAcked", { who: a.acked_by?.display_name || "", t: clock(a.acked_at) })}<button
+        class="btn btn-small" type="button" @click=${() => { a.hidden = true; render(); }}>${t("kuHide")}</button></p>`}
+  </article>`;
 }
 
 async function ack(a) {
@@ -139,24 +139,23 @@ function receiptState(r) {
   return "sent";
 }
 
+const RECEIPT_WORDS = { sent: "kuStSent", delivered: "kuStDelivered", read: "kuStRead", acked: "kuStAcked", found: "kuStFound" };
+
 function bulletinDetail(b) {
   const c = b.counts;
-  return h("div", { class: "ku-bdetail" },
-    h("p", { class: "ku-receipts", "data-testid": "ku-receipts", "data-acked": c.acked, "data-read": c.read,
-             "data-delivered": c.delivered, "data-recipients": c.recipients },
-      t("kuReceipts", { d: c.delivered, r: c.read, a: c.acked, n: c.recipients })),
-    h("table", { class: "ku-rtable" }, ...(b.receipts || []).map((r) => {
+  const cap = html`<a class="btn" href="/api/bulletins/${b.id}/cap.xml" data-testid="ku-cap">${t("kuCap")}</a>`;
+  return html`<div class="ku-bdetail">
+    <p class="ku-receipts" data-testid="ku-receipts" data-acked=${c.acked} data-read=${c.read} data-delivered=${c.delivered}
+      data-recipients=${c.recipients}>${t("kuReceipts", { d: c.delivered, r: c.read, a: c.acked, n: c.recipients })}</p>
+    <table class="ku-rtable">${repeat(b.receipts || [], (r) => r.id, (r) => {
       const st = receiptState(r);
-      return h("tr", { "data-testid": "ku-receipt", "data-phone": r.phone, "data-state": st, class: `st-${st}` },
-        h("td", {}, r.unit_name || ""), h("td", {}, `${r.name} ${r.phone}`),
-        h("td", {}, t({ sent: "kuStSent", delivered: "kuStDelivered", read: "kuStRead", acked: "kuStAcked", found: "kuStFound" }[st])),
-        h("td", {}, r.notify_count > 1 ? `×${r.notify_count}` : ""));
-    })),
-    b.status === "open" ? h("div", { class: "ku-row" },
-      h("button", { class: "btn", type: "button", "data-testid": "ku-renotify", onclick: () => act(b, "renotify") }, t("kuRenotify")),
-      h("button", { class: "btn", type: "button", "data-testid": "ku-close", onclick: () => act(b, "close") }, t("kuClose")),
-      h("a", { class: "btn", href: `/api/bulletins/${b.id}/cap.xml`, "data-testid": "ku-cap" }, t("kuCap")))
-      : h("a", { class: "btn", href: `/api/bulletins/${b.id}/cap.xml`, "data-testid": "ku-cap" }, t("kuCap")));
+      return html`<tr data-testid="ku-receipt" data-phone=${r.phone} data-state=${st} class="st-${st}"><td>${r.unit_name || ""}</td>
+        <td>${r.name} ${r.phone}</td><td>${t(RECEIPT_WORDS[st])}</td><td>${r.notify_count > 1 ? `×${r.notify_count}` : ""}</td></tr>`;
+    })}</table>
+    ${b.status === "open" ? html`<div class="ku-row">
+      <button class="btn" type="button" data-testid="ku-renotify" @click=${() => act(b, "renotify")}>${t("kuRenotify")}</button>
+      <button class="btn" type="button" data-testid="ku-close" @click=${() => act(b, "close")}>${t("kuClose")}</button>${cap}</div>` : cap}
+  </div>`;
 }
 
 async function act(b, what) {
@@ -177,6 +176,7 @@ async function openBulletin(id) {
   // Its area in view, clear of the drawer on the right.
   const w = window.baojing;
   if (S.open && S.areas && S.areas.opened && w && w.map) {
+    const drawer = root.querySelector(".ku-drawer");
     w.map.fitBounds(S.areas.opened.getBounds(), { paddingTopLeft: [40, 40], paddingBottomRight: [drawer.offsetWidth + 40, 40], maxZoom: 17 });
   }
 }
@@ -192,53 +192,56 @@ function drawAreas() {
   S.areas = showAreas(w.map, window.L, S.areas && S.areas.group, list, S.open, (b) => t("kuAreaOf", { t: b.title }));
 }
 
-function field(id, label, input) {
-  return h("label", { class: "ku-field" }, h("span", {}, label), input);
-}
+const field = (label, input) => html`<label class="ku-field"><span>${label}</span>${input}</label>`;
 
+// An uncontrolled form (read with FormData when sent): lit-html keeps its inputs, and what is typed
+// in them, from one draw to the next.
 function bulletinForm() {
   const districts = (S.config?.districts?.features || []).map((f) => f.properties);
   const stations = S.config?.stations || [];
   const in6h = new Date(Date.now() + 6 * 3600e3);
   const local = new Date(in6h.getTime() - in6h.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  const checks = (name, testid, items) => items.map(([value, label, attr]) => html`<label class="ku-check"><input type="checkbox"
+    name=${name} value=${value} data-testid=${testid} data-kind=${attr === "kind" ? value : nothing}
+    data-id=${attr === "id" ? value : nothing}>${label}</label>`);
   // Folded away while a bulletin's receipts are open: the receipts are what the desk watches then.
-  return h("details", { class: "ku-new", open: S.open === null || S.error ? true : null }, h("summary", {}, t("kuNew")),
-    h("form", { class: "ku-form", "data-testid": "ku-bulletin-form", onsubmit: sendBulletin },
-    field("t", t("kuTitle"), h("input", { name: "title", required: true, maxlength: "100", "data-testid": "ku-b-title" })),
-    field("s", t("kuSubject"), h("textarea", { name: "subject", required: true, rows: "2", maxlength: "2000", "data-testid": "ku-b-subject" })),
-    field("x", t("kuText"), h("textarea", { name: "text", required: true, rows: "3", maxlength: "4000", "data-testid": "ku-b-text" })),
-    h("div", { class: "ku-row" },
-      field("u", t("kuUrgency"), h("select", { name: "urgency", "data-testid": "ku-b-urgency" },
-        ...["immediate", "urgent", "normal"].map((u) => h("option", { value: u }, t(u))))),
-      field("e", t("kuExpires"), h("input", { type: "datetime-local", name: "expires", value: local, required: true, "data-testid": "ku-b-expires" }))),
-    h("fieldset", {}, h("legend", {}, t("kuKinds")),
-      ...Object.keys(KINDS).map((k) => h("label", { class: "ku-check" },
-        h("input", { type: "checkbox", name: "kind", value: k, "data-testid": "ku-b-kind", "data-kind": k }), kindName(k)))),
-    h("fieldset", {}, h("legend", {}, t("kuDistricts")),
-      ...districts.map((d) => h("label", { class: "ku-check" },
-        h("input", { type: "checkbox", name: "district", value: d.id, "data-testid": "ku-b-district", "data-id": d.id }), pick({ zh: d.name_zh, en: d.name_en })))),
-    h("fieldset", {}, h("legend", {}, t("kuStations")),
-      ...stations.map((s) => h("label", { class: "ku-check" },
-        h("input", { type: "checkbox", name: "station", value: s.id, "data-testid": "ku-b-station", "data-id": s.id }), pick({ zh: s.name_zh, en: s.name_en })))),
-    areaField(),
-    S.error ? h("p", { class: "ku-error", role: "alert", "data-testid": "ku-b-error" }, S.error) : null,
-    h("button", { class: "btn btn-primary", type: "submit", "data-testid": "ku-b-send" }, t("kuSend"))));
+  return html`<details class="ku-new" ?open=${S.open === null || Boolean(S.error)}><summary>${t("kuNew")}</summary>
+    <form class="ku-form" data-testid="ku-bulletin-form" @submit=${sendBulletin}>
+      ${field(t("kuTitle"), html`<input name="title" required maxlength="100" data-testid="ku-b-title">`)}
+      ${field(t("kuSubject"), html`<textarea name="subject" required rows="2" maxlength="2000" data-testid="ku-b-subject"></textarea>`)}
+      ${field(t("kuText"), html`<textarea name="text" required rows="3" maxlength="4000" data-testid="ku-b-text"></textarea>`)}
+      <div class="ku-row">
+        ${field(t("kuUrgency"), html`<select name="urgency" data-testid="ku-b-urgency">${
+          ["immediate", "urgent", "normal"].map((u) => html`<option value=${u}>${t(u)}</option>`)}</select>`)}
+        ${field(t("kuExpires"), html`<input type="datetime-local" name="expires" value=${local} required data-testid="ku-b-expires">`)}
+      </div>
+      <fieldset><legend>${t("kuKinds")}</legend>${checks("kind", "ku-b-kind", Object.keys(KINDS).map((k) => [k, kindName(k), "kind"]))}</fieldset>
+      <fieldset><legend>${t("kuDistricts")}</legend>${checks("district", "ku-b-district",
+        districts.map((d) => [d.id, pick({ zh: d.name_zh, en: d.name_en }), "id"]))}</fieldset>
+      <fieldset><legend>${t("kuStations")}</legend>${checks("station", "ku-b-station",
+        stations.map((st) => [st.id, pick({ zh: st.name_zh, en: st.name_en }), "id"]))}</fieldset>
+      ${areaField()}
+      ${S.error ? html`<p class="ku-error" role="alert" data-testid="ku-b-error">${S.error}</p>` : nothing}
+      <button class="btn btn-primary" type="submit" data-testid="ku-b-send">${t("kuSend")}</button>
+    </form></details>`;
 }
 
 // The area drawn on the map (areadraw.js): the form's buttons; the clicks go to the map.
 function areaField() {
   const d = S.draw;
   const n = S.area.length;
-  const btn = (id, label, onclick, disabled) => h("button", { class: "btn btn-small", type: "button", "data-testid": id, onclick, disabled }, label);
-  return h("fieldset", { class: "ku-area", "data-testid": "ku-b-area", "data-points": n, "data-drawing": d && d.drawing() ? "true" : "false" },
-    h("legend", {}, t("kuArea")),
-    !d ? btn("ku-b-area-draw", t("kuAreaDraw"), startDrawing)
-      : h("div", { class: "ku-row" },
-          h("span", { class: "ku-area-count" }, d.drawing() ? `${t("kuAreaHint")} · ` : "", h("b", {}, t("kuAreaPoints", { n }))),
-          btn("ku-b-area-undo", t("kuAreaUndo"), () => d.undo(), !n),
-          btn("ku-b-area-clear", t("kuAreaClear"), clearDrawing),
-          d.drawing() ? btn("ku-b-area-done", t("kuAreaDone"), () => { d.stop(); render(); })
-            : btn("ku-b-area-draw", t("kuAreaMore"), () => { d.resume(); render(); })));
+  const btn = (id, label, onclick, disabled = false) => html`<button class="btn btn-small" type="button" data-testid=${id}
+    ?disabled=${disabled} @click=${onclick}>${label}</button>`;
+  return html`<fieldset class="ku-area" data-testid="ku-b-area" data-points=${n} data-drawing=${d && d.drawing() ? "true" : "false"}>
+    <legend>${t("kuArea")}</legend>
+    ${!d ? btn("ku-b-area-draw", t("kuAreaDraw"), startDrawing) : html`<div class="ku-row">
+      <span class="ku-area-count">${d.drawing() ? `${t("kuAreaHint")} · ` : ""}<b>${t("kuAreaPoints", { n })}</b></span>
+      ${btn("ku-b-area-undo", t("kuAreaUndo"), () => d.undo(), !n)}
+      ${btn("ku-b-area-clear", t("kuAreaClear"), clearDrawing)}
+      ${d.drawing() ? btn("ku-b-area-done", t("kuAreaDone"), () => { d.stop(); render(); })
+        : btn("ku-b-area-draw", t("kuAreaMore"), () => { d.resume(); render(); })}
+    </div>`}
+  </fieldset>`;
 }
 
 function startDrawing() {
@@ -284,35 +287,26 @@ async function sendBulletin(ev) {
 
 function drawerView() {
   const list = [...S.bulletins.values()].sort((a, b) => b.id - a.id);
-  return [
-    h("div", { class: "ku-dhead" }, h("h2", {}, t("kuBulletins")),
-      h("button", { class: "btn btn-small", type: "button", onclick: () => { S.drawer = false; if (S.draw) S.draw.stop(); render(); } }, "✕")),
-    bulletinForm(),
-    ...list.map((b) => h("section", { class: `ku-bulletin${b.status !== "open" ? " closed" : ""}`, "data-testid": "ku-bulletin", "data-id": b.id },
-      h("button", { class: "ku-btitle", type: "button", onclick: () => openBulletin(b.id) },
-        h("b", {}, b.status !== "open" ? t("kuClosed") : t(b.urgency)), " ", b.title, " — ",
-        t("kuReceipts", { d: b.counts.delivered, r: b.counts.read, a: b.counts.acked, n: b.counts.recipients })),
-      S.open === b.id ? bulletinDetail(b) : null)),
-  ];
+  return html`<div class="ku-dhead"><h2>${t("kuBulletins")}</h2><button class="btn btn-small" type="button"
+      @click=${() => { S.drawer = false; if (S.draw) S.draw.stop(); render(); }}>✕</button></div>
+    ${bulletinForm()}
+    ${repeat(list, (b) => b.id, (b) => html`<section class="ku-bulletin${b.status !== "open" ? " closed" : ""}" data-testid="ku-bulletin"
+      data-id=${b.id}><button class="ku-btitle" type="button" @click=${() => openBulletin(b.id)}><b>${
+        b.status !== "open" ? t("kuClosed") : t(b.urgency)}</b> ${b.title} — ${
+        t("kuReceipts", { d: b.counts.delivered, r: b.counts.read, a: b.counts.acked, n: b.counts.recipients })}</button>
+      ${S.open === b.id ? bulletinDetail(b) : nothing}</section>`)}`;
 }
 
+// The siren entries over the map, the bulletins drawer and its opener, in one template.
 function render() {
-  if (getLang() !== consoleLang()) setLang(consoleLang(), { remember: false });
+  if (!root) return;
   const visible = [...S.alarms.values()].filter((a) => !a.hidden).sort((a, b) => (b.siren - a.siren) || b.id - a.id);
-  put(stack, ...visible.slice(0, 6).map(alarmCard));
-  stack.hidden = !visible.length;
+  draw(html`<div class="ku-stack" data-testid="ku-siren-stack" role="alert" ?hidden=${!visible.length}>${
+      repeat(visible.slice(0, 6), (a) => a.id, alarmCard)}</div>
+    <aside class="ku-drawer" data-testid="ku-bulletins" ?hidden=${!S.drawer}>${S.drawer ? drawerView() : nothing}</aside>
+    <button class="btn ku-opener" type="button" data-testid="ku-bulletins-open" @click=${() => { S.drawer = !S.drawer; render(); }}>${
+      t("kuBulletins")}</button>`, root);
   drawAreas();
-  drawer.hidden = !S.drawer;
-  if (S.drawer) {
-    const keep = {};
-    for (const el of drawer.querySelectorAll("form input:not([type=checkbox]), form textarea, form select")) keep[el.name] = el.value;
-    const checked = new Set([...drawer.querySelectorAll("form input[type=checkbox]:checked")].map((el) => `${el.name}:${el.value}`));
-    put(drawer, ...drawerView());
-    for (const el of drawer.querySelectorAll("form input, form textarea, form select")) {
-      if (el.type === "checkbox") el.checked = checked.has(`${el.name}:${el.value}`);
-      else if (keep[el.name] !== undefined) el.value = keep[el.name];
-    }
-  }
 }
 
 // ---- the map layer ----
@@ -363,19 +357,12 @@ async function start() {
   const w = window.baojing;
   if (!w || !w.ready) return setTimeout(start, 300);
   S.myStation = w.myStationId ?? null;
-  stack = h("div", { class: "ku-stack", "data-testid": "ku-siren-stack", role: "alert", hidden: true });
-  drawer = h("aside", { class: "ku-drawer", "data-testid": "ku-bulletins", hidden: true });
-  const opener = h("button", { class: "btn ku-opener", type: "button", "data-testid": "ku-bulletins-open",
-                               onclick: () => { S.drawer = !S.drawer; render(); } }, t("kuBulletins"));
-  document.head.append(h("link", { rel: "stylesheet", href: "/console/keyunits.css" }));
-  document.body.append(stack, drawer, opener);
-  onLang(() => { opener.textContent = t("kuBulletins"); render(); });
+  root = document.getElementById("ku-root");
+  onLang(render);  // the console's language switch (one language for the site)
   const seq = await load();
   connectLive({ since: seq, onEvent, onResync: () => load().catch(() => {}), onState() {} });
   setInterval(sirenLoop, SIREN_EVERY_MS);
   sirenLoop();
-  // The console's own language switch: follow it.
-  setInterval(() => { if (consoleLang() !== (window.__kuLang || "")) { window.__kuLang = consoleLang(); opener.textContent = t("kuBulletins"); render(); } }, 1000);
   window.baojingKeyUnits = {
     get alarms() { return S.alarms; }, get bulletins() { return S.bulletins; },
     get sirenRounds() { return S.sirenRounds; }, get layer() { return S.layer; },
