@@ -200,3 +200,36 @@ def test_call_taker_sees_her_station_first_and_the_siren_only_for_it(server, bro
         assert not errors, errors
     finally:
         ctx.close()
+
+
+# An incident seen only by this console (fed through the test hook): claimed, one offer unanswered.
+OVERDUE_INCIDENT = """(at) => ({id: 990001, status: "claimed", priority: 1, type: null, station_id: null, received_at: at,
+  updated_at: at, claimed_by: null, alarms: [{id: 990001, phone: "13800990001", name: null, received_at: at, location: null}],
+  assignments: [{id: 990001, incident_id: 990001, unit_id: 1, call_sign: "测试01", unit_kind: "car", status: "dispatched",
+    dispatched_at: at, overdue_at: at}]})"""
+
+
+def test_the_alerts_over_the_map_show_ring_and_go_when_dismissed(server, browser):
+    ctx, page, errors = open_console(browser, server, "dispatcher")
+    try:
+        page.evaluate("""() => window.baojing.feed("cti.call", {call_id: "e2e-cti-1", caller_number: "13800001111",
+                         incident_id: null}, 0)""")
+        cti = page.locator("[data-testid=cti-alert][data-call-id=e2e-cti-1]")
+        expect(cti).to_have_attribute("data-matched", "false")
+        expect(cti.locator(".phone")).to_have_text("13800001111")
+        page.evaluate(f"""() => {{ const at = new Date().toISOString();
+          window.baojing.feed("incident.upserted", ({OVERDUE_INCIDENT})(at), 0);
+          window.baojing.feed("assignment.overdue", {{incident_id: 990001, assignment: {{id: 990001, overdue_at: at}},
+            proposal: {{unit_id: 2, call_sign: "测试02", distance_m: 800, eta_s: 120}}}}, 0); }}""")
+        alert = page.locator("[data-testid=overdue-alert][data-assignment-id='990001']")
+        expect(alert).to_contain_text("#990001")
+        expect(alert.get_by_test_id("overdue-alert-dispatch")).to_have_attribute("data-unit-id", "2")
+        expect(alert.locator("[data-timer=overdue]")).to_have_text(re.compile(r"^\d\d:\d\d$"))
+        shot(page, "console-alert-stack")
+        cti.get_by_test_id("cti-dismiss").click()
+        expect(cti).to_have_count(0)
+        alert.get_by_test_id("overdue-dismiss").click()
+        expect(alert).to_have_count(0)
+        assert errors == []
+    finally:
+        ctx.close()

@@ -98,7 +98,7 @@ test("every console word exists in Chinese and in English", async () => {
 
 // Views converted to lit-html stay templates: no elements built and patched by hand beside them
 // (two ways of drawing one panel drift apart, and hand-built rows were what made 1,000 incidents slow).
-const TEMPLATED = ["detail.js", "units.js", "videodesk.js", "evidence.js", "keyunits.js"];
+const TEMPLATED = ["detail.js", "units.js", "videodesk.js", "evidence.js", "keyunits.js", "console.js", "queue.js"];
 const BY_HAND = [/\bh\(\s*["'`]/, /createElement\((?!"canvas")/, /\.innerHTML\s*=/, /(?<![.\w])(put|clear)\(/, /(?<!form)\.(append|prepend)\(/];
 
 test("the console's detail, units, call and key-unit views are drawn with lit-html", async () => {

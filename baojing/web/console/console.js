@@ -105,10 +105,12 @@ import { get, post, setDateListener, setUnauthorizedHandler } from "/shared/api.
 import { t, setLang, getLang, onLang, applyStatic, errorText, distanceText, setLabels, label } from "/shared/i18n.js";
 import { roleGuide, wrongPage } from "/shared/rolepages.js";
 import { etaText } from "./i18n.js";
-import { h, clear, now, phoneEl, noteServerDate, timerEl } from "./util.js";
-import { parseTime, clockText, elapsedText } from "/shared/time.js";
+import { html, render, nothing } from "/vendor/lit-html/lit-html.js";
+import { repeat } from "/vendor/lit-html/directives/repeat.js";
+import { now, noteServerDate } from "./clock.js";
+import { parseTime, clockText } from "/shared/time.js";
 import { MapView } from "./mapview.js";
-import { QueueView, isActiveAssignment, isOverdue, starsText } from "./queue.js";
+import { QueueView, isActiveAssignment, isOverdue, starsText, phoneTpl, timerTpl } from "./queue.js";
 import { Store, OpenList, frameScheduler } from "./store.js";
 import { DetailView } from "./detail.js";
 import { UnitsView } from "./units.js";
@@ -950,12 +952,12 @@ function renderUnits(c) {
 }
 
 // Over the map, top right: offers nobody accepted (until answered or dismissed) and ringing calls.
-let alertKey = null;
+// Drawn again each second (their clocks tick) and when they change; lit-html touches only what did.
+const alertBusy = new Set();  // assignment ids whose one-click dispatch is on its way
 function renderAlertStack() {
   const box = $("alert-stack");
   if (!S.user) {
-    clear(box);
-    alertKey = null;
+    render(nothing, box);
     return;
   }
   const nowMs = Date.now();
@@ -971,58 +973,52 @@ function renderAlertStack() {
     }
   }
   S.ctiAlerts = S.ctiAlerts.filter((x) => nowMs - x.at < CTI_KEEP_MS);
-  const key = JSON.stringify([overdue.map(({ inc, a }) => [inc.id, a.id, S.proposals.get(a.id)]),
-    S.ctiAlerts.map((x) => x.callId), getLang(), [...S.claiming]]);
-  if (key === alertKey) return;
-  alertKey = key;
-  clear(box);
-  for (const x of S.ctiAlerts) {
+  const dismissCti = (x) => {
+    S.ctiAlerts = S.ctiAlerts.filter((y) => y.callId !== x.callId);
+    renderAlertStack();
+  };
+  const sendProposal = async (inc, a, prop) => {
+    alertBusy.add(a.id);
+    renderAlertStack();
+    try {
+      await dispatchUnits(inc.id, [prop.unit_id]);
+    } catch (err) {
+      toast(errorText(err), true);
+    }
+    alertBusy.delete(a.id);
+    renderAlertStack();
+  };
+  render(html`${repeat(S.ctiAlerts, (x) => x.callId, (x) => {
     const matched = x.incidentId !== null;
-    box.append(h("div", { class: `alert cti${matched ? "" : " small"}`, testid: "cti-alert", role: "status",
-      dataset: { callId: x.callId, matched: String(matched), incidentId: matched ? x.incidentId : "" } },
-    h("span", { class: "al-ico", "aria-hidden": "true" }, "☎"),
-    h("span", { class: "al-text" }, t("cti_banner", { phone: "" }), phoneEl(x.number),
-      h("span", { class: "al-sub" }, ` · ${matched ? t("cti_matched", { id: x.incidentId }) : t("cti_unmatched")}`),
-      h("span", { class: "muted" }, ` ${clockText(x.at)}`)),
-    matched ? h("button", { type: "button", class: "btn btn-small", onclick: () => select(x.incidentId) },
-      t("go_to_incident", { id: x.incidentId })) : null,
-    h("button", { type: "button", class: "btn btn-small btn-x", testid: "cti-dismiss", "aria-label": t("dismiss"),
-      onclick: () => {
-        S.ctiAlerts = S.ctiAlerts.filter((y) => y.callId !== x.callId);
-        alertKey = null;
-        renderAlertStack();
-      } }, "×")));
-  }
-  for (const { inc, a } of overdue) {
+    return html`<div class="alert cti${matched ? "" : " small"}" data-testid="cti-alert" role="status" data-call-id=${x.callId}
+      data-matched=${String(matched)} data-incident-id=${matched ? x.incidentId : ""}>
+      <span class="al-ico" aria-hidden="true">☎</span>
+      <span class="al-text">${t("cti_banner", { phone: "" })}${phoneTpl(x.number)}<span class="al-sub"> · ${
+        matched ? t("cti_matched", { id: x.incidentId }) : t("cti_unmatched")}</span><span class="muted"> ${clockText(x.at)}</span></span>
+      ${matched ? html`<button type="button" class="btn btn-small" @click=${() => select(x.incidentId)}>${
+        t("go_to_incident", { id: x.incidentId })}</button>` : nothing}
+      <button type="button" class="btn btn-small btn-x" data-testid="cti-dismiss" aria-label=${t("dismiss")}
+        @click=${() => dismissCti(x)}>×</button>
+    </div>`;
+  })}${repeat(overdue, ({ a }) => a.id, ({ inc, a }) => {
     const prop = S.proposals.get(a.id);
-    box.append(h("div", { class: "alert overdue", testid: "overdue-alert", role: "alert",
-      dataset: { incidentId: inc.id, assignmentId: a.id } },
-    h("span", { class: "al-ico", "aria-hidden": "true" }, "⚠"),
-    h("span", { class: "al-text" }, h("b", {}, `#${inc.id} `), t("overdue_banner", { name: a.call_sign }), " ",
-      timerEl("overdue", parseTime(a.dispatched_at), null),
-      prop ? h("span", { class: "al-sub" }, ` · ${t("overdue_propose", { name: prop.call_sign, d: distanceText(prop.distance_m),
-        eta: etaText(prop.eta_s) })}`) : null),
-    h("span", { class: "al-btns" },
-      prop ? h("button", { type: "button", class: "btn btn-small btn-dispatch", testid: "overdue-alert-dispatch",
-        dataset: { unitId: prop.unit_id },
-        onclick: async (e) => {
-          e.currentTarget.disabled = true;
-          try {
-            await dispatchUnits(inc.id, [prop.unit_id]);
-          } catch (err) {
-            toast(errorText(err), true);
-          }
-          alertKey = null;
+    return html`<div class="alert overdue" data-testid="overdue-alert" role="alert" data-incident-id=${inc.id} data-assignment-id=${a.id}>
+      <span class="al-ico" aria-hidden="true">⚠</span>
+      <span class="al-text"><b>#${inc.id} </b>${t("overdue_banner", { name: a.call_sign })} ${
+        timerTpl("overdue", parseTime(a.dispatched_at), null)}${prop ? html`<span class="al-sub"> · ${
+        t("overdue_propose", { name: prop.call_sign, d: distanceText(prop.distance_m), eta: etaText(prop.eta_s) })}</span>` : nothing}</span>
+      <span class="al-btns">
+        ${prop ? html`<button type="button" class="btn btn-small btn-dispatch" data-testid="overdue-alert-dispatch"
+          data-unit-id=${prop.unit_id} ?disabled=${alertBusy.has(a.id)} @click=${() => sendProposal(inc, a, prop)}>${
+          t("overdue_dispatch", { name: prop.call_sign })}</button>` : nothing}
+        <button type="button" class="btn btn-small" @click=${() => select(inc.id)}>${t("overdue_open", { id: inc.id })}</button>
+        <button type="button" class="btn btn-small" data-testid="overdue-dismiss" @click=${() => {
+          S.overdueDismissed.add(a.id);
           renderAlertStack();
-        } }, t("overdue_dispatch", { name: prop.call_sign })) : null,
-      h("button", { type: "button", class: "btn btn-small", onclick: () => select(inc.id) }, t("overdue_open", { id: inc.id })),
-      h("button", { type: "button", class: "btn btn-small", testid: "overdue-dismiss", onclick: () => {
-        S.overdueDismissed.add(a.id);
-        alertKey = null;
-        renderAlertStack();
-      } }, t("dismiss")))));
-  }
-  for (const el of box.querySelectorAll("[data-since]")) el.textContent = elapsedText(now() - Number(el.dataset.since));
+        }}>${t("dismiss")}</button>
+      </span>
+    </div>`;
+  })}`, box);
 }
 
 function renderConn() {
@@ -1074,7 +1070,7 @@ function tick() {
   if (detailView) detailView.tick();
   if (unitsView && S.tab === "units") unitsView.tick();
   if (videoDesk && S.user) videoDesk.tick();
-  for (const el of $("alert-stack").querySelectorAll("[data-since]")) el.textContent = elapsedText(now() - Number(el.dataset.since));
+  if (S.user && $("alert-stack").firstElementChild) renderAlertStack();  // the overdue clocks
   if (S.user) renderStale();
   // Flash the title while unclaimed incidents wait; end row flashes whose time is up.
   let nNew = 0;
@@ -1136,7 +1132,6 @@ function relabel() {
   if (mapView) mapView.relabel();
   if (unitsView) unitsView.relabel();
   if (videoDesk) videoDesk.relabel();
-  alertKey = null;
   if (detailView && detailView.isOpen) detailView.relabel(ctx());
   if (S.picking) renderPickBanner();
   if (!$("login-view").hidden) {

@@ -9,7 +9,7 @@
 import { html, render, nothing } from "/vendor/lit-html/lit-html.js";
 import { repeat } from "/vendor/lit-html/directives/repeat.js";
 import { unsafeHTML } from "/vendor/lit-html/directives/unsafe-html.js";
-import { now } from "./util.js";
+import { now } from "./clock.js";
 import { parseTime, elapsedText, clockText, dateTimeText } from "/shared/time.js";
 import { distanceM } from "/shared/distance.js";
 import { t, pick, errorText, distanceText } from "/shared/i18n.js";

@@ -10,7 +10,7 @@ import { repeat } from "/vendor/lit-html/directives/repeat.js";
 import { unsafeHTML } from "/vendor/lit-html/directives/unsafe-html.js";
 import { t, pick } from "/shared/i18n.js";
 import { statusLabel, sourceLabel, assignStatusLabel } from "./i18n.js";
-import { now } from "./util.js";
+import { now } from "./clock.js";
 import { parseTime, elapsedText, clockText } from "/shared/time.js";
 import { shapeSvg } from "./mapview.js";
 

@@ -4,7 +4,7 @@
 import { html, render, nothing } from "/vendor/lit-html/lit-html.js";
 import { repeat } from "/vendor/lit-html/directives/repeat.js";
 import { unsafeHTML } from "/vendor/lit-html/directives/unsafe-html.js";
-import { now } from "./util.js";
+import { now } from "./clock.js";
 import { parseTime } from "/shared/time.js";
 import { t, pick, durationText } from "/shared/i18n.js";
 import { unitStatusLabel, kindLabel, stationShort } from "./i18n.js";

@@ -29,7 +29,7 @@ import { words, t, getLang, errorText } from "/shared/i18n.js";
 import { html, render, nothing } from "/vendor/lit-html/lit-html.js";
 import { repeat } from "/vendor/lit-html/directives/repeat.js";
 import { ref } from "/vendor/lit-html/directives/ref.js";
-import { now } from "./util.js";
+import { now } from "./clock.js";
 import { parseTime, elapsedText, clockText } from "/shared/time.js";
 import { Mesh, quality, localMedia } from "/shared/rtc.js";
 import { evidenceTpl, mediaTpl } from "./evidence.js";
