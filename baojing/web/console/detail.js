@@ -25,6 +25,9 @@ const OPEN = new Set(["new", "claimed"]);
 const routeEnd = (st) => (st ? stationShort(st) : t("unrouted"));
 const ASSIGNMENT_LATE_MS = 30000;  // an offer unanswered this long shows its clock in red
 const NOTE_MAX = 2000;             // as the server's notes (incidents/schemas.py)
+// Merge candidates listed: a duplicate is the same number or close by, never the 2,000th nearest;
+// the list is drawn with the panel every second, so a typhoon night's queue must not be in it.
+const MERGE_SHOWN = 50;
 
 // "12/2000" under a note box as it is typed, and at the cap that nothing more goes in.
 const noteCount = (text, testid) => html`<div class="len-count${text.length >= NOTE_MAX ? " full" : ""}"
@@ -460,10 +463,13 @@ export class DetailView {
       return { o, same: o.alarms.some((a) => myPhones.has(a.phone)), dist: myLoc && loc ? distanceM(myLoc, loc) : null };
     });
     cands.sort((a, b) => (b.same - a.same) || ((a.dist ?? 1e12) - (b.dist ?? 1e12)) || byQueueOrder(a.o, b.o));
-    for (const id of [...this.mergeSel]) if (!cands.some((c) => c.o.id === id)) this.mergeSel.delete(id);
+    const shown = cands.slice(0, MERGE_SHOWN);
+    for (const id of [...this.mergeSel]) if (!shown.some((c) => c.o.id === id)) this.mergeSel.delete(id);
     if (!cands.length) return html`<div class="muted">${t("merge_none")}</div>`;
     return html`<div class="muted small">${t("merge_hint", { id: inc.id })}</div>
-      <div class="merge-list">${repeat(cands, (c) => c.o.id, ({ o, same, dist }) => {
+      ${cands.length > shown.length ? html`<div class="muted small" data-testid="merge-more">${
+        t("merge_more", { n: shown.length, m: cands.length - shown.length })}</div>` : nothing}
+      <div class="merge-list">${repeat(shown, (c) => c.o.id, ({ o, same, dist }) => {
         const a0 = o.alarms[0] || {};
         return html`<label class="merge-row p${o.priority}"><input type="checkbox" data-testid="merge-candidate"
           data-incident-id=${o.id} .checked=${this.mergeSel.has(o.id)} @change=${(e) => {
