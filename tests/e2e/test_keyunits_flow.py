@@ -129,6 +129,7 @@ def test_a_bulletin_reaches_a_bank_member_with_a_sound_receipts_update_live_and_
     m = phone.new_page()
     member_login(m, server, admin, "13900000002")
     m.wait_for_function("() => window.baojing && window.baojing.state.live === 'live'", timeout=10_000)
+    expect(m.get_by_test_id("member-open")).to_be_hidden()  # logged in: no "member login" link any more
 
     desk = desk_context(browser)
     console = desk.new_page()
@@ -164,6 +165,8 @@ def test_a_bulletin_reaches_a_bank_member_with_a_sound_receipts_update_live_and_
     expect(m.get_by_test_id("bulletin-found-sent")).to_be_visible(timeout=5_000)
     found = console.locator("[data-testid=ku-alarm][data-kind=found]")
     expect(found).to_have_attribute("data-siren", "true", timeout=5_000)
+    # Which bulletin the member found the target of, on the sounding entry itself.
+    expect(found.get_by_test_id("ku-found-of")).to_contain_text("紧急止付：诈骗受害人")
     alarm = console.evaluate("() => [...window.baojingKeyUnits.alarms.values()].find(a => a.kind === 'found')")
     assert alarm["bulletin_id"] and abs(alarm["location"]["lat"] - BANK[0]) < 1e-4
     expect(console.locator("[data-testid=ku-receipt][data-phone='13900000002']")).to_have_attribute("data-state", "found",

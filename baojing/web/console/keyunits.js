@@ -38,7 +38,7 @@ words({
     kuArea: "地图区域（可与辖区同时使用）", kuAreaDraw: "在地图上画区域", kuAreaHint: "请在左侧地图上依次点击区域的各个角",
     kuAreaPoints: "已画 {n} 个点", kuAreaUndo: "撤销上一点", kuAreaClear: "清除", kuAreaDone: "画好了", kuAreaMore: "继续画",
     kuAreaShort: "区域至少需要 3 个点（现在 {n} 个）：请继续在地图上点击，或点“清除”不用区域",
-    kuAreaOf: "通报区域：{t}",
+    kuAreaOf: "通报区域：{t}", kuFoundOf: "回复通报：{t}",
   },
   en: {
     kuOneTap: "One-tap alarm", kuFound: "Target found (bulletin reply)", kuAck: "Acknowledge · stop the alert",
@@ -56,7 +56,7 @@ words({
     kuAreaHint: "Click the area's corners one after another on the map to the left", kuAreaPoints: "{n} points drawn",
     kuAreaUndo: "Undo last point", kuAreaClear: "Clear", kuAreaDone: "Done", kuAreaMore: "Add more points",
     kuAreaShort: "An area needs at least 3 points ({n} now): click more on the map, or Clear to send without an area",
-    kuAreaOf: "Bulletin area: {t}",
+    kuAreaOf: "Bulletin area: {t}", kuFoundOf: "In reply to the bulletin: {t}",
   },
 });
 
@@ -86,6 +86,8 @@ function alarmCard(a) {
     data-siren=${a.siren ? "true" : "false"} data-status=${a.status}>
     <header><b class="ku-badge">${a.kind === "found" ? t("kuFound") : t("kuOneTap")}</b> <strong>${u.name}</strong> · ${
       kindName(u.kind)} · ${clock(a.created_at)}</header>
+    ${a.kind === "found" && S.bulletins.get(a.bulletin_id) ? html`<p class="ku-bref" data-testid="ku-found-of">${
+      t("kuFoundOf", { t: S.bulletins.get(a.bulletin_id).title })}</p>` : nothing}
     ${a.status === "cancelled" ? html`<p class="ku-cancelled">${t("kuCancelled", { r: a.cancel_reason })}</p>` : nothing}
     <dl class="ku-profile" data-testid="ku-profile">
       <dt>${t("kuMember")}</dt><dd>${a.member.name} ${a.member.phone}</dd>

@@ -357,7 +357,9 @@ function alarmView() {
 
 function bulletinView(b) {
   const rc = b.receipt || {};
-  const time = (v) => new Date(v).toLocaleString(getLang() === "en" ? "en-GB" : "zh-CN", { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  // "1 Dec, 12:14", not "01/12": a day and month order nobody has to guess.
+  const time = (v) => new Date(v).toLocaleString(getLang() === "en" ? "en-GB" : "zh-CN",
+    { month: getLang() === "en" ? "short" : "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
   const urgency = getLang() === "en" ? b.urgency_en : b.urgency_zh;
   return h("article", { class: `m-bulletin u-${b.urgency}${b.status !== "open" ? " closed" : ""}`, "data-testid": "bulletin",
                         "data-id": b.id, "data-status": b.status, "data-acked": rc.acked_at ? "true" : "false" },
@@ -406,6 +408,9 @@ export function render() {
   if (!root) return;
   root.hidden = false;
   root.dataset.state = S.mode;
+  // A logged-in member would wonder why the page still offers to log them in.
+  const opener = document.getElementById("member-open");
+  if (opener) opener.hidden = S.mode === "member";
   const kids = S.mode === "member" && S.me ? memberView() : loginView();
   if (S.error) kids.push(h("p", { class: "error", role: "alert", "data-testid": "member-error" }, S.error));
   if (S.mode !== "member") kids.push(h("button", { class: "linkish", type: "button", onclick: () => { root.hidden = true; } }, t("mClose")));
