@@ -49,7 +49,9 @@
 // high pips twice, unlike either.
 //
 // data-testid attributes:
-//   login: login-form, login-username, login-password, login-submit, login-error, login-lang-toggle
+//   login: login-form, login-username, login-password, login-submit, login-error, login-lang-toggle,
+//     role-guide (where each role works), wrong-page (in login-error: another role's account, with
+//     role-page-link data-page = where it goes; shared/rolepages.js)
 //   header: connection-state (data-state = the connection value above), stale-banner,
 //     sound-state (data-state = on|off|unsupported), sound-enable (button, shown while off),
 //     sound-banner (big "sound is off" bar over the queue; a click enables sound), sound-test,
@@ -82,9 +84,10 @@
 //     detail-name, detail-position (data-source, data-locked), position-locked, set-position
 //     (data-alarm-id), classify-type (select), classify-priority (radio group) with
 //     classify-priority-1..4 (radios), classify-submit, notes-list, note-item, note-input,
-//     note-submit, close-disposition (select), close-note, close-submit, merge-open, merge-panel,
-//     merge-candidate (checkbox, data-incident-id), merge-submit, open-merged-into, timeline,
-//     timeline-item (data-name)
+//     note-input-count ("12/2000", at the cap "已达上限…"), note-submit, close-disposition (select),
+//     close-note, close-note-count (once typed in), close-submit, merge-open, merge-panel,
+//     merge-candidate (checkbox, data-incident-id; the 50 likeliest), merge-more (how many are not
+//     listed), merge-submit, open-merged-into, timeline, timeline-item (data-name)
 //   detail timers: detail-timers; detail-age (since received), timer-dispatched, timer-on-scene
 //     (mm:ss ticking, "--:--" before; fixed once closed; each has data-timer)
 //   detail dispatch: detail-mine ("本所" in the header), dispatch-section, detail-station
@@ -93,7 +96,8 @@
 //     assignment-timer (current step, mm:ss), assignment-cancel (first click arms "确认撤回？",
 //     the second recalls); rec-list, rec-row (data-unit-id), in a row: rec-check (checkbox;
 //     the nearest is ticked while nothing is dispatched yet), rec-call-sign, rec-distance
-//     ("555 米", "1.2 公里"), rec-eta ("约 4 分钟"), rec-juris ("✓ 辖区"); dispatch-button
+//     ("555 米", "1.2 公里"), rec-eta ("约 4 分钟"), rec-juris ("✓ 辖区"); rec-no-position (the
+//     incident has no position yet: refreshed as soon as one arrives); dispatch-button
 //   detail alerts: overdue-banner (data-assignment-id, data-unit-id; with overdue-dispatch,
 //     data-unit-id), cti-banner (data-call-id: "来电 138…" while a matched call rings)
 //   toast
