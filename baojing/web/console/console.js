@@ -141,7 +141,8 @@ const hooks = {
 window.baojing = hooks;
 
 const schedule = frameScheduler(() => draw());
-// What needs drawing besides the changed incidents and units: "detail", "alerts", "closed", "units".
+// What needs drawing besides the changed incidents and units: "detail" (with the units it shows on
+// the map), "panel" (the detail alone), "alerts", "closed", "units".
 const need = new Set();
 function want(...parts) {
   for (const p of parts) need.add(p);
@@ -395,7 +396,7 @@ function initViews() {
       onRecSelection: () => renderUnits(),
       onSelect: (id) => select(id),
       onClosePanel: () => select(null),
-      redraw: () => want("detail"),
+      redraw: () => want("panel"),  // the operator's own ticks and typing: the panel alone
       toast,
     });
   }
@@ -919,7 +920,8 @@ function draw() {
   $("tab-queue-n").textContent = String(S.open.length);
   // Looking at the units while new alarms wait: the queue tab says so loudly.
   $("tab-queue").classList.toggle("hot", nNew > 0 || overdue);
-  if (detailView && detailView.isOpen && (ids.has(S.selectedId) || parts.has("detail") || parts.has("lang"))) {
+  if (detailView && detailView.isOpen && (ids.has(S.selectedId) || parts.has("detail") || parts.has("panel") ||
+      parts.has("lang"))) {
     const inc = S.incidents.get(S.selectedId);
     if (inc) detailView.update(inc, c);
   }
