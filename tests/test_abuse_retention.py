@@ -118,3 +118,72 @@ async def test_old_closed_alarms_lose_personal_data_and_keep_counts_and_times(cl
         run = await s.scalar(select(AuditEntry).where(AuditEntry.action == "retention.anonymise"))
         assert run.detail["alarms"] == 1 and run.detail["days"] == 180
         assert await s.scalar(select(func.count()).select_from(Alarm)) == 3  # counts kept
+
+
+async def _age(app, incident_id: int, days: int) -> None:
+    async with app.state.sessions() as s, s.begin():
+        await s.execute(update(Incident).where(Incident.id == incident_id).values(
+            closed_at=utcnow() - timedelta(days=days)))
+
+
+async def _close(console, app, incident_id: int, days_ago: int = 200) -> None:
+    await console.post(f"/api/incidents/{incident_id}/claim")
+    r = await console.post(f"/api/incidents/{incident_id}/close", json={"disposition": "resolved"})
+    assert r.status_code == 200, r.text
+    await _age(app, incident_id, days_ago)
+
+
+async def test_alarms_linked_to_a_case_keep_their_personal_data_and_merged_duplicates_lose_it(client, staff, app):
+    from baojing.alarms.retention import anonymise
+    from baojing.traffic.models import TrafficCase
+    from keyunit_helpers import BANK_PHONE, key, member_client
+
+    console = await staff("dispatcher")
+
+    async def incident_of(alarm_id: int) -> int:
+        async with app.state.sessions() as s:  # short: SQLite's one connection serves the requests too
+            return await s.scalar(select(Alarm.incident_id).where(Alarm.id == alarm_id))
+
+    if True:
+        # 1. A case (立案) recorded by staff on a closed incident, audited.
+        recorded = await _closed_alarm(client, console, 200, app=app)
+        inc = await incident_of(recorded)
+        r = await console.put(f"/api/incidents/{inc}/case", json={"case_ref": "  "})
+        assert r.status_code == 422 and r.json()["errors"][0]["message_zh"] and r.json()["errors"][0]["message_en"]
+        assert (await (await staff("officer")).put(f"/api/incidents/{inc}/case",
+                                                   json={"case_ref": "x"})).status_code == 403
+        r = await console.put(f"/api/incidents/{inc}/case", json={"case_ref": " 朝公(刑)立字[2026]7号 "})
+        assert r.status_code == 200 and r.json()["case_ref"] == "朝公(刑)立字[2026]7号", r.text
+        # 2. A minor-accident case of the traffic desk opened from the alarm.
+        traffic = await _closed_alarm(client, console, 200, app=app)
+        # 3. A key-unit member's sighting of a police bulletin.
+        bank = await member_client(app, await staff("admin"), BANK_PHONE)
+        b = (await console.post("/api/bulletins", json={
+            "title": "寻人", "text": "一名老人走失", "subject": "男，约 80 岁", "urgency": "immediate",
+            "expires_at": (utcnow() + timedelta(hours=6)).isoformat(), "target_kinds": ["bank"],
+            "target_area": [[41.56, 120.44], [41.56, 120.47], [41.58, 120.47], [41.58, 120.44]]})).json()
+        r = await bank.post(f"/api/member/bulletins/{b['id']}/found", json={
+            "idempotency_key": key(), "location": {"lat": 41.5713, "lon": 120.4599, "accuracy_m": 10}})
+        assert r.status_code == 201, r.text
+        (entry,) = (await console.get("/api/keyunits/alarms")).json()["alarms"]
+        await _close(console, app, entry["incident_id"])
+        # 4. A duplicate merged into an incident closed long ago: closed too, and no case.
+        dup = (await client.post("/api/alarms", json=alarm_body(phone="13800009999"))).json()["id"]
+        survivor = (await client.post("/api/alarms", json=alarm_body(phone="13800008888"))).json()["id"]
+        target = await incident_of(survivor)
+        await console.post(f"/api/incidents/{target}/claim")
+        r = await console.post(f"/api/incidents/{target}/merge", json={"incident_ids": [await incident_of(dup)]})
+        assert r.status_code == 200, r.text
+        await _close(console, app, target)
+    async with app.state.sessions() as s, s.begin():
+        device = await s.scalar(select(Alarm.device_id).where(Alarm.id == traffic))
+        s.add(TrafficCase(code="RTN0001", device_id=device, checklist=[], alarm_id=traffic))
+    async with app.state.sessions() as s, s.begin():
+        assert (await anonymise(s, 180))["alarms"] == 2  # the duplicate and its survivor
+    async with app.state.sessions() as s:
+        phones = dict((await s.execute(select(Alarm.id, Alarm.phone))).all())
+        sighting = await s.scalar(select(Alarm.id).where(Alarm.incident_id == entry["incident_id"]))
+        assert phones[recorded] and phones[traffic] and phones[sighting] == BANK_PHONE
+        assert phones[dup] == "" and phones[survivor] == ""
+        run = await s.scalar(select(AuditEntry).where(AuditEntry.action == "incident.case"))
+        assert run.detail == {"case_ref": "朝公(刑)立字[2026]7号", "previous": None}

@@ -1,6 +1,5 @@
 """Personal data is kept only as long as it is needed (PIPL, 个人信息保护法): alarms closed more than
-N days ago (default 180, settings.retention_days) whose incident did not become a case (no
-case_ref) lose the caller's number, name, typed place, positions and trail, network address and
+N days ago (default 180, settings.retention_days) that are linked to no case (see _due) lose the caller's number, name, typed place, positions and trail, network address and
 rating comment, the chat lines of their calls and the content of their events. What is left —
 that an alarm came, on which channel, when, how it was handled and closed, and the counts — keeps
 the statistics true. `baojing anonymise` runs it (from a scheduler, e.g. nightly); each run is one
@@ -10,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import events
@@ -18,17 +18,37 @@ from ..auth.audit import append
 from ..auth.lockout import purge_old as purge_old_login_failures
 from ..calls.models import Call, CallMessage
 from ..db import utcnow
-from ..incidents.models import CLOSED, Incident
+from ..incidents.models import CLOSED, MERGED, Incident
+from ..keyunits.models import KeyUnitAlarm
+from ..traffic.models import TrafficCase
 from .models import Alarm, AlarmPosition
+
+
+def _due(cutoff: datetime):
+    """Alarms closed before the cutoff and linked to no case. Closed: their incident was closed,
+    or merged into one that was (a duplicate's alarms stay on it). A case: the incident (or the
+    one it was merged into) has a case_ref (立案, set by staff: PUT /api/incidents/{id}/case), a
+    minor-accident case of the traffic desk was opened from it, or it is a key-unit member's
+    sighting of a police bulletin (寻人/通缉) — each keeps its personal data with the case."""
+    own = Incident
+    survivor = aliased(Incident)
+    closed = own.status == CLOSED
+    merged_then_closed = and_(own.status == MERGED, survivor.status == CLOSED)
+    return (select(Alarm.id).join(own, own.id == Alarm.incident_id)
+            .outerjoin(survivor, survivor.id == own.merged_into)
+            .where(Alarm.anonymised_at.is_(None), or_(closed, merged_then_closed),
+                   func.coalesce(survivor.closed_at, own.closed_at) < cutoff,
+                   own.case_ref.is_(None), survivor.case_ref.is_(None),
+                   ~exists().where(or_(TrafficCase.alarm_id == Alarm.id, TrafficCase.incident_id == own.id,
+                                       TrafficCase.incident_id == survivor.id)),
+                   ~exists().where(KeyUnitAlarm.alarm_id == Alarm.id, KeyUnitAlarm.bulletin_id.is_not(None)))
+            .order_by(Alarm.id))
 
 
 async def anonymise(session: AsyncSession, days: int, now: datetime | None = None, batch: int = 500) -> dict:
     now = now or utcnow()
     cutoff = now - timedelta(days=days)
-    due = list(await session.scalars(
-        select(Alarm.id).join(Incident, Incident.id == Alarm.incident_id)
-        .where(Incident.status == CLOSED, Incident.closed_at < cutoff, Incident.case_ref.is_(None),
-               Alarm.anonymised_at.is_(None)).order_by(Alarm.id)))
+    due = list(await session.scalars(_due(cutoff)))
     incident_ids: set[int] = set()
     counts = {"alarms": 0, "positions": 0, "messages": 0, "events": 0}
     for i in range(0, len(due), batch):

@@ -8,7 +8,7 @@ from ..auth.service import Principal
 from ..deps import DbSession, require
 from ..fields import Id
 from . import service
-from .schemas import ClassifyIn, CloseIn, IncidentDetail, IncidentOut, MergeIn, NoteIn, Snapshot
+from .schemas import CaseIn, ClassifyIn, CloseIn, IncidentDetail, IncidentOut, MergeIn, NoteIn, Snapshot
 
 router = APIRouter(prefix="/api", tags=["console"])
 console = require(roles.CONSOLE)
@@ -34,6 +34,13 @@ async def claim(incident_id: Id, session: AsyncSession = DbSession, who: Princip
 async def classify(incident_id: Id, data: ClassifyIn, session: AsyncSession = DbSession,
                    who: Principal = Depends(console)):
     return await service.classify(session, incident_id, data.type, data.priority, who)
+
+
+@router.put("/incidents/{incident_id}/case", response_model=IncidentOut,
+            summary="Record the case (立案) the incident became, or null to remove it; its personal data is then kept")
+async def set_case(incident_id: Id, data: CaseIn, session: AsyncSession = DbSession,
+                   who: Principal = Depends(console)):
+    return await service.set_case(session, incident_id, data.case_ref, who)
 
 
 @router.post("/incidents/{incident_id}/notes", response_model=IncidentOut, summary="Add an operator's note")

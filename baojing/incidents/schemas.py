@@ -27,6 +27,17 @@ class NoteIn(Strict):
     text: str = Field(min_length=1, max_length=2000)
 
 
+class CaseIn(Strict):
+    case_ref: str | None = Field(min_length=1, max_length=40, description="e.g. 朝公(刑)立字[2026]1号; null removes it")
+
+    @field_validator("case_ref")
+    @classmethod
+    def _trim(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise bilingual("案件编号不能为空", "The case number cannot be blank")
+        return v.strip() if v is not None else None
+
+
 class MergeIn(Strict):
     incident_ids: list[Id] = Field(min_length=1, max_length=50)
 
@@ -114,6 +125,7 @@ class IncidentOut(BaseModel):
     merged_into: int | None
     notes_count: int
     station_id: int | None = None
+    case_ref: str | None = Field(None, description="The case (立案) this incident became: its personal data is kept")
     alarms: list[AlarmBrief]
     assignments: list["AssignmentOut"] = []
 

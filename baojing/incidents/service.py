@@ -62,6 +62,7 @@ async def views(session: AsyncSession, incidents: list[Incident], by_incident: d
         "received_at": i.received_at, "updated_at": i.updated_at, "claimed_at": i.claimed_at,
         "claimed_by": people.get(i.claimed_by), "closed_at": i.closed_at, "disposition": i.disposition,
         "merged_into": i.merged_into, "notes_count": counts.get(i.id, 0), "station_id": i.station_id,
+        "case_ref": i.case_ref,
         "alarms": [alarms.staff_view(a, i, assignments[i.id]) for a in by_incident[i.id]],
         "assignments": assignments[i.id],
     } for i in incidents]
@@ -170,6 +171,20 @@ async def classify(session: AsyncSession, incident_id: int, type_: str, priority
     incident.type, incident.priority = type_, priority
     await audit(session, who, "incident.classify", "incident", incident.id, {"type": type_, "priority": priority})
     return await announce(session, incident, "classified", who)
+
+
+async def set_case(session: AsyncSession, incident_id: int, case_ref: str | None, who: Principal) -> dict:
+    """The case (立案) an incident became, or None to undo a mistake: its alarms' personal data is
+    then kept with the case instead of being anonymised (alarms/retention.py). Closed incidents
+    too: a case is often opened after the call."""
+    await events.lock_sequence(session)
+    incident = await get(session, incident_id)
+    if incident.status == MERGED:
+        raise Conflict("该警情已合并，请在合并后的警情上登记案件", "This incident was merged; record the case on the one it was "
+                       "merged into", code="incident_merged")
+    previous, incident.case_ref = incident.case_ref, case_ref
+    await audit(session, who, "incident.case", "incident", incident.id, {"case_ref": case_ref, "previous": previous})
+    return await announce(session, incident, "case", who)
 
 
 async def add_note(session: AsyncSession, incident_id: int, text: str, who: Principal) -> dict:
