@@ -82,9 +82,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         engine = make_engine(settings.database_url, settings.db_timeout_s, settings.db_connect_timeout_s,
-                             settings.db_pool_timeout_s)
+                             settings.db_pool_timeout_s, settings.db_busy_timeout_s, settings.db_ping_timeout_s)
         app.state.engine = engine
-        app.state.db_watch = DatabaseWatch(app.state)
+        app.state.db_watch = DatabaseWatch(app.state, stall_s=settings.db_stall_s,
+                                           probe_timeout_s=settings.db_connect_timeout_s)
+        app.state.db_watch.follow(engine)
         app.state.sessions = make_sessionmaker(engine)
         app.state.bus = events.InProcessBus()
         app.state.audit = AuditBuffer(app.state.sessions)
@@ -143,7 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz(request: Request):
         watch = request.app.state.db_watch
         if watch.down or not await watch.ping():
-            watch.failed()
+            watch.lost()
             err = errors.Unavailable()
             return JSONResponse({"status": "unavailable", "database": False,
                                  **errors.body(err.code, err.message_zh, err.message_en)},

@@ -9,12 +9,17 @@ import sys
 from .config import ROOT, get_settings
 
 
+BATCH_TIMEOUT_S = 600.0
+
+
 def _with_session(fn):
     async def run():
         from . import schema  # noqa: F401  (all tables known before the first query)
         from .db import make_engine, make_sessionmaker
 
-        engine = make_engine(get_settings().database_url)
+        # Batch work (anonymising months of alarms, verifying every evidence file) may run one
+        # long statement and should wait behind the server's writes: longer limits than a request's.
+        engine = make_engine(get_settings().database_url, timeout_s=BATCH_TIMEOUT_S, busy_timeout_s=BATCH_TIMEOUT_S)
         try:
             async with make_sessionmaker(engine)() as session, session.begin():
                 return await fn(session)

@@ -51,13 +51,19 @@ class Settings(BaseSettings):
     terms_version: str = "2026-12"
     max_body_bytes: int = 64 * 1024
     # PostgreSQL: a statement longer than db_timeout_s fails (503), so does a wait for a pooled
-    # connection longer than db_pool_timeout_s, and a connection attempt or a pooled connection's ping longer than
+    # connection longer than db_pool_timeout_s, and a connection attempt longer than
     # db_connect_timeout_s. The statement timeout is long because a burst of alarms queues on the
-    # event-sequence lock (events.py) and must not be refused for waiting; a partition is noticed by
-    # the 1.5 s ping and connect instead. SQLite keeps its own queueing. Measured in RELIABILITY.md.
+    # event-sequence lock (events.py) and must not be refused for waiting; a partition is noticed
+    # instead by the watch (dbwatch.py): a statement running longer than db_stall_s makes it open
+    # a fresh connection, and if that does not answer within db_connect_timeout_s the statements in
+    # flight are cut and answered 503 (about 2 s in all). SQLite waits db_busy_timeout_s for
+    # another process's write lock. Measured in RELIABILITY.md.
     db_timeout_s: float = 10.0
     db_connect_timeout_s: float = 1.5
     db_pool_timeout_s: float = 5.0
+    db_stall_s: float = 0.5
+    db_ping_timeout_s: float = 0.5  # a pooled connection's pre-ping; a lost one costs a new connection
+    db_busy_timeout_s: float = 5.0
     # A reconnecting client further behind than this reloads its snapshot instead of a replay.
     replay_limit: int = 5000
     # A socket whose client falls this far behind (frames, or characters of them) is closed; it

@@ -63,14 +63,20 @@ def _bounded_ping(timeout_s: float):
 
 
 def make_engine(url: str, timeout_s: float = 10.0, connect_timeout_s: float = 1.5,
-                pool_timeout_s: float = 5.0) -> AsyncEngine:
+                pool_timeout_s: float = 5.0, busy_timeout_s: float = 5.0, ping_timeout_s: float = 0.5) -> AsyncEngine:
+    """The server's engine. timeout_s bounds one PostgreSQL statement: a backstop only, since a
+    partition is noticed within about 2 s by the watch (dbwatch.py) whatever a statement's
+    length; batch commands pass a longer one (cli.py). busy_timeout_s is how long SQLite waits
+    for another process's write lock before the request is answered 503."""
     if not is_sqlite(url):
         # Packets that vanish (a partition) would hold a request for asyncpg's 60 s connect timeout,
         # forever on a query, then 30 s in the pool: bounded, the request fails fast and is answered
         # 503 + Retry-After (errors.py). Measured in RELIABILITY.md.
         engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=pool_timeout_s,
                                      connect_args={"timeout": connect_timeout_s, "command_timeout": timeout_s})
-        engine.dialect.do_ping = _bounded_ping(connect_timeout_s)
+        # A pooled connection's ping is one round trip (a millisecond): half a second is generous,
+        # and a ping that loses only costs a new connection (bounded by the connect timeout).
+        engine.dialect.do_ping = _bounded_ping(ping_timeout_s)
         # An invalidated connection is closed politely for up to 2 s first: through a partition
         # nobody answers, so drop the socket at once.
         engine.dialect.do_terminate = lambda dbapi_conn: dbapi_conn._connection.terminate()
@@ -78,7 +84,8 @@ def make_engine(url: str, timeout_s: float = 10.0, connect_timeout_s: float = 1.
     # One connection: SQLite has one writer anyway, and waiting in the pool's queue is first come,
     # first served, where SQLite's busy handler sleeps and retries with no order (seconds-long
     # tails under load, measured in bench/README.md).
-    engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60)
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_s}, pool_size=1, max_overflow=0,
+                                 pool_timeout=60)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -88,7 +95,10 @@ def make_engine(url: str, timeout_s: float = 10.0, connect_timeout_s: float = 1.
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        # Another process's write (a backup, a batch command) rarely holds the lock for seconds;
+        # past that a 503 the caller's outbox retries beats a request hanging behind it (it was
+        # 30 s, longer than anyone waits on a phone). Batch commands wait longer (cli.py).
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -97,6 +107,23 @@ def make_engine(url: str, timeout_s: float = 10.0, connect_timeout_s: float = 1.
         # event sequence is allocated in commit order (see events.py).
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    return engine
+
+
+def make_probe_engine(url: str, timeout_s: float) -> AsyncEngine | None:
+    """PostgreSQL: one connection of its own, outside the pool, so that whether the database
+    answers is one round trip bounded by timeout_s, even when every pooled connection is stuck in
+    a statement (dbwatch.py). Kept open: a fresh connection costs a server process and 0.2-0.3 s
+    on a loaded machine, a round trip a millisecond. Closing it never waits for a server that
+    may be gone. SQLite has no network to lose: None (the watch probes through the pool)."""
+    if is_sqlite(url):
+        return None
+    # Autocommit and no reset on return: a probe that timed out must not then wait again for a
+    # ROLLBACK nobody will answer.
+    engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=timeout_s, isolation_level="AUTOCOMMIT",
+                                 pool_reset_on_return=None,
+                                 connect_args={"timeout": timeout_s, "command_timeout": timeout_s})
+    engine.dialect.do_terminate = engine.dialect.do_close = lambda dbapi_conn: dbapi_conn._connection.terminate()
     return engine
 
 

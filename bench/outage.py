@@ -103,6 +103,7 @@ class Callers:
         self.no_retry_after = 0
         self.stop = False
         self.timeline: list[tuple[float, object]] = []
+        self.requests: list[tuple[float, float, object]] = []  # (sent, answered, status or error)
 
     async def run(self) -> None:
         await asyncio.gather(*[self._phone(i) for i in range(self.clients)])
@@ -114,8 +115,10 @@ class Callers:
                 body = {"idempotency_key": key, "phone": f"1380013{n:04d}",
                         "location": {"lat": 41.57, "lon": 120.43, "accuracy_m": 10}}
                 while True:  # the same alarm until it is acknowledged, as the page's outbox does
+                    sent = time.monotonic()
                     try:
                         r = await c.post("/api/alarms", json=body)
+                        self.requests.append((sent, time.monotonic(), r.status_code))
                         self.answers[r.status_code] += 1
                         self.timeline.append((time.monotonic(), r.status_code))
                         if r.status_code in (200, 201):
@@ -124,10 +127,39 @@ class Callers:
                         if r.status_code == 503 and not r.headers.get("retry-after"):
                             self.no_retry_after += 1
                     except httpx.HTTPError as e:
+                        self.requests.append((sent, time.monotonic(), type(e).__name__))
                         self.answers[type(e).__name__] += 1
                         self.timeline.append((time.monotonic(), type(e).__name__))
                     await asyncio.sleep(0.2)
                 await asyncio.sleep(0.05)
+
+
+async def first_unhealthy(base: str, since: float, until_s: float) -> float | None:
+    """Seconds from `since` (the packets stopping) until /healthz first answers 503."""
+    async with httpx.AsyncClient(base_url=base, timeout=until_s) as c:
+        while time.monotonic() - since < until_s:
+            try:
+                if (await c.get("/healthz")).status_code == 503:
+                    return time.monotonic() - since
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.05)
+    return None
+
+
+def partition_waits(callers: Callers, partitions: list[float]) -> dict:
+    """For each partition: how long the requests in flight when the packets stopped waited for an
+    answer, and the longest wait of any request sent during it."""
+    in_flight, during = [], []
+    for t in partitions:
+        for sent, answered, _what in callers.requests:
+            if sent < t < answered:
+                in_flight.append(answered - t)
+            elif t <= sent:
+                during.append(answered - sent)
+    return {"in_flight": len(in_flight), "in_flight_max_s": round(max(in_flight, default=0), 2),
+            "in_flight_median_s": round(sorted(in_flight)[len(in_flight) // 2], 2) if in_flight else None,
+            "sent_during_max_s": round(max(during, default=0), 2)}
 
 
 async def stored(url: str) -> dict[str, list[int]]:
@@ -180,6 +212,8 @@ async def run_postgresql(rounds: int, clients: int, outage_s: float) -> dict:
         callers = Callers(server.base, clients)
         load = asyncio.create_task(callers.run())
         started = time.monotonic()
+        partitions: list[float] = []
+        unhealthy: list[float | None] = []
         for _ in range(rounds):
             await asyncio.sleep(outage_s)
             proxy.refuse(); tried.append("refuse")
@@ -187,7 +221,9 @@ async def run_postgresql(rounds: int, clients: int, outage_s: float) -> dict:
             proxy.restore()
             await asyncio.sleep(outage_s)
             proxy.blackhole(); tried.append("partition")
-            await asyncio.sleep(outage_s)
+            partitions.append(time.monotonic())
+            unhealthy.append(await first_unhealthy(server.base, partitions[-1], outage_s))
+            await asyncio.sleep(max(0.0, outage_s - (time.monotonic() - partitions[-1])))
             proxy.restore()
             await asyncio.sleep(outage_s)
             server.kill(); tried.append("sigkill")
@@ -196,7 +232,14 @@ async def run_postgresql(rounds: int, clients: int, outage_s: float) -> dict:
         callers.stop = True
         await asyncio.wait_for(load, 60)
         seconds = time.monotonic() - started
-        return verdict("postgresql", callers, await stored(direct.render_as_string(hide_password=False)), tried, seconds, server)
+        out = verdict("postgresql", callers, await stored(direct.render_as_string(hide_password=False)), tried,
+                      seconds, server)
+        # Partitions: every request, including those in the middle of a statement when the packets
+        # stopped, should be answered within about 2 s, and /healthz say 503 as soon.
+        out["partitions"] = {**partition_waits(callers, partitions),
+                             "healthz_503_after_s": [None if u is None else round(u, 2) for u in unhealthy]}
+        print(f"postgresql partitions: {out['partitions']}")
+        return out
     finally:
         server.stop()
         proxy.stop()

@@ -13,7 +13,9 @@ import time
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from baojing.config import Settings
 from baojing.db import make_engine
@@ -143,6 +145,48 @@ async def test_a_database_that_never_answers_fails_the_pool_fast_not_after_30_s(
     await wait_until_healthy(client)
 
 
+async def test_requests_in_the_middle_of_a_statement_when_the_packets_stop_are_answered_503_by_the_watch(
+        settings, database_url, proxy):
+    """The statement timeout is an hour here: whatever answers these requests, it is not that."""
+    from baojing.app import create_app
+
+    app = create_app(settings.model_copy(update={"db_timeout_s": 3600.0}))
+    direct_engine = create_async_engine(database_url)
+    async with app.router.lifespan_context(app), direct_engine.connect() as direct:
+        watch = app.state.db_watch
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            for _ in range(3):
+                assert (await client.post("/api/alarms", json=alarm_body())).status_code == 201
+
+            # A long wait on a lock, with the database answering, is not an outage.
+            await direct.execute(text("LOCK TABLE alarms IN SHARE MODE"))  # alarms wait at their INSERT
+            slow = [asyncio.create_task(client.post("/api/alarms", json=alarm_body())) for _ in range(5)]
+            await asyncio.sleep(2)  # past the watch's stall time (0.5 s): it probes, and the database answers
+            await direct.rollback()
+            for r in await asyncio.gather(*slow):
+                assert r.status_code == 201, r.text
+            assert watch.trips == 0
+
+            # The same requests stuck in their statement when the packets stop.
+            await direct.execute(text("LOCK TABLE alarms IN SHARE MODE"))
+            stuck = [asyncio.create_task(client.post("/api/alarms", json=alarm_body())) for _ in range(10)]
+            await asyncio.sleep(1)  # they reach their INSERT and wait there
+            proxy.blackhole()
+            started = time.monotonic()
+            await direct.rollback()  # the database goes on; its answers vanish
+            health = asyncio.create_task(client.get("/healthz"))
+            # A guard against a hang only (the statement timeout is an hour).
+            answers = await asyncio.wait_for(asyncio.gather(*stuck, health), 60)
+            for r in answers:
+                assert_unavailable(r, "in flight")
+            print(f"\nin flight: 10 alarms and /healthz answered 503 {time.monotonic() - started:.2f} s after "
+                  f"the packets stopped ({watch.cut} statements cut)")
+            proxy.restore()
+            await wait_until_healthy(client)
+            assert (await client.post("/api/alarms", json=alarm_body())).status_code == 201
+    await direct_engine.dispose()
+
+
 # -- SQLite --------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -157,15 +201,16 @@ def sqlite_url(tmp_path, sqlite_template) -> str:
 async def test_a_locked_sqlite_file_answers_503(sqlite_url):
     from baojing.app import create_app
 
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{sqlite_url}", map_tiles="none"))
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{sqlite_url}", map_tiles="none",
+                              db_busy_timeout_s=0.3))  # the app's one connection waits 0.3 s, not 5 s
     async with app.router.lifespan_context(app):
-        async with app.state.engine.connect() as c:  # the app's one pooled connection waits 0.3 s, not 30 s
-            await c.exec_driver_sql("PRAGMA busy_timeout=300")
         other = sqlite3.connect(sqlite_url, isolation_level=None)
         other.execute("BEGIN EXCLUSIVE")  # a real lock, as a backup tool or a stuck writer holds it
         try:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-                assert_unavailable(await c.post("/api/alarms", json=alarm_body()), "locked")
+                # A guard against the busy timeout being ignored (it was a fixed 30 s).
+                r = await asyncio.wait_for(c.post("/api/alarms", json=alarm_body()), 4)
+                assert_unavailable(r, "locked")
                 other.execute("ROLLBACK")
                 r = await c.post("/api/alarms", json=alarm_body())
                 assert r.status_code == 201, r.text
