@@ -78,6 +78,20 @@ def test_the_callers_page(server, browser, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_key_unit_login_says_what_is_wrong_with_the_number(server, browser, lang):
+    """Send code with no number: the member is told to enter one, not that "the request is invalid"."""
+    for size, ctx in contexts(browser, lang):
+        page = ctx.new_page()
+        page.goto(f"{server}/m/")
+        page.get_by_test_id("terms-accept").click()
+        page.get_by_test_id("member-open").click()
+        page.get_by_test_id("member-code-send").click()
+        expect(page.get_by_test_id("member-error")).to_have_text("请输入电话号码" if lang == "zh" else "Enter a phone number")
+        look(page, f"lang-m-member-no-number-{lang}-{size}", lang)
+        ctx.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_officers_page(server, browser, lang):
     for size, ctx in contexts(browser, lang):
         page = ctx.new_page()

@@ -82,7 +82,10 @@ function deviceHeader() {
 function message(r) {
   if (!r.status) return t("mErrNetwork");
   const d = r.data || {};
-  const m = getLang() === "en" ? d.message_en : d.message_zh;
+  // A refused field says what is wrong with it ("Enter a phone number"), which the general
+  // "the request is invalid" does not.
+  const e = (d.errors && d.errors[0]) || d;
+  const m = getLang() === "en" ? e.message_en || d.message_en : e.message_zh || d.message_zh;
   return m || `${r.status}`;
 }
 
