@@ -82,7 +82,9 @@
 //     detail-priority, detail-banner, detail-error (data-code, e.g. "already_claimed"),
 //     claim-button, claim-holder, detail-callers, detail-alarm (data-alarm-id), detail-phone,
 //     detail-name, detail-position (data-source, data-locked), position-locked, set-position
-//     (data-alarm-id), classify-type (select), classify-priority (radio group) with
+//     (data-alarm-id), detail-abuse-marked (why it came in lowered), abuse-mark-open, abuse-mark-form,
+//     abuse-mark-target (select), abuse-mark-reason, abuse-mark-submit, abuse-mark-cancel,
+//     abuse-mark-error, abuse-mark-done (console/abusemark.js), classify-type (select), classify-priority (radio group) with
 //     classify-priority-1..4 (radios), classify-submit, notes-list, note-item, note-input,
 //     note-input-count ("12/2000", at the cap "已达上限…"), note-submit, close-disposition (select),
 //     close-note, close-note-count (once typed in), close-submit, merge-open, merge-panel,

@@ -18,6 +18,7 @@ import { shapeSvg } from "./mapview.js";
 import { byQueueOrder, incidentTimes, isActiveAssignment, isOverdue, starsText, phoneTpl } from "./queue.js";
 import { kindTpl } from "./units.js";
 import { evidenceTpl } from "./evidence.js";
+import { abuseMarkTpl } from "./abusemark.js";
 import { lengthText } from "/shared/limit.js";
 
 const OPEN = new Set(["new", "claimed"]);
@@ -274,6 +275,7 @@ export class DetailView {
       ${a.rating ? html`<div class="d-rating" data-testid="detail-rating" data-score=${a.rating.score} title=${t("rating_title")}>${
         t("rating_title")} ${starsText(a.rating.score)}${a.rating.comment ? html`<span class="muted"> “${a.rating.comment}”</span>` : nothing}</div>` : nothing}
       ${trail.length ? html`<div class="muted small">${t("trail_points", { n: trail.length })}${flagged ? t("trail_flagged", { n: flagged }) : ""}</div>` : nothing}
+      ${abuseMarkTpl(a, () => this.redraw())}
       ${open ? html`<button type="button" class="btn ${loc ? "" : "btn-primary"}${picking ? " active" : ""}" data-testid="set-position"
         data-alarm-id=${a.id} aria-pressed=${picking ? "true" : "false"}
         @click=${() => (picking ? this.handlers.cancelPick() : this.handlers.startPick(a, inc))}>${
