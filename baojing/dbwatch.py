@@ -56,6 +56,7 @@ class DatabaseWatch:
         sync = engine.sync_engine
         event.listen(sync, "before_cursor_execute", self._started)
         event.listen(sync, "after_cursor_execute", self._ended)
+        event.listen(sync, "handle_error", self._failed_statement)
         event.listen(sync.pool, "checkin", self._checked_in)
         event.listen(sync.pool, "close", self._checked_in)
         # Once the watch has tripped, a request that got past check() does not spend the connect
@@ -69,6 +70,13 @@ class DatabaseWatch:
 
     def _ended(self, conn, *_a) -> None:
         self._running.pop(id(conn.connection.dbapi_connection), None)
+
+    def _failed_statement(self, ctx) -> None:
+        # Forget it now rather than at check-in; never raise here (it would replace the error).
+        try:
+            self._running.pop(id(ctx.connection.connection.dbapi_connection), None)
+        except Exception:
+            pass
 
     def _checked_in(self, dbapi, _record) -> None:
         self._running.pop(id(dbapi), None)  # also after a statement that failed
