@@ -4,6 +4,7 @@ the officer's phone; in Chinese and English, desk and phone sizes."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from datetime import datetime, timezone
 import subprocess
@@ -152,6 +153,9 @@ def test_the_account_page_lists_my_sessions_and_moves_the_authenticator_to_a_new
         page.goto(strict_server + "/account/")
         _login_with_code(page, username, secret)
         expect(page.get_by_test_id("sessions").locator("li")).to_have_count(2)
+        # This browser named as a person knows it, not as a cut user-agent string.
+        expect(page.get_by_test_id("session-device").filter(
+            has_text=re.compile(r"^\S+ · Chrome \d+ · (Linux|Android)$"))).to_have_count(1)
         page.get_by_test_id("totp-start").click()
         expect(page.get_by_test_id("totp-qr")).to_be_visible()
         new_secret = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")

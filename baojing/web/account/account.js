@@ -54,11 +54,26 @@ function render() {
   $("totp-start").textContent = t(me.second_factor ? "acc_totp_replace" : "acc_totp_bind");
 }
 
+// Which browser on which system, as a person tells their own sessions apart ("Chrome 120 · Android");
+// the raw user-agent, cut at 60 characters, read "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, l".
+const BROWSERS = [["MicroMessenger", "WeChat"], ["Edg", "Edge"], ["Firefox", "Firefox"], ["Chrome", "Chrome"],
+  ["Version", "Safari"]];
+const SYSTEMS = [["Android", "Android"], ["iPhone", "iPhone"], ["iPad", "iPad"], ["Windows", "Windows"],
+  ["Mac OS X", "macOS"], ["Linux", "Linux"]];
+
+function deviceText(ua) {
+  if (!ua) return "?";
+  const b = BROWSERS.map(([key, name]) => [name, new RegExp(`${key}/(\\d+)`).exec(ua)]).find(([, m]) => m);
+  const sys = SYSTEMS.find(([key]) => ua.includes(key));
+  const parts = [b && `${b[0]} ${b[1][1]}`, sys && sys[1]].filter(Boolean);
+  return parts.length ? parts.join(" · ") : ua.slice(0, 60);
+}
+
 async function loadSessions() {
   const { sessions } = await get("/api/auth/sessions");
   put($("sessions"), sessions.map((s) => h("li", {},
     h("span", {}, h("span", { class: "muted" }, `${t("acc_since", { t: dateTimeText(s.created_at) })} · ${t("acc_seen", { t: dateTimeText(s.last_seen_at) })}`),
-      h("br"), `${s.address || "?"} · ${(s.user_agent || "").slice(0, 60)}`),
+      h("br"), h("span", { title: s.user_agent || "", testid: "session-device" }, `${s.address || "?"} · ${deviceText(s.user_agent)}`)),
     s.current ? h("span", { class: "this" }, t("acc_this"))
       : h("button", { type: "button", class: "btn danger", testid: "session-end", onclick: () => endOne(s.id) }, t("acc_end")))));
 }
