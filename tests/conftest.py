@@ -108,7 +108,8 @@ def database_url(request, tmp_path) -> str:
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
     # Demo mode: the demo accounts log in without a second factor (tests/test_access.py turns it off).
-    return Settings(database_url=database_url, map_tiles="none", ws_ping_seconds=1.0, demo=True)
+    return Settings(database_url=database_url, map_tiles="none", ws_ping_seconds=1.0, demo=True,
+                    media_dir=tmp_path / "media")  # each test its own files, never the checkout's var/
 
 
 @pytest.fixture
