@@ -186,6 +186,10 @@ def test_the_administrators_page_and_its_map_labels(server, browser, lang):
         page.wait_for_function("() => window.baojingAdmin && window.baojingAdmin.ready === true")
         page.wait_for_timeout(400)  # the map's fit animation
         look(page, f"lang-admin-stations-{lang}-{size}", lang)
+        # Every tab on the screen (English ran the key-unit and SMS tabs off a phone's edge).
+        for tab in ("tab-stations", "tab-units", "tab-keyunits", "tab-sms"):
+            box = page.get_by_test_id(tab).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"], f"{tab} off screen: {box}"
         if True:  # the map's names, at both sizes
             got = page.evaluate(LABEL_BOXES)
             m = got["map"]
