@@ -33,6 +33,7 @@ from .media import api as media_api
 from .sms import api as sms_api
 from .sms.runtime import SmsRuntime
 from .traffic import api as traffic_api
+from .priority import RequestsFirst
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db_watch.follow(engine)
         app.state.sessions = make_sessionmaker(engine)
         app.state.bus = events.InProcessBus()
-        app.state.audit = AuditBuffer(app.state.sessions)
+        app.state.priority = RequestsFirst()
+        app.state.audit = AuditBuffer(app.state.sessions, priority=app.state.priority)
         app.state.hub = live.Hub(app.state.sessions, app.state.bus, settings, app.state.audit)
-        app.state.board = Board(app.state.sessions)
+        app.state.board = Board(app.state.sessions, priority=app.state.priority)
         await app.state.board.load()
         app.state.bus.subscribe(app.state.board.on_event)
         app.state.board.on_flush(watch.moved_listener(app.state))

@@ -135,6 +135,11 @@ def cmd_serve(args) -> None:
           + ("demo simulation on: patrol units drive, an alarm comes in every couple of minutes\n"
              if settings.simulate else ""),
           flush=True)
+    # The database driver's thread needs the GIL back for each statement's answer; while the event
+    # loop is busy (thousands of position reports) the default 5 ms handoff made every round trip of
+    # an alarm wait 5 ms, and SQLite's one connection served ~200 of them a second (bench/README.md,
+    # "Alarms first").
+    sys.setswitchinterval(0.0005)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", ws_ping_interval=20,
                 ws_ping_timeout=20, proxy_headers=False, ws_per_message_deflate=False)
 

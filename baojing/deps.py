@@ -46,7 +46,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work. The response is sent only after its commit, so an acknowledged
     alarm is a stored alarm. While the database is known to be gone: 503 at once (dbwatch.py)."""
     request.app.state.db_watch.check()
-    async with unit_of_work(request.app.state) as session:
+    # A request goes before the AVL flush and the audit at the one writer (priority.py).
+    async with request.app.state.priority.request(), unit_of_work(request.app.state) as session:
         yield session
 
 

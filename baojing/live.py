@@ -463,6 +463,9 @@ async def _incoming(ws: WebSocket, conn: Connection, board: Board) -> None:
             if msg["type"] in SIGNALLING and not ws.app.state.hub.signal_limit.allow(id(conn)):
                 conn.offer(None, SIGNALS_DROPPED)
                 continue
+            if msg["type"] == "positions":
+                # Fixes wait while requests are in flight; this socket is not read meanwhile (priority.py).
+                await ws.app.state.priority.turn()
             route = INCOMING.get(msg["type"])
             if route is None:
                 reply(error("unknown_type", "未知的消息类型", f"Unknown message type {msg['type'][:40]!r}", msg))

@@ -170,6 +170,7 @@ class AvlRun:
         self.sent_per_s: dict[int, int] = {}
         self.lat_per_s: dict[int, list[float]] = {}
         self.flagged = self.errors = self.unknown_acks = 0
+        self.slowed = 0  # acks asking the unit to report less often (next_report_s); the bench keeps its pace
         self.error_examples: list[str] = []
         self.T0 = 0.0
         # consoles
@@ -235,6 +236,8 @@ class AvlRun:
                     self.lat_per_s.setdefault(sec, []).append(ms)
                     if any(f is not None for f in msg.get("flagged", ())):
                         self.flagged += 1
+                    if msg.get("next_report_s"):
+                        self.slowed += 1
                 elif '"error"' in raw:
                     self.errors += 1
                     if len(self.error_examples) < 5:
@@ -483,7 +486,7 @@ class AvlRun:
                                    "min": min(acked, default=0), "max": max(acked, default=0),
                                    "sent_mean": round(sum(sent) / max(len(sent), 1), 1)},
             "missing_acks": missing, "unit_errors": self.errors, "error_examples": self.error_examples,
-            "flagged_fixes": self.flagged, "unknown_acks": self.unknown_acks,
+            "flagged_fixes": self.flagged, "unknown_acks": self.unknown_acks, "acks_slow_down": self.slowed,
             "sockets_closed": len(closed), "closed_examples": closed[:5],
             "consoles": len(self.console_ws), "consoles_closed": self.console_closed,
             "console_units_moved_per_s": {"mean_min_console": round(min((sum(c) / max(len(c), 1) for c in cons_steady), default=0), 1),
@@ -542,6 +545,7 @@ def table(ours: dict, floor: dict | None) -> str:
         ("fixes sent / acked", lambda r: f"{r['fixes_sent']}/{r['fixes_acked']}", False),
         ("MISSING acks / errors", lambda r: f"{r['missing_acks']}/{r['unit_errors']}", False),
         ("flagged fixes", lambda r: r["flagged_fixes"], False),
+        ("acks asking to slow down", lambda r: r.get("acks_slow_down", 0), False),
         ("sockets closed", lambda r: r["sockets_closed"], False),
         ("ramp: sockets / seconds", lambda r: f"{r['ramp']['opened']}/{r['ramp']['seconds']}", False),
         ("send lag p99 ms (generator)", lambda r: r["send_lag_ms"].get("p99"), False),

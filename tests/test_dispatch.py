@@ -1,4 +1,5 @@
 """Dispatch: units on duty, the nearest-unit recommendation, assignments and their steps."""
+import asyncio
 import hashlib
 from datetime import datetime, timedelta, timezone
 
@@ -96,6 +97,75 @@ async def test_the_avl_flush_writes_in_short_transactions_so_alarms_need_not_wai
     async with real() as s:
         rows = list(await s.scalars(select(UnitPosition.lat).order_by(UnitPosition.id)))
     assert rows[-5:] == pytest.approx([41.570 + i * 1e-4 for i in range(5)])
+
+
+async def test_an_alarm_in_flight_goes_before_a_pending_avl_flush(client, staff, app, monkeypatch):
+    """Alarms first (bench/README.md): while a request holds or waits for the writer, the AVL flush
+    writes no slice; it writes them all once the request is done."""
+    from sqlalchemy import event as sa_event
+
+    from baojing.dispatch import board as board_module
+
+    monkeypatch.setattr(board_module, "FLUSH_SLICE", 2)
+    officer = await on_duty_at(staff, app, "officer", 41.570, 120.450)
+    assert (await officer.post("/api/officer/positions", json={"points": [
+        {"lat": 41.570 + i * 1e-4, "lon": 120.450, "accuracy_m": 10, "at": now_iso(i + 1)}
+        for i in range(6)]})).status_code == 202
+    board, gate = app.state.board, app.state.priority
+    gate.patience_s = 60  # the bound on waiting is not what this test is about
+    written = []
+    engine = app.state.engine.sync_engine
+
+    def listen(conn, cursor, statement, *args):
+        if statement.startswith("INSERT INTO"):
+            written.append(statement.split()[2])
+    sa_event.listen(engine, "before_cursor_execute", listen)
+    try:
+        async with gate.request():  # an alarm on its way to the writer, as deps.get_session marks it
+            flushing = asyncio.create_task(board.flush())
+            alarm = await raise_at(client, *SHUANGTA)
+            assert "unit_positions" not in written and "alarms" in written
+            assert not flushing.done()
+        await flushing
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", listen)
+    assert written.count("unit_positions") == 3
+    assert written.index("alarms") < written.index("unit_positions")
+    assert alarm["id"]
+
+
+async def test_a_position_answer_asks_the_unit_to_slow_down_under_load(staff, app, monkeypatch):
+    from baojing.dispatch import board as board_module
+
+    officer = await on_duty_at(staff, app, "officer", 41.570, 120.450)
+    fix = lambda i: {"points": [{"lat": 41.570 + i * 1e-5, "lon": 120.450, "accuracy_m": 10, "at": now_iso(i)}]}  # noqa: E731
+    assert (await officer.post("/api/officer/positions", json=fix(1))).json()["next_report_s"] is None
+    monkeypatch.setattr(board_module, "BUSY_ROWS", 3)  # rows waiting for the writer: the server is behind
+    r = await officer.post("/api/officer/positions", json=fix(2))
+    assert r.status_code == 202 and r.json()["next_report_s"] is None  # two waiting
+    assert (await officer.post("/api/officer/positions", json=fix(3))).json()["next_report_s"] == board_module.SLOW_REPORT_S
+    await app.state.board.flush()
+    assert (await officer.post("/api/officer/positions", json=fix(4))).json()["next_report_s"] is None
+    app.state.board.lag = 1.0  # or the event loop runs late
+    assert (await officer.post("/api/officer/positions", json=fix(5))).json()["next_report_s"] == board_module.SLOW_REPORT_S
+
+
+async def test_far_behind_the_trail_keeps_each_units_newest_fix_and_the_position_stays_exact(staff, app, monkeypatch):
+    from baojing.dispatch import board as board_module
+    from baojing.dispatch.models import UnitPosition
+
+    officer = await on_duty_at(staff, app, "officer", 41.570, 120.450)
+    monkeypatch.setattr(board_module, "THIN_ROWS", 2)
+    r = await officer.post("/api/officer/positions", json={"points": [
+        {"lat": 41.570 + i * 1e-4, "lon": 120.450, "accuracy_m": 10, "at": now_iso(i + 1)} for i in range(5)]})
+    assert r.json()["accepted"] == 5 and r.json()["next_report_s"] == board_module.THIN_REPORT_S
+    assert app.state.board.thinned == 2
+    await app.state.board.flush()
+    async with app.state.sessions() as s:
+        rows = list(await s.scalars(select(UnitPosition.lat).order_by(UnitPosition.id)))
+    assert rows[-3:] == pytest.approx([41.570, 41.5701, 41.5704])  # two kept, then the newest
+    u = await unit_named(await staff("dispatcher"), "双塔21")
+    assert u["position"]["lat"] == pytest.approx(41.5704)
 
 
 def test_the_recommendation_puts_the_nearest_available_fresh_unit_first():

@@ -205,7 +205,7 @@ async def test_an_officer_sends_fixes_on_the_socket_and_consoles_see_the_unit_mo
         {"lat": 41.5681, "lon": 120.4521, "accuracy_m": 8}]}))
     while (ack := json.loads(await asyncio.wait_for(phone.recv(), 5)))["type"] != "positions.ack":
         pass
-    assert ack == {"type": "positions.ack", "id": "b1", "accepted": 1, "flagged": [None]}
+    assert ack == {"type": "positions.ack", "id": "b1", "accepted": 1, "flagged": [None], "next_report_s": None}
     while True:
         m = json.loads(await asyncio.wait_for(console.recv(), 5))
         if m["type"] == "live" and m["name"] == "units.moved":
@@ -217,6 +217,29 @@ async def test_an_officer_sends_fixes_on_the_socket_and_consoles_see_the_unit_mo
     assert err["code"] == "bad_positions"
     await phone.close()
     await console.close()
+
+
+async def test_a_units_fixes_wait_while_an_alarm_is_in_flight_and_the_alarm_does_not(live_server):
+    """Alarms first (baojing/priority.py): a position message read while a request is in flight is
+    handled after it; the alarm itself is stored and answered meanwhile."""
+    base, app = live_server
+    officer_cookie = await login_cookie(base, "officer")
+    async with httpx.AsyncClient(base_url=base, headers={"Cookie": officer_cookie}) as officer:
+        assert (await officer.post("/api/officer/duty", json={"on_duty": True})).status_code == 200
+    phone, _ = await connect(base, cookie=officer_cookie)
+    board, priority = app.state.board, app.state.priority
+    priority.patience_s = 60  # the bound on waiting is not what this test is about
+    unit_id = next(u.id for u in board.units.values() if u.call_sign == "双塔21")  # the demo officer's
+    async with priority.request():  # an alarm on its way, as deps.get_session marks each request
+        await phone.send(json.dumps({"type": "positions", "id": "p1", "points": [
+            {"lat": 41.5681, "lon": 120.4521, "accuracy_m": 8}]}))
+        async with httpx.AsyncClient(base_url=base) as caller:
+            assert (await caller.post("/api/alarms", json=alarm_body())).status_code == 201
+        assert board.units[unit_id].lat != pytest.approx(41.5681)  # not taken yet
+    while (ack := json.loads(await asyncio.wait_for(phone.recv(), 5)))["type"] != "positions.ack":
+        pass
+    assert ack["id"] == "p1" and board.units[unit_id].lat == pytest.approx(41.5681)
+    await phone.close()
 
 
 async def test_a_caller_hears_how_far_the_officers_coming_are(live_server):

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .. import events
 from ..db import utcnow
+from ..priority import RequestsFirst
 from .models import AuditEntry
 
 log = logging.getLogger(__name__)
@@ -85,9 +86,10 @@ class AuditBuffer:
     when" is answered by the rows of the caller's alarms (see `who_saw`), at a cost per alarm per
     second instead of per console per push (bench/README.md, fan-out)."""
 
-    def __init__(self, sessions: async_sessionmaker, interval: float = 1.0) -> None:
+    def __init__(self, sessions: async_sessionmaker, interval: float = 1.0, priority: RequestsFirst | None = None) -> None:
         self._sessions = sessions
         self._interval = interval
+        self._priority = priority or RequestsFirst()
         self._rows: list[dict] = []
         self._seen: dict[tuple[str, str, int], dict] = {}
         self._task: asyncio.Task | None = None
@@ -132,6 +134,7 @@ class AuditBuffer:
         self._gather_seen()
         if not self._rows:
             return
+        await self._priority.turn()  # after the requests waiting for the writer (priority.py)
         rows, self._rows = self._rows, []
         try:
             async with self._sessions() as s, s.begin():

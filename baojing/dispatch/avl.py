@@ -1,4 +1,5 @@
-"""AVL ingest: an officer's phone reports its fixes; the board takes them in memory."""
+"""AVL ingest: an officer's phone reports its fixes; the board takes them in memory and answers at
+once, with a request to report less often while the server is under load."""
 from __future__ import annotations
 
 from .. import geo
@@ -17,4 +18,4 @@ def ingest(board: Board, who: Principal, points) -> dict:
         fixes.append({"lat": lat, "lon": lon, "accuracy_m": p.accuracy_m, "speed_mps": p.speed_mps,
                       "heading": p.heading, "at": p.at})
     flags = board.ingest(unit_id, fixes)
-    return {"accepted": len(flags), "flagged": flags}
+    return {"accepted": len(flags), "flagged": flags, "next_report_s": board.next_report_s()}

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from ..db import utcnow
 from ..events import Published
 from ..geo import distance_m
+from ..priority import RequestsFirst
 from . import repository
 from .models import Unit, UnitMember, UnitPosition
 from .status import AVAILABLE, OFF_DUTY, STALE_AFTER, eta_seconds, unit_status
@@ -31,6 +32,12 @@ CLOCK_SKEW = timedelta(minutes=2)
 # Rows per write transaction of the AVL flush: small enough that an alarm queued behind one slice
 # waits a few milliseconds.
 FLUSH_SLICE = 200
+# Under load the units are asked to report less often (`next_report_s` in each answer, honoured by
+# the officer page): when this many trail rows wait to be written, or the event loop runs this late.
+BUSY_ROWS, BUSY_LAG_S, SLOW_REPORT_S = 5_000, 0.25, 15
+# Beyond this many waiting rows the trail is thinned: each unit keeps only its newest fix until the
+# writer catches up. The board's position of each unit stays exact; alarms are never thinned.
+THIN_ROWS, THIN_REPORT_S = 20_000, 30
 
 
 @dataclass(slots=True)
@@ -51,12 +58,16 @@ class BoardUnit:
 
 
 class Board:
-    def __init__(self, sessions: async_sessionmaker, interval: float = 1.0):
+    def __init__(self, sessions: async_sessionmaker, interval: float = 1.0, priority: RequestsFirst | None = None):
         self.sessions = sessions
         self.interval = interval
+        self.priority = priority or RequestsFirst()
         self.units: dict[int, BoardUnit] = {}
         self.unit_of_user: dict[int, int] = {}
         self._pending: list[dict] = []
+        self._thinned: dict[int, dict] = {}  # unit id -> its newest trail row, while thinning
+        self.thinned = 0  # trail rows replaced by a newer one of the same unit, since start
+        self.lag = 0.0  # how late the event loop woke the last flush timer, in seconds
         self._moved: set[int] = set()
         self._listeners = []
         self._task: asyncio.Task | None = None
@@ -102,9 +113,14 @@ class Board:
             at = p["at"] if p.get("at") and p["at"] <= now + CLOCK_SKEW else now
             flag = self._flag(u, p["lat"], p["lon"], p.get("accuracy_m"), at)
             flags.append(flag)
-            self._pending.append({"unit_id": unit_id, "lat": p["lat"], "lon": p["lon"],
-                                  "accuracy_m": p.get("accuracy_m"), "speed_mps": p.get("speed_mps"),
-                                  "heading": p.get("heading"), "recorded_at": at, "received_at": now, "flag": flag})
+            row = {"unit_id": unit_id, "lat": p["lat"], "lon": p["lon"], "accuracy_m": p.get("accuracy_m"),
+                   "speed_mps": p.get("speed_mps"), "heading": p.get("heading"), "recorded_at": at,
+                   "received_at": now, "flag": flag}
+            if len(self._pending) < THIN_ROWS:
+                self._pending.append(row)
+            else:
+                self.thinned += unit_id in self._thinned
+                self._thinned[unit_id] = row
             if flag is None:
                 u.lat, u.lon, u.accuracy_m, u.at = p["lat"], p["lon"], p.get("accuracy_m"), at
                 self._moved.add(unit_id)
@@ -119,18 +135,32 @@ class Board:
         moved = distance_m(u.lat, u.lon, lat, lon) - (u.accuracy_m or 0) - (acc or 0)
         return "implausible_jump" if moved / max((at - u.at).total_seconds(), 1.0) > MAX_SPEED_MPS else None
 
+    def next_report_s(self) -> int | None:
+        """Seconds a unit should wait before its next report, or None to report as usual."""
+        waiting = len(self._pending) + len(self._thinned)
+        if waiting >= THIN_ROWS:
+            return THIN_REPORT_S
+        if waiting >= BUSY_ROWS or self.lag >= BUSY_LAG_S:
+            return SLOW_REPORT_S
+        return None
+
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            t = loop.time()
             await asyncio.sleep(self.interval)
+            self.lag = loop.time() - t - self.interval
             try:
                 await self.flush()
             except Exception:
                 log.exception("AVL flush failed")
 
     async def flush(self) -> None:
-        if not self._pending:
+        if not self._pending and not self._thinned:
             return
         rows, self._pending = self._pending, []
+        rows += self._thinned.values()
+        self._thinned = {}
         moved, self._moved = [self.units[i] for i in self._moved], set()
         updates = [{"unit_id": u.id, "lat": u.lat, "lon": u.lon, "accuracy_m": u.accuracy_m, "position_at": u.at}
                    for u in moved]
@@ -141,7 +171,9 @@ class Board:
             # own short transaction: an alarm waiting for SQLite's one connection gets it after
             # one slice, not after a whole second's fixes (bench/README.md, AVL beside alarms).
             units = Unit.__table__
+            # Before each slice the requests waiting for the writer go first (priority.py).
             for i in range(0, max(len(rows), len(updates)), FLUSH_SLICE):
+                await self.priority.turn()
                 async with self.sessions() as s, s.begin():
                     if rows[i:i + FLUSH_SLICE]:
                         await s.execute(insert(UnitPosition.__table__), rows[i:i + FLUSH_SLICE])

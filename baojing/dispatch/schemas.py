@@ -93,6 +93,8 @@ class PositionsMessage(Strict):
 class FixesAck(BaseModel):
     accepted: int
     flagged: list[str | None]
+    next_report_s: int | None = Field(None, description="Under load: wait at least this long before the next "
+                                      "report (null: report as usual). Alarms are never slowed.")
 
 
 class DeclineIn(Strict):

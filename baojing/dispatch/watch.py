@@ -38,6 +38,7 @@ def moved_listener(state):
             {"id": u.id, "position": {"lat": u.lat, "lon": u.lon, "accuracy_m": u.accuracy_m, "at": u.at}}
             for u in moved]})
         by_id = {u.id: u for u in moved}
+        await state.priority.turn()
         async with state.sessions() as s:
             rows = (await s.execute(
                 select(Assignment.id, Assignment.unit_id, Assignment.status, Alarm.id, Alarm.device_id, Alarm.lat, Alarm.lon)

@@ -1,6 +1,6 @@
 // AVL: the officer's phone reports where the unit is while on duty.
-// A point is queued when the phone moved more than 15 m (at most one every 5 s), or every 30 s
-// anyway; the queue goes to POST /api/officer/positions oldest first, up to 200 points a batch.
+// A point is queued when the phone moved more than 15 m (at most one every 5 s, or every
+// `next_report_s` while the server asks for less under load), or every 30 s anyway; the queue goes to POST /api/officer/positions oldest first, up to 200 points a batch.
 // When the network fails the points stay queued, in memory and in localStorage (so a reload or a
 // dead battery loses nothing), and go as one batch when it is back.
 
@@ -29,6 +29,7 @@ export function createAvl({ post, storageKey, onChange }) {
   let lastQueued = null;      // the last point queued {lat, lon, ts}
   let lastQueuedAt = 0;       // Date.now() when it was queued
   let lastOkAt = null;
+  let gapMs = MIN_GAP_MS;     // the server's next_report_s, while it is under load
   let failing = null;         // ApiError of the last failed send
   let sending = false;
   let retryTimer = null;
@@ -88,9 +89,9 @@ export function createAvl({ post, storageKey, onChange }) {
     let at;
     if (!lastQueued) {
       at = fix.ts;
-    } else if (isNew && distanceM(lastQueued, fix) > MOVE_M && since >= MIN_GAP_MS) {
+    } else if (isNew && distanceM(lastQueued, fix) > MOVE_M && since >= gapMs) {
       at = fix.ts;
-    } else if (since >= HEARTBEAT_MS && now - fix.seen < TRUST_FIX_MS) {
+    } else if (since >= Math.max(HEARTBEAT_MS, gapMs) && now - fix.seen < TRUST_FIX_MS) {
       // Still here: the latest fix again, stamped with the time it is still believed.
       at = isNew ? fix.ts : now;
     } else {
@@ -121,6 +122,7 @@ export function createAvl({ post, storageKey, onChange }) {
     try {
       const ack = await post("/api/officer/positions", { points: batch });
       flagged += (ack?.flagged || []).filter(Boolean).length;
+      gapMs = Math.max(MIN_GAP_MS, (Number(ack?.next_report_s) || 0) * 1000);
       queue.splice(0, batch.length);
       save();
       lastOkAt = Date.now();
