@@ -78,6 +78,22 @@ def test_the_callers_page(server, browser, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_text_alarm_is_ended_not_hung_up(server, browser, lang):
+    """The text alarm's last button ends it, in words for a text, not the video call's 挂断 / Hang up."""
+    for size, ctx in contexts(browser, lang):
+        page = ctx.new_page()
+        page.goto(f"{server}/m/")
+        page.get_by_test_id("terms-accept").click()
+        page.get_by_test_id("phone-input").fill("13700001367")
+        page.get_by_test_id("text-button").click()
+        expect(page.get_by_test_id("text-hangup")).to_have_text("结束文字报警" if lang == "zh" else "End text alarm")
+        look(page, f"lang-m-text-{lang}-{size}", lang)
+        page.get_by_test_id("text-hangup").click()
+        expect(page.get_by_test_id("text-status")).to_have_text("文字报警已结束 您已结束。" if lang == "zh" else "The text alarm has ended. You ended it.")
+        ctx.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_key_unit_login_says_what_is_wrong_with_the_number(server, browser, lang):
     """Send code with no number: the member is told to enter one, not that "the request is invalid"."""
     for size, ctx in contexts(browser, lang):

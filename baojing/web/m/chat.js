@@ -280,7 +280,8 @@ export function createChat({ S, root, leave, setSilent, hangup, notify }) {
     else if (st === "waiting") text = c && c.queue && c.queue.ahead > 0 ? t("tWaiting", { n: c.queue.ahead }) : t("tWaitingNext");
     else if (st === "active") text = t("tActive");
     else if (st === "held") text = t("tHeld");
-    else text = `${t("tEnded")} ${c && c.end_reason ? coded("vEndedWhy", c.end_reason) : ""}`;
+    // Why, in a text's words where the call's differ ("you ended it", not "you hung up").
+    else text = `${t("tEnded")} ${c && c.end_reason ? coded("tEndedWhy", c.end_reason) || coded("vEndedWhy", c.end_reason) : ""}`;
     setText(status, text);
     setText(title, t("tTitle"));
     setText(back, t("vBack"));
@@ -293,7 +294,7 @@ export function createChat({ S, root, leave, setSilent, hangup, notify }) {
     input.placeholder = t("tInput");
     setText(sendBtn, t("tSend"));
     setText(fallback, `☎ ${t("fallback")}`);
-    setText(endBtn, st === "ended" ? t("tLeave") : t("vHangup"));
+    setText(endBtn, st === "ended" ? t("tLeave") : t("tEnd")); // a text alarm is not a call to hang up
     endBtn.onclick = st === "ended" ? leave : () => hangup();
     const closed = st === "ended";
     input.disabled = closed;
