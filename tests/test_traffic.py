@@ -417,6 +417,8 @@ async def test_the_join_qr_is_an_svg_drawn_here(client):
     r = await client.get(f"/api/traffic/qr/{case['code']}.svg")
     assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
     assert r.text.startswith("<svg") and "http" not in r.text.split(">", 1)[1]
+    # Shown by an <img>, which draws an SVG only with its namespace.
+    assert 'xmlns="http://www.w3.org/2000/svg"' in r.text.split(">", 1)[0]
 
 
 # ---------- live ----------

@@ -4,6 +4,7 @@ uploads.py; documents in documents.py."""
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from typing import Annotated, Literal
 
@@ -103,8 +104,11 @@ async def qr(code: str, request: Request):
     if not code.isalnum() or len(code) > 8:
         raise NotFound("没有这个案件码", "No such code")
     url = f"{str(request.base_url).rstrip('/')}/m/traffic/?join={code.upper()}"
-    svg = segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#111", light="#fff")
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
+    # A file with its SVG namespace: an <img> draws nothing without it (svg_inline leaves it out, being
+    # meant for markup inside an HTML page), and party A's phone showed a broken picture for the QR.
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", xmldecl=False, scale=6, border=2, dark="#111", light="#fff")
+    return Response(out.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.post("/cases/{case_id}/uploads", status_code=201,

@@ -93,6 +93,29 @@ def test_the_text_alarm_is_ended_not_hung_up(server, browser, lang):
         ctx.close()
 
 
+def test_a_started_accident_case_shows_its_qr_and_lists_what_is_missing_in_english(server, browser):
+    """Party A's phone draws the join QR (an SVG image without its namespace drew nothing) and an English
+    list of what is still missing is not joined with the Chinese 、."""
+    ok = {"injured": "no", "drivable": "yes", "two_vehicles": "yes", "licensed_insured": "yes", "drink_drugs": "no",
+          "dispute": "no"}
+    for size, ctx in contexts(browser, "en"):
+        page = ctx.new_page()
+        page.goto(f"{server}/m/")
+        page.get_by_test_id("terms-accept").click()
+        page.get_by_test_id("traffic-button").click()
+        for q, a in ok.items():
+            page.get_by_test_id(f"q-{q}-{a}").click()
+        page.get_by_test_id("start-case").click()
+        expect(page.get_by_test_id("case-code")).to_be_visible()
+        page.wait_for_function("() => document.querySelector('[data-testid=case-qr]').complete")
+        assert page.evaluate("() => document.querySelector('[data-testid=case-qr]').naturalWidth") > 0, "QR not drawn"
+        missing = page.get_by_test_id("submit-missing")
+        expect(missing).to_contain_text("Still missing")
+        assert "、" not in missing.inner_text()
+        look(page, f"lang-m-traffic-case-en-{size}", "en")
+        ctx.close()
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_key_unit_login_says_what_is_wrong_with_the_number(server, browser, lang):
     """Send code with no number: the member is told to enter one, not that "the request is invalid"."""

@@ -461,7 +461,7 @@ function draftView() {
       ${S.mode === "self" ? html`<div class="liab">
         <label>${t("liabilityA")}<select data-testid="liab-A" @change=${(e) => { S.liability = { A: e.target.value, B: PAIR[e.target.value] }; show(); }}>${levelOptions(S.liability.A)}</select></label>
         <p>${t("liabilityB")}${t("sep")}<b data-testid="liab-B">${t(`lv_${S.liability.B}`)}</b></p></div>` : ""}
-      ${missing.length ? html`<p class="note" data-testid="submit-missing">${t("stillMissing")}${missing.join("、")}</p>` : ""}
+      ${missing.length ? html`<p class="note" data-testid="submit-missing">${t("stillMissing")}${missing.join(getLang() === "zh" ? "、" : "; ")}</p>` : ""}
       <button class="btn primary" type="button" data-testid="submit" ?disabled=${S.busy === "submit" || missing.length > 0} @click=${submit}>
         ${S.busy === "submit" ? t("submitting") : t("submit")}</button>
       ${S.error ? html`<p class="error" role="alert" data-testid="submit-error">${S.error}</p>` : ""}
