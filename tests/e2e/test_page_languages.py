@@ -109,6 +109,15 @@ def test_a_started_accident_case_shows_its_qr_and_lists_what_is_missing_in_engli
         expect(page.get_by_test_id("case-code")).to_be_visible()
         page.wait_for_function("() => document.querySelector('[data-testid=case-qr]').complete")
         assert page.evaluate("() => document.querySelector('[data-testid=case-qr]').naturalWidth") > 0, "QR not drawn"
+        # The case code the other driver types stays inside its card (a wide 'W' ran it past the edge at 390 px).
+        # Measured with the widest letters a code can have, so the check does not depend on the code drawn.
+        right, inner = page.evaluate("""() => { const el = document.querySelector('[data-testid=case-code]');
+          const was = el.textContent; el.textContent = 'WWWWWW'; const r = el.getBoundingClientRect();
+          const range = document.createRange(); range.selectNodeContents(el); const text = range.getBoundingClientRect();
+          const p = el.closest('section'); const pr = p.getBoundingClientRect();
+          const inner = pr.right - parseFloat(getComputedStyle(p).paddingRight); el.textContent = was;
+          return [Math.max(r.right, text.right), inner]; }""")
+        assert right <= inner + 1, (right, inner)
         missing = page.get_by_test_id("submit-missing")
         expect(missing).to_contain_text("Still missing")
         assert "、" not in missing.inner_text()
