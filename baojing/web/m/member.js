@@ -385,7 +385,7 @@ function memberView() {
   const unit = units.find((u) => u.id === S.unitId) || units[0];
   const c = S.countdown;
   const kids = [
-    h("div", { class: "m-head" }, h("h2", {}, `${t("mTitle")} · ${S.me.name}`),
+    h("div", { class: "m-head" }, h("h2", {}, `${t("mTitle")} · `, h("span", { class: "m-name" }, S.me.name)),
       h("button", { class: "linkish", type: "button", "data-testid": "member-logout", onclick: logout }, t("mLogout"))),
     units.length > 1
       ? h("label", { class: "m-unit" }, t("mUnit") + " ",
