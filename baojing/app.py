@@ -34,6 +34,7 @@ from .sms import api as sms_api
 from .sms.runtime import SmsRuntime
 from .traffic import api as traffic_api
 from .priority import RequestsFirst
+from .tasks import stop
 
 log = logging.getLogger(__name__)
 
@@ -113,16 +114,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            settle.cancel()
             if app.state.simulator:
                 await app.state.simulator.close()
             gc.callbacks.remove(_log_slow_gc)
             await app.state.calls.close()  # stores the recordings still running
             await app.state.sms.close()
-            overdue.cancel()
-            # Awaited before the engine goes: a sweep cancelled mid-query still returns its
-            # connection, and a task left pending would hang whoever closes the loop.
-            await asyncio.gather(settle, overdue, return_exceptions=True)
+            await stop(settle, overdue)
             await app.state.board.close()
             await app.state.hub.close()
             await app.state.audit.close()

@@ -21,6 +21,7 @@ from sqlalchemy import event, text
 
 from .db import make_probe_engine
 from .errors import Unavailable
+from .tasks import stop
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +147,6 @@ class DatabaseWatch:
         self.down_since = None
 
     async def close(self) -> None:
-        for task in (self._probe, self._stalls):
-            if task is not None:
-                task.cancel()
+        await stop(self._probe, self._stalls)
         if self._probe_engine is not None:
             await self._probe_engine.dispose()

@@ -30,6 +30,7 @@ from .dispatch.board import Board
 from .dispatch.schemas import PositionsMessage
 from .events import Published
 from .ratelimit import RateLimit
+from .tasks import stop
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -135,9 +136,7 @@ class Hub:
         self._checker = asyncio.create_task(self._check_sessions())
 
     async def close(self) -> None:
-        for task in (self._task, self._checker):
-            if task:
-                task.cancel()
+        await stop(self._task, self._checker)
 
     async def _check_sessions(self) -> None:
         while True:

@@ -22,6 +22,7 @@ from .deps import unit_of_work
 from .dispatch.models import Unit
 from .dispatch.status import AVAILABLE, SPEED_MPS
 from .geo import distance_m
+from .tasks import stop
 
 log = logging.getLogger(__name__)
 
@@ -119,5 +120,4 @@ class Simulator:
                 log.exception("demo simulation step failed")
 
     async def close(self) -> None:
-        if self._task:
-            self._task.cancel()
+        await stop(self._task)

@@ -27,6 +27,7 @@ from .. import events
 from ..db import utcnow
 from ..priority import RequestsFirst
 from .models import AuditEntry
+from ..tasks import stop
 
 log = logging.getLogger(__name__)
 GENESIS = "0" * 64
@@ -144,8 +145,7 @@ class AuditBuffer:
             raise
 
     async def close(self) -> None:
-        if self._task:
-            self._task.cancel()
+        await stop(self._task)
         await self.flush()
 
 

@@ -25,6 +25,7 @@ from ..deps import unit_of_work
 from ..media import service as media
 from ..media.models import RECORDING
 from . import service
+from ..tasks import stop
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,7 @@ class CallRecording:
             await asyncio.gather(*writers, return_exceptions=True)
 
     async def close(self) -> None:
-        self.worker.cancel()
+        await stop(self.worker)
         await self._segment_end()
 
 

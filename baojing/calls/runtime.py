@@ -18,6 +18,7 @@ from . import service
 from .models import CALLER, ENDED, TEXT
 from .recorder import Recorder
 from .signalling import Relay, Roster, RosterParty
+from ..tasks import stop
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,7 @@ class CallsRuntime:
         self._task = asyncio.create_task(self._loop())
 
     async def close(self) -> None:
-        if self._task:
-            self._task.cancel()
+        await stop(self._task)
         # Recordings end and are stored before the database goes away.
         await self.recorder.close()
         if self._jobs:

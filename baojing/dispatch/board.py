@@ -23,6 +23,7 @@ from ..priority import RequestsFirst
 from . import repository
 from .models import Unit, UnitMember, UnitPosition
 from .status import AVAILABLE, OFF_DUTY, STALE_AFTER, eta_seconds, unit_status
+from ..tasks import stop
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,7 @@ class Board:
         self._listeners.append(listener)
 
     async def close(self) -> None:
-        if self._task:
-            self._task.cancel()
+        await stop(self._task)
         await self.flush()
 
     async def on_event(self, ev: Published) -> None:

@@ -15,6 +15,7 @@ from ..db import utcnow
 from ..phone import mask_phone
 from . import service
 from .gateway import Gateway, GatewayError, make_gateway
+from ..tasks import stop
 
 log = logging.getLogger("baojing.sms")
 BATCH = 200
@@ -50,12 +51,7 @@ class SmsRuntime:
         self._task = asyncio.create_task(self._run())
 
     async def close(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await stop(self._task)
         await self.gateway.close()
 
     async def _run(self) -> None:
@@ -68,8 +64,9 @@ class SmsRuntime:
                 log.exception("SMS delivery round failed")
                 wait = 5.0
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(wait):  # no inner task to outlive a cancel, as wait_for's can
+                    await self._wake.wait()
+            except TimeoutError:
                 pass
             self._wake.clear()
 
