@@ -75,6 +75,12 @@ def test_the_nearest_units_follow_a_late_position_that_routes_nothing(server, br
         " if (i.alarms.some(a => a.id === id)) return i.id; return false; }", arg=alarm_id).json_value()
     console.locator(f"[data-testid=queue-row][data-incident-id='{incident_id}']").click()
     expect(console.get_by_test_id("rec-no-position")).to_be_visible()
+    # An open incident is not asked for again and again: its own answer once scheduled the next
+    # request (every 400 ms), and that loop kept putting off the recommendations' refresh.
+    asked = []
+    console.on("request", lambda req: req.url.endswith(f"/api/incidents/{incident_id}") and asked.append(req.url))
+    console.wait_for_timeout(2_000)
+    assert len(asked) <= 1, f"{len(asked)} requests for the open incident in 2 s with nothing new"
 
     r = httpx.post(f"{server}/api/alarms/{alarm_id}/positions", headers={"X-Device-Token": token},
                    json={"lat": 30.0, "lon": 110.0, "accuracy_m": 20, "crs": "wgs84"})

@@ -684,11 +684,18 @@ async function loadRecs(id) {
   want("detail");
 }
 
-let recsTimer = null;
+// Soon, not "after the events stop": a timer already set for the same incident stays, so a steady
+// stream of its events cannot postpone the refresh for ever.
+let recsTimer = null, recsFor = null;
 function refreshRecsSoon(delay = 400) {
-  clearTimeout(recsTimer);
   const id = S.selectedId;
-  recsTimer = setTimeout(() => id !== null && S.selectedId === id && loadRecs(id), delay);
+  if (recsTimer !== null && recsFor === id) return;
+  clearTimeout(recsTimer);
+  recsFor = id;
+  recsTimer = setTimeout(() => {
+    recsTimer = recsFor = null;
+    if (id !== null && S.selectedId === id) loadRecs(id);
+  }, delay);
 }
 
 function applyOverdue({ assignment, incident_id: incidentId, proposal }) {
@@ -764,7 +771,9 @@ function putIncident(inc) {
   for (const a of inc.alarms || []) S.alarmOwner.set(a.id, inc.id);
 }
 
-function upsertIncident(inc) {
+// reload: false for the detail's own answer, which must not ask for itself again (it did, every
+// 400 ms while an incident was open, and the recommendations' timer never came round).
+function upsertIncident(inc, { reload = true } = {}) {
   if (!inc || typeof inc.id !== "number") return;
   const prev = S.incidents.get(inc.id);
   if (prev && parseTime(prev.updated_at) > parseTime(inc.updated_at)) return;  // an older view
@@ -779,7 +788,7 @@ function upsertIncident(inc) {
   if (first && inc.status === "new") alertNew(inc);
   if (!OPEN.has(inc.status)) S.flashUntil.delete(inc.id);
   if (inc.id === S.selectedId) {
-    refreshDetailSoon(inc.id);
+    if (reload) refreshDetailSoon(inc.id);
     refreshRecsSoon(500);
     if (S.picking && !OPEN.has(inc.status)) cancelPick();
   } else if (detailView && detailView.mergeOpen) {
@@ -1227,7 +1236,7 @@ async function loadDetail(id) {
       for (const p of live) if (!merged.some((q) => samePoint(p, q))) merged.push(p);
       S.trails.set(key, merged);
     }
-    upsertIncident(stripDetail(d));
+    upsertIncident(stripDetail(d), { reload: false });
     const c = ctx();
     detailView.setData(d, c);
     want("detail");
@@ -1236,10 +1245,15 @@ async function loadDetail(id) {
   }
 }
 
-let refreshTimer = null;
+let refreshTimer = null, refreshFor = null;
 function refreshDetailSoon(id) {
+  if (refreshTimer !== null && refreshFor === id) return;
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => S.selectedId === id && loadDetail(id), 400);
+  refreshFor = id;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = refreshFor = null;
+    if (S.selectedId === id) loadDetail(id);
+  }, 400);
 }
 
 // ---- actions -------------------------------------------------------------------------------------
