@@ -50,3 +50,33 @@ async def test_the_config_serves_the_labels_and_each_roles_pages(client):
     assert cfg["labels"]["pages"]["/officer/"]["zh"]
     assert cfg["role_pages"]["officer"] == ["/officer/"]
     assert cfg["role_pages"]["keyunit_member"] == ["/m/"]
+
+
+def _timeline_actions() -> set[str]:
+    """Every step name the services put on an incident's timeline: `action="…"` given to an event,
+    and the literal steps handed to a domain's announce(); key-unit steps are prefixed as
+    keyunits/onetap.py prefixes them. Traffic cases have no incident timeline."""
+    import re
+
+    found: set[str] = set()
+    for path in (WEB.parent).rglob("*.py"):
+        if "traffic" in path.parts or path.name == "cli.py":
+            continue
+        src = path.read_text(encoding="utf-8")
+        for line in src.splitlines():
+            if "action=" in line:
+                found |= set(re.findall(r'"([a-z_]+)"', line[line.index("action="):]))
+        for call in re.findall(r"announce\(session,[^\n]*", src):
+            for step in re.findall(r'"([a-z_]+)"', call):
+                found.add(f"keyunit_{step}" if "keyunits" in path.parts else step)
+    return found - {"recorder"}  # an actor on the same line, not a step
+
+
+def test_every_timeline_step_has_words_on_the_console_in_both_languages():
+    js = (WEB / "console" / "i18n.js").read_text(encoding="utf-8")
+    zh, en = js[js.index("  zh: {"):js.index("  en: {")], js[js.index("  en: {"):]
+    steps = _timeline_actions()
+    assert {"claimed", "call_waiting", "keyunit_raised", "scene_photo"} <= steps  # the scan still finds them
+    missing = sorted(f"{lang}:{s}" for s in steps for lang, words in (("zh", zh), ("en", en))
+                     if f"act_{s}:" not in words)
+    assert missing == [], f"timeline steps shown as raw keys (act_…): {missing}"
