@@ -41,6 +41,7 @@ class SmsRuntime:
         self.gateway = gateway or make_gateway(self._settings)
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._closing = False
         # Every unit of work that queued a message wakes this sender once it has committed.
         state.sessions.configure(info={**state.sessions.kw.get("info", {}), "sms_runtime": self})
 
@@ -51,11 +52,19 @@ class SmsRuntime:
         self._task = asyncio.create_task(self._run())
 
     async def close(self) -> None:
-        await stop(self._task)
+        # Asked to end between rounds, not cancelled inside one: a SQLite write cut off mid-way
+        # kept the database locked past the busy timeout for whoever wrote next (the audit's flush).
+        self._closing = True
+        self.wake()
+        if self._task:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), 10)
+            except TimeoutError:
+                await stop(self._task)
         await self.gateway.close()
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             try:
                 wait = await self.deliver_due()
             except asyncio.CancelledError:
@@ -63,6 +72,8 @@ class SmsRuntime:
             except Exception:  # a database hiccup must not stop every future message
                 log.exception("SMS delivery round failed")
                 wait = 5.0
+            if self._closing:
+                break
             try:
                 async with asyncio.timeout(wait):  # no inner task to outlive a cancel, as wait_for's can
                     await self._wake.wait()
