@@ -16,18 +16,27 @@ from sqlalchemy import select
 
 from .alarms import service as alarms
 from .alarms.schemas import AlarmIn, LocationIn
+from .auth.service import Principal
 from .db import utcnow
 from .demo import PATROLS, STREETS
 from .deps import unit_of_work
-from .dispatch.models import Unit
+from .dispatch import repository as dispatch_repository
+from .dispatch import service as dispatch
+from .dispatch.models import DISPATCHED, EN_ROUTE, ON_SCENE, Unit
 from .dispatch.status import AVAILABLE, SPEED_MPS
 from .geo import distance_m
+from .incidents import service as incidents
 from .tasks import stop
 
 log = logging.getLogger(__name__)
 
 STEP_S = 2.0
 ALARM_EVERY_S = 120.0
+# A simulated crew answers its dispatch after this long, stays on scene this long, then clears:
+# without them "dispatch nearest" in the demo ended in "not accepted" alerts (no officer rides in them).
+ACCEPT_AFTER_S = 8.0
+ON_SCENE_S = 60.0
+ARRIVED_M = 30.0
 PLACES = ["小区门口有人打架", "商店被盗", "路口两车相撞", "有人晕倒在路边", "楼道里有烟味"]
 
 
@@ -39,6 +48,9 @@ class Driver:
     leg: int = 0          # driving from street[leg] to street[leg + step]
     step: int = 1
     done_m: float = 0.0   # along the current leg
+    call_sign: str = ""
+    waited_s: float = 0.0  # in the assignment's current step
+    back_to: tuple[float, float] | None = None  # after a job: driving back to its round first
 
     def advance(self, seconds: float) -> tuple[float, float]:
         """Drive on for `seconds`; at either end of the street, turn round."""
@@ -54,6 +66,25 @@ class Driver:
             self.leg, self.done_m = self.leg + self.step, 0.0
             if not 0 <= self.leg + self.step < len(self.street):
                 self.step = -self.step
+
+
+@dataclass(frozen=True)
+class Crew(Principal):
+    """A simulated patrol's crew: its actor label is its name ("龙城21（演示）"), never a user's or a
+    caller's."""
+
+    @property
+    def label(self) -> str:
+        return self.display_name
+
+
+def _towards(a: tuple[float, float], b: tuple[float, float], metres: float) -> tuple[float, float]:
+    """`metres` from a towards b, or b when it is that close."""
+    gap = distance_m(*a, *b)
+    if gap <= metres:
+        return b
+    k = metres / gap
+    return a[0] + (b[0] - a[0]) * k, a[1] + (b[1] - a[1]) * k
 
 
 def point_on(street: list[tuple[float, float]], rng: random.Random) -> tuple[float, float]:
@@ -74,7 +105,7 @@ class Simulator:
             units = list(await s.scalars(select(Unit).where(Unit.call_sign.in_(list(PATROLS)))))
         for u in units:
             street = STREETS[PATROLS[u.call_sign]]
-            self.drivers[u.id] = Driver(u.id, street, SPEED_MPS[u.kind] * 0.8)
+            self.drivers[u.id] = Driver(u.id, street, SPEED_MPS[u.kind] * 0.8, call_sign=u.call_sign)
 
     async def step(self, seconds: float = STEP_S, alarm: bool | None = None) -> dict:
         """Move every free patrol on; raise an alarm when one is due (or when told to)."""
@@ -83,8 +114,10 @@ class Simulator:
             u = board.units.get(d.unit_id)
             if u is None or u.status == "off_duty":
                 continue
-            # A unit sent somewhere stops its round (and keeps reporting where it is).
-            lat, lon = d.advance(seconds) if u.status == AVAILABLE else (u.lat, u.lon)
+            if u.status == AVAILABLE:
+                lat, lon = self._patrol(d, u, seconds)
+            else:  # sent somewhere: the crew answers, drives there, stays, clears
+                lat, lon = await self._crew(d, u, seconds)
             if lat is None:
                 continue
             board.ingest(d.unit_id, [{"lat": lat, "lon": lon, "accuracy_m": 8.0, "at": utcnow()}])
@@ -95,6 +128,41 @@ class Simulator:
             self.next_alarm_in = self.alarm_every_s * (0.5 + self.rng.random())
             raised = await self.raise_alarm()
         return {"moved": moved, "alarm": raised}
+
+    def _patrol(self, d: Driver, u, seconds: float) -> tuple[float, float]:
+        # Back from a job (cleared or recalled): drive to where the round was left, no jump.
+        if d.back_to is None and u.lat is not None and distance_m(u.lat, u.lon, *d.advance(0.0)) > ARRIVED_M:
+            d.back_to = d.advance(0.0)
+        if d.back_to is None:
+            return d.advance(seconds)
+        lat, lon = _towards((u.lat, u.lon), d.back_to, d.speed_mps * seconds)
+        if (lat, lon) == d.back_to:
+            d.back_to = None
+        return lat, lon
+
+    async def _crew(self, d: Driver, u, seconds: float) -> tuple[float | None, float | None]:
+        here = (u.lat, u.lon)
+        async with unit_of_work(self.state) as s:
+            a = await dispatch_repository.active_assignment(s, d.unit_id)
+            if a is None:
+                return here
+            crew = Crew(kind="staff", role="officer", display_name=f"{d.call_sign}（演示）", unit_id=d.unit_id)
+            d.waited_s += seconds
+            if a.status == DISPATCHED and d.waited_s >= ACCEPT_AFTER_S:
+                await dispatch.crew_step(s, a.id, "en_route", crew)
+                d.waited_s = 0.0
+            elif a.status == EN_ROUTE:
+                where = await incidents.position_of(s, a.incident_id)
+                if where is None or here[0] is None:
+                    return here
+                here = _towards(here, (where["lat"], where["lon"]), d.speed_mps * 1.5 * seconds)
+                if distance_m(*here, where["lat"], where["lon"]) <= ARRIVED_M:
+                    await dispatch.crew_step(s, a.id, "on_scene", crew)
+                    d.waited_s = 0.0
+            elif a.status == ON_SCENE and d.waited_s >= ON_SCENE_S:
+                await dispatch.crew_step(s, a.id, "clear", crew, disposition="resolved")
+                d.waited_s = 0.0
+        return here
 
     async def raise_alarm(self) -> dict:
         lat, lon = point_on(self.rng.choice(list(STREETS.values())), self.rng)

@@ -136,12 +136,33 @@ async def respond(session: AsyncSession, assignment_id: int, action: str, who: P
                   reason: str | None = None, disposition: str | None = None, note: str | None = None) -> dict:
     """An officer moves their own assignment forward."""
     await events.lock_sequence(session)
-    a = await session.get(Assignment, assignment_id, populate_existing=True)
-    if a is None:
-        raise NotFound("没有这个任务", f"No assignment {assignment_id}")
+    a = await _assignment(session, assignment_id)
     if await repository.unit_of_user(session, who.user_id) != a.unit_id:
         raise Forbidden("这不是您单元的任务", "This assignment is not your unit's", code="not_your_assignment",
                         audit=(who, "assignment.refused", "assignment", a.id))
+    return await _step(session, a, action, who, reason=reason, disposition=disposition, note=note)
+
+
+async def crew_step(session: AsyncSession, assignment_id: int, action: str, crew: Principal,
+                    disposition: str | None = None) -> dict:
+    """The demo's simulated patrols (simulate.py, never in a real deployment) answer their own
+    dispatches through the same steps, audit and events as an officer; they have no account."""
+    await events.lock_sequence(session)
+    a = await _assignment(session, assignment_id)
+    if a.unit_id != crew.unit_id:
+        raise Forbidden("这不是您单元的任务", "This assignment is not your unit's", code="not_your_assignment")
+    return await _step(session, a, action, crew, disposition=disposition)
+
+
+async def _assignment(session: AsyncSession, assignment_id: int) -> Assignment:
+    a = await session.get(Assignment, assignment_id, populate_existing=True)
+    if a is None:
+        raise NotFound("没有这个任务", f"No assignment {assignment_id}")
+    return a
+
+
+async def _step(session: AsyncSession, a: Assignment, action: str, who: Principal, *, reason: str | None = None,
+                disposition: str | None = None, note: str | None = None) -> dict:
     allowed_from, new_status, stamp = STEPS[action]
     if a.status not in allowed_from:
         raise Conflict("任务状态已变化，无法执行该操作", f"The assignment is {a.status}; cannot {action}",
@@ -165,9 +186,7 @@ async def respond(session: AsyncSession, assignment_id: int, action: str, who: P
 
 async def cancel(session: AsyncSession, assignment_id: int, who: Principal) -> dict:
     await events.lock_sequence(session)
-    a = await session.get(Assignment, assignment_id, populate_existing=True)
-    if a is None:
-        raise NotFound("没有这个任务", f"No assignment {assignment_id}")
+    a = await _assignment(session, assignment_id)
     if a.status not in ACTIVE:
         raise Conflict("任务已结束", f"The assignment is already {a.status}", code="bad_transition")
     a.status, a.cancelled_at = CANCELLED, utcnow()
