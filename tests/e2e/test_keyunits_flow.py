@@ -187,8 +187,9 @@ def test_a_bulletin_reaches_a_bank_member_with_a_sound_receipts_update_live_and_
     shot(console, "e2e-keyunit-console-found")
     # Leave the shared server quiet for the next modules: acknowledged, and the bulletin closed.
     found.get_by_test_id("ku-ack").click()
-    expect(console.locator("[data-testid=ku-alarm][data-siren=true]")).to_have_count(0, timeout=5_000)
+    expect(found).to_have_attribute("data-siren", "false", timeout=5_000)
+    expect(console.locator("[data-testid=ku-alarm][data-siren=true]")).to_have_count(0, timeout=10_000)
     console.get_by_test_id("ku-close").click()
-    expect(m.locator("[data-testid=bulletin][data-status=closed]")).to_have_count(1, timeout=5_000)
+    expect(m.locator("[data-testid=bulletin][data-status=closed]")).to_have_count(1, timeout=10_000)
     desk.close()
     phone.close()
