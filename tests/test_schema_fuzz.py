@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,19 +22,10 @@ from schemathesis.checks import content_type_conformance, not_a_server_error, st
 from baojing.app import create_app
 from baojing.config import Settings
 from baojing.demo import DEMO_PASSWORD
+from serving import served
 
-ROOT = Path(__file__).resolve().parents[1]
-BAOJING = str(Path(sys.executable).parent / "baojing")
 EXAMPLES = int(os.environ.get("BAOJING_FUZZ_EXAMPLES", "3"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -48,25 +35,8 @@ def fuzz_server(tmp_path_factory, sqlite_template):
     shutil.copy(sqlite_template, tmp / "fuzz.db")
     env = {**os.environ, "BAOJING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'fuzz.db'}",
            "BAOJING_MAP_TILES": "none", "BAOJING_MEDIA_DIR": str(tmp / "media"), "BAOJING_DEMO": "true"}
-    port = _free_port()
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen([BAOJING, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"server did not start: {(tmp / 'server.log').read_text()[-2000:]}")
-        time.sleep(0.1)
-    yield base, tmp / "server.log"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with served(tmp, env) as base:
+        yield base, tmp / "server.log"
 
 
 @pytest.fixture(scope="module")
