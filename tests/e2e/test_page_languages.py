@@ -179,6 +179,10 @@ def test_the_console_with_an_incident_open(server, browser, lang):
         page.wait_for_timeout(400)  # the map's move to the incident
         if size == "1366":
             look(page, f"lang-console-detail-{lang}-{size}", lang)
+            # The bulletins button stands on the map, not over the open incident (its priority row).
+            opener = page.get_by_test_id("ku-bulletins-open").bounding_box()
+            panel = page.get_by_test_id("detail-panel").bounding_box()
+            assert opener["x"] + opener["width"] <= panel["x"], (opener, panel)
         else:
             shot(page, f"lang-console-detail-{lang}-{size}")
         assert errors == []
