@@ -87,7 +87,9 @@ async def measure(name: str, server: Server, args) -> dict:
         noise = 100 * (machine_busy_seconds() - busy0) / (perf() - t0)
         # Still alive: one alarm reaches every console socket.
         phone = f"139{uuid.uuid4().int % 10**8:08d}"
+        heard_at: list[float] = []
         async with httpx.AsyncClient(base_url=server.base, timeout=30) as c:
+            t_post = perf()
             r = await c.post("/api/alarms", json={"idempotency_key": uuid.uuid4().hex, "phone": phone,
                                                   "channel": "phone", "location": {"lat": 41.57, "lon": 120.43,
                                                                                    "accuracy_m": 10, "crs": "wgs84"}})
@@ -98,14 +100,19 @@ async def measure(name: str, server: Server, args) -> dict:
                 async with asyncio.timeout(30):
                     while phone not in await ws.recv():
                         pass
+                heard_at.append(perf())
                 return True
             except Exception:  # noqa: BLE001 - counted
                 return False
 
         got = sum(await asyncio.gather(*(heard(ws) for ws in consoles)))
+        # POST sent -> each console has it; the last one is what "every console" waits for.
+        delivery = sorted((t - t_post) * 1000 for t in heard_at)
         return {"target": name, "sockets": args.sockets, "rss_before_kib": before, "rss_after_kib": after,
                 "per_socket_kib": round((after - before) / args.sockets, 2), "ramp_s": round(ramp, 2),
-                "consoles_checked": len(consoles), "consoles_heard_alarm": got, "machine_busy_pct": round(noise, 1)}
+                "consoles_checked": len(consoles), "consoles_heard_alarm": got,
+                "alarm_to_console_ms": {"p50": round(delivery[len(delivery) // 2], 1) if delivery else None,
+                                        "last": round(delivery[-1], 1) if delivery else None}, "machine_busy_pct": round(noise, 1)}
     finally:
         await asyncio.gather(*(s.close() for s in socks + consoles), return_exceptions=True)
         server.stop()
@@ -140,7 +147,8 @@ async def main_async(args) -> int:
         if r:
             print(f"  {r['target']:8} {r['per_socket_kib']:7.1f} KiB per socket  (RSS {r['rss_before_kib'] // 1024} -> "
                   f"{r['rss_after_kib'] // 1024} MiB), ramp {r['ramp_s']} s, "
-                  f"{r['consoles_heard_alarm']}/{r['consoles_checked']} consoles heard an alarm after")
+                  f"{r['consoles_heard_alarm']}/{r['consoles_checked']} consoles heard an alarm after "
+                  f"(p50 {r['alarm_to_console_ms']['p50']} ms, last {r['alarm_to_console_ms']['last']} ms after the POST)")
     if floor and floor["per_socket_kib"] > 0:
         print(f"  ours/floor {ours['per_socket_kib'] / floor['per_socket_kib']:.1f}x")
     print(f"results: {path.relative_to(ROOT)}")
