@@ -5,7 +5,10 @@ frame to every connected WebSocket; no database, no validation, no auth. `/ws` s
 of the real protocol (hello -> ready) for bench/intake.py to use it unchanged, and
 `/api/auth/login` hands out a dummy cookie. `/ws-avl` is the floor for bench/avl.py: after the
 hello it answers each `{"type": "positions", "id", "points"}` with a `positions.ack` (no
-validation, no board).
+validation, no board). `POST /api/calls` and `POST /api/calls/{id}/attachments` are the floor for
+bench/upload.py: a call is a number and a token; an attachment's multipart body is parsed by the
+same Starlette code as FastAPI's, and the file is copied to a temp file and hashed in a worker
+thread (what `media.staged_upload` does), with no database, no checks and no probe.
 
 Run: .venv/bin/python -m bench.floor --port 8999
 """
@@ -13,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import itertools
 import json
+import tempfile
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -44,6 +49,29 @@ async def alarms(request: Request) -> Response:
     for q in _queues:
         q.put_nowait(text)
     return JSONResponse({"id": n, "status": "received", "phone": body.get("phone")}, status_code=201)
+
+
+async def calls(request: Request) -> Response:
+    body = json.loads(await request.body())
+    n = next(_ids)
+    return JSONResponse({"id": n, "device_token": f"floor-{n}", "phone": body.get("phone")}, status_code=201)
+
+
+def _copy_and_hash(src) -> tuple[int, str]:
+    digest, size = hashlib.sha256(), 0
+    src.seek(0)
+    with tempfile.TemporaryFile() as out:
+        while chunk := src.read(256 * 1024):
+            size += len(chunk)
+            digest.update(chunk)
+            out.write(chunk)
+    return size, digest.hexdigest()
+
+
+async def attachments(request: Request) -> Response:
+    async with request.form(max_part_size=32 * 1024 * 1024) as form:
+        size, sha = await asyncio.to_thread(_copy_and_hash, form["file"].file)
+    return JSONResponse({"id": next(_ids), "size": size, "sha256": sha}, status_code=201)
 
 
 async def ws_endpoint(ws: WebSocket) -> None:
@@ -102,6 +130,8 @@ app = Starlette(routes=[
     Route("/healthz", healthz),
     Route("/api/auth/login", login, methods=["POST"]),
     Route("/api/alarms", alarms, methods=["POST"]),
+    Route("/api/calls", calls, methods=["POST"]),
+    Route("/api/calls/{call_id:int}/attachments", attachments, methods=["POST"]),
     WebSocketRoute("/ws", ws_endpoint),
     WebSocketRoute("/ws-avl", avl_ws),
 ])

@@ -12,6 +12,7 @@ TINY = {
     "intake": ["--rate", "20", "--seconds", "1", "--consoles", "2", "--warmup", "2", "--drain", "10"],
     "fanout": ["--rate", "10", "--seconds", "1", "--few", "1", "--many", "3"],
     "sockets": ["--sockets", "20", "--settle", "0.2"],
+    "upload": ["--rate", "10", "--seconds", "1", "--uploaders", "1", "--photos", "1", "--clip-mb", "1", "--warmup", "2"],
     "avl": ["--units", "40", "--period", "2", "--seconds", "3", "--alarm-rate", "2", "--consoles", "1",
             "--rec-rate", "2", "--queries", "50", "--drain", "5"],
 }
