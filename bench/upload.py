@@ -159,6 +159,14 @@ async def alarms_open_loop(run: Run, client: httpx.AsyncClient, prefix: str, arg
             "other_processes_cpu_pct": round(100 * max(others, 0.0) / wall, 1), "wall_s": round(wall, 2)}
 
 
+def profile(run: Run, args, phase: str):
+    """py-spy over one phase of the real server (intake.py's), into FILE-A / FILE-B."""
+    if not args.py_spy:
+        return None
+    run.args = argparse.Namespace(**{**vars(args), "py_spy": f"{args.py_spy}-{phase}"})
+    return run.start_py_spy()
+
+
 async def measure(name: str, server: Server, args, clip: tuple[str, bytes, str], photo: bytes) -> dict:
     print(f"[{name}] starting server on {server.base}", flush=True)
     server.start()
@@ -170,7 +178,9 @@ async def measure(name: str, server: Server, args, clip: tuple[str, bytes, str],
         async with httpx.AsyncClient(base_url=server.base, timeout=args.post_timeout, limits=limits) as client:
             await run.warmup(client, args.warmup)
             print(f"[{name}] phase A: {args.rate}/s for {args.seconds}s, no uploads", flush=True)
+            spy = profile(run, args, "A")
             quiet = await alarms_open_loop(run, client, "15", args)
+            run.stop_py_spy(spy)
             uploaders = [Uploader(n, server.base, clip, args.photos, photo) for n in range(args.uploaders)]
             stop = asyncio.Event()
             tasks = [asyncio.create_task(u.run(stop)) for u in uploaders]
@@ -178,9 +188,11 @@ async def measure(name: str, server: Server, args, clip: tuple[str, bytes, str],
             await asyncio.sleep(0.2)
             print(f"[{name}] phase B: {args.rate}/s for {args.seconds}s, {args.uploaders} callers uploading "
                   f"back to back", flush=True)
+            spy = profile(run, args, "B")
             t_b = perf()
             busy = await alarms_open_loop(run, client, "16", args)
             t_e = perf()
+            run.stop_py_spy(spy)
             stop.set()
             await asyncio.wait(tasks, timeout=180)
             for t in tasks:
@@ -314,6 +326,10 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=int, default=10, help="alarms sent one by one before phase A (not counted)")
     p.add_argument("--seed", type=int, default=110)
     p.add_argument("--skip-floor", action="store_true", help="measure only the real server")
+    p.add_argument("--py-spy", metavar="FILE", help="profile the real server with py-spy: FILE-A and FILE-B, one per "
+                                                    "phase (pip install py-spy into .venv); do not quote its latency")
+    p.add_argument("--py-spy-format", default="raw", choices=["raw", "flamegraph", "speedscope"])
+    p.add_argument("--py-spy-idle", action="store_true", help="include waiting (wall clock) samples, not just CPU")
     a = p.parse_args(argv)
     if a.rate <= 0 or a.seconds <= 0 or a.uploaders < 1 or not 0 <= a.photos <= 8 or a.clip_mb <= 0:
         p.error("rate, seconds, uploaders and clip size must be positive; photos 0-8")
