@@ -1,6 +1,7 @@
 """Evidence files: list an incident's, play one (every playback audited)."""
 from __future__ import annotations
 
+import asyncio
 import re
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -41,10 +42,18 @@ async def play(media_id: Id, request: Request, session: AsyncSession = DbSession
 UPLOAD_PATHS = re.compile(r"^/api/(calls/\d+/(attachments|snapshots)|assignments/\d+/photos|traffic/uploads/\w+"
                           r"|keyunits/(\d+/files|import|roster/import)|member/alarms/\d+/photos|bulletins/\d+/photos)$")
 UPLOAD_MAX_BYTES = 21 * 1024 * 1024
+# The longest a piece of an upload's body waits for the alarms in flight (priority.py): long
+# enough for an alarm's transaction to finish on a loop no longer parsing megabytes, short enough
+# that uploads still move under a steady stream of alarms (about 64-256 KB per wait).
+UPLOAD_YIELD_S = 0.1
 
 
 class UploadBodyLimit:
-    """The app's body limit, with the larger one for the upload routes."""
+    """The app's body limit, with the larger one for the upload routes. An upload's body is read
+    after the requests in flight (alarms first): reading, parsing and spooling a 20 MB body at
+    loopback speed kept the event loop busy, and alarms beside it waited (bench/README.md, uploads).
+    A body that is not read is not received either (uvicorn stops reading the socket), so TCP slows
+    the phone down meanwhile."""
 
     def __init__(self, app, max_bytes: int):
         self.small = BodyLimit(app, max_bytes)
@@ -52,5 +61,14 @@ class UploadBodyLimit:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and UPLOAD_PATHS.match(scope["path"]):
-            return await self.large(scope, receive, send)
+            priority = scope["app"].state.priority
+
+            async def after_requests():
+                try:
+                    await asyncio.wait_for(priority.turn(), UPLOAD_YIELD_S)
+                except asyncio.TimeoutError:
+                    pass
+                return await receive()
+
+            return await self.large(scope, after_requests, send)
         return await self.small(scope, receive, send)
