@@ -102,8 +102,10 @@ def make_photo(size: int) -> bytes:
 class Uploader:
     """One caller after another: a call, its clip, its photos; as fast as the server takes them."""
 
-    def __init__(self, n: int, base: str, clip: tuple[str, bytes, str], photos: int, photo: bytes):
+    def __init__(self, n: int, base: str, clip: tuple[str, bytes, str], photos: int, photo: bytes,
+                 uplink_bps: float = 0):
         self.n, self.base, self.clip, self.photos, self.photo = n, base, clip, photos, photo
+        self.uplink = uplink_bps / 8  # bytes a second; 0: as fast as the server reads
         self.done: list[dict] = []  # {"kind", "bytes", "s", "status"}
         self.errors: list[str] = []
 
@@ -127,11 +129,34 @@ class Uploader:
                     if stop.is_set():
                         break
                     t = perf()
-                    r = await c.post(f"/api/calls/{call['id']}/attachments", files={"file": f}, headers=headers)
+                    url = f"/api/calls/{call['id']}/attachments"
+                    if self.uplink:
+                        content, form = self.paced(f)
+                        r = await c.post(url, content=content, headers={**headers, **form})
+                    else:
+                        r = await c.post(url, files={"file": f}, headers=headers)
                     if r.status_code == 201:
                         self.done.append({"kind": kind, "bytes": len(f[1]), "t0": t, "t1": perf()})
                     else:
                         self.errors.append(f"{kind} HTTP {r.status_code}: {r.text[:200]}")
+
+
+    def paced(self, f: tuple[str, bytes, str]):
+        """The multipart body of one file, sent at the phone's uplink rate (64 KB at a time)."""
+        boundary = uuid.uuid4().hex
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{f[0]}"\r\n'
+                f"Content-Type: {f[2]}\r\n\r\n").encode() + f[1] + f"\r\n--{boundary}--\r\n".encode()
+        rate = self.uplink
+
+        async def chunks():
+            t0 = perf()
+            for at in range(0, len(body), 65536):
+                delay = t0 + at / rate - perf()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                yield body[at:at + 65536]
+
+        return chunks(), {"Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(len(body))}
 
 
 async def alarms_open_loop(run: Run, client: httpx.AsyncClient, prefix: str, args) -> dict:
@@ -181,7 +206,8 @@ async def measure(name: str, server: Server, args, clip: tuple[str, bytes, str],
             spy = profile(run, args, "A")
             quiet = await alarms_open_loop(run, client, "15", args)
             run.stop_py_spy(spy)
-            uploaders = [Uploader(n, server.base, clip, args.photos, photo) for n in range(args.uploaders)]
+            uploaders = [Uploader(n, server.base, clip, args.photos, photo, args.uplink_mbps * 1e6)
+                         for n in range(args.uploaders)]
             stop = asyncio.Event()
             tasks = [asyncio.create_task(u.run(stop)) for u in uploaders]
             # The alarms start once the first bytes of an upload are on their way.
@@ -262,8 +288,9 @@ async def main_async(args) -> int:
         "params": {k: v for k, v in vars(args).items() if k != "password"},
         "clip_bytes": len(data), "photo_bytes": len(photo),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "source": describe_source(ROOT),
     }
+    source = Path(args.source).resolve() if args.source else ROOT
+    results["source"] = describe_source(source)
     try:
         db_url = args.database_url or f"sqlite+aiosqlite:///{work / 'bench.db'}"
         results["database"] = db_url.split("@")[-1] if "@" in db_url else "sqlite (fresh temp file)"
@@ -271,11 +298,13 @@ async def main_async(args) -> int:
                "BAOJING_MEDIA_DIR": str(work / "media"), "PYTHONUNBUFFERED": "1"}
         for k in ("BAOJING_HOST", "BAOJING_PORT"):
             env.pop(k, None)
+        if source != ROOT:
+            env["PYTHONPATH"] = str(source)
         print(f"clip {len(data) / 1e6:.1f} MB ({args.clip_format}), photo {len(photo) / 1e6:.1f} MB; "
               f"preparing database: {results['database']}", flush=True)
-        await asyncio.to_thread(prepare_database, env, ROOT)
-        results["baojing"] = await measure("baojing", Server("baojing", [*baojing_cmd(ROOT), "serve"], env, work),
-                                           args, clip, photo)
+        await asyncio.to_thread(prepare_database, env, source)
+        ours = Server("baojing", [*baojing_cmd(source), "serve"], env, work, cwd=source)
+        results["baojing"] = await measure("baojing", ours, args, clip, photo)
         if not args.skip_floor:
             results["floor"] = await measure("floor", Server("floor", [sys.executable, "-m", "bench.floor"], env, work),
                                              args, clip, photo)
@@ -289,11 +318,13 @@ async def main_async(args) -> int:
     ours, floor = results["baojing"], results.get("floor")
     print(f"\nAlarms during uploads, {started:%Y-%m-%d %H:%M} UTC: {args.rate}/s x {args.seconds}s per phase, "
           f"{args.uploaders} callers uploading a {len(data) / 1e6:.1f} MB {args.clip_format} clip + {args.photos} "
-          f"photo(s) each, back to back; database {results['database']}; load average after "
+          f"photo(s) each, back to back, "
+          f"{f'{args.uplink_mbps:g} Mbit/s each' if args.uplink_mbps else 'at loopback speed'}; database {results['database']}; load average after "
           f"{results['load_average_after'][0]:.2f}")
     src = results["source"]
-    print(f"server: work tree at {src.get('git_head')}"
-          + (f" + {len(src['uncommitted_changes'])} uncommitted file(s)" if src.get("uncommitted_changes") else ""))
+    print(f"server: work tree at {src['git_head']}"
+          + (f" + {len(src['uncommitted_changes'])} uncommitted file(s)" if src["uncommitted_changes"] else "")
+          if "git_head" in src else f"server: source copy {src['path']}")
     print(report(ours, floor))
     print(f"results: {path.relative_to(ROOT)}")
     bad = 0
@@ -317,6 +348,8 @@ def parse_args(argv=None):
     p.add_argument("--seconds", type=float, default=20, help="how long each phase sends alarms")
     p.add_argument("--uploaders", type=int, default=2, help="callers uploading at once in phase B")
     p.add_argument("--photos", type=int, default=2, help="4.5 MB photos each caller sends after its clip (≤ 8)")
+    p.add_argument("--uplink-mbps", type=float, default=0,
+                   help="each caller's uplink in Mbit/s (a phone's); 0: as fast as the server reads (loopback)")
     p.add_argument("--clip-format", choices=["webm", "mp4"], default="webm",
                    help="webm: as Android's MediaRecorder writes it (no duration in the header); mp4: as iOS's")
     p.add_argument("--clip-mb", type=float, default=20, help="clip size in MiB (at most what the route takes)")
@@ -326,12 +359,14 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=int, default=10, help="alarms sent one by one before phase A (not counted)")
     p.add_argument("--seed", type=int, default=110)
     p.add_argument("--skip-floor", action="store_true", help="measure only the real server")
+    p.add_argument("--source", help="run the server from this copy of the source tree (e.g. a `git archive` "
+                                    "snapshot, for a before/after pair) instead of the work tree")
     p.add_argument("--py-spy", metavar="FILE", help="profile the real server with py-spy: FILE-A and FILE-B, one per "
                                                     "phase (pip install py-spy into .venv); do not quote its latency")
     p.add_argument("--py-spy-format", default="raw", choices=["raw", "flamegraph", "speedscope"])
     p.add_argument("--py-spy-idle", action="store_true", help="include waiting (wall clock) samples, not just CPU")
     a = p.parse_args(argv)
-    if a.rate <= 0 or a.seconds <= 0 or a.uploaders < 1 or not 0 <= a.photos <= 8 or a.clip_mb <= 0:
+    if a.rate <= 0 or a.seconds <= 0 or a.uploaders < 1 or not 0 <= a.photos <= 8 or a.clip_mb <= 0 or a.uplink_mbps < 0:
         p.error("rate, seconds, uploaders and clip size must be positive; photos 0-8")
     if a.database_url:
         from sqlalchemy.engine import make_url
