@@ -18,6 +18,10 @@ The floor, in the same browser and run: a bare page (TicketsCAD-like) that fetch
 Talks only to 127.0.0.1; stops by itself.
 
     .venv/bin/python -m bench.console [--incidents 10000] [--rate 200] [--seconds 10] [--inject 200]
+                                      [--trace load|feed]
+
+--trace records a Chrome trace of our page while it loads or during the injected feed, writes it
+next to the results and prints where the long tasks' time went (bench/chrometrace.py).
 """
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import chrometrace
 from bench.intake import ROOT, Server, baojing_cmd, describe_source, machine_busy_seconds, prepare_database
 
 perf = time.perf_counter
@@ -89,6 +94,12 @@ fetch('/api/console/snapshot', {credentials: 'same-origin'}).then((r) => r.json(
   }};
 });
 </script>"""
+
+# When each snapshot request went out, when its first and last bytes came (ms from navigation).
+SNAPSHOT_TIMES = """() => performance.getEntriesByType('resource')
+  .filter((e) => e.name.includes('/api/console/snapshot'))
+  .map((e) => ({url: e.name.replace(location.origin, ''), start: Math.round(e.startTime),
+    first_byte: Math.round(e.responseStart), end: Math.round(e.responseEnd), kb: Math.round(e.encodedBodySize / 1024)}))"""
 
 # rate events a second for `seconds`, through window.baojing.feed (the console's live-event path),
 # each a new incident shaped like the server's.
@@ -177,7 +188,7 @@ def summary(longtasks: list, since_ms: float = 0.0) -> dict:
 
 
 async def open_page(browser, base: str, password: str, path: str, ready_js: str, n: int, timeout_s: float,
-                    floor_html: str | None = None):
+                    floor_html: str | None = None, trace: bool = False):
     ctx = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     r = await ctx.request.post(base + "/api/auth/login", data={"username": "dispatcher", "password": password})
     assert r.ok, await r.text()
@@ -187,6 +198,8 @@ async def open_page(browser, base: str, password: str, path: str, ready_js: str,
         await page.route(base + path, lambda route: route.fulfill(status=200, content_type="text/html",
                                                                   body=floor_html))
     await page.add_init_script(f"({WATCH % ready_js})({n})")
+    if trace:
+        await browser.start_tracing(page=page, categories=chrometrace.CATEGORIES)
     t = perf()
     await page.goto(base + path)
     await page.wait_for_function("() => window.__bench.fup !== null", timeout=timeout_s * 1000, polling=100)
@@ -219,16 +232,23 @@ async def measure(args, base: str, password: str) -> dict:
             await ctx.close()
 
             ctx, page, fup, wall = await open_page(browser, base, password, "/console/", CONSOLE_READY,
-                                                   args.incidents, args.timeout)
+                                                   args.incidents, args.timeout, trace=args.trace == "load")
             ours = {"first_useful_paint_ms": round(fup, 1), "wall_s": round(wall, 2),
-                    "load_longtasks": summary(await page.evaluate("() => window.__bench.longtasks"))}
+                    "load_longtasks": summary(await page.evaluate("() => window.__bench.longtasks")),
+                    "snapshot_requests": await page.evaluate(SNAPSHOT_TIMES)}
             await page.wait_for_function("() => window.baojing && window.baojing.ready", timeout=args.timeout * 1000)
             await page.wait_for_timeout(1000)  # map tiles of nothing, first ticks: let the page settle
+            if args.trace == "load":
+                out["trace"] = await browser.stop_tracing()
 
             if args.inject > 0:
+                if args.trace == "feed":
+                    await browser.start_tracing(page=page, categories=chrometrace.CATEGORIES)
                 start = await page.evaluate("() => performance.now()")
                 fed = await page.evaluate(INJECT, [args.inject, args.seconds])
                 await page.wait_for_timeout(1000)
+                if args.trace == "feed":
+                    out["trace"] = await browser.stop_tracing()
                 tasks = await page.evaluate("() => window.__bench.longtasks")
                 ours["injected_feed"] = {"rate": args.inject, "seconds": args.seconds, "events": fed,
                                          "longtasks": summary(tasks, start)}
@@ -290,6 +310,12 @@ async def main_async(args) -> int:
     out_dir = Path(args.out) if args.out else ROOT / "var" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"console-{started:%Y%m%d-%H%M%S}.json"
+    trace = results.pop("trace", None)
+    if trace is not None:
+        trace_path = path.with_suffix(".trace.json")
+        trace_path.write_bytes(trace)
+        results["trace"] = {"phase": args.trace, "path": str(trace_path),
+                            **chrometrace.summarise(json.loads(trace))}
     path.write_text(json.dumps(results, indent=1, ensure_ascii=False))
     ours, floor = results["ours"], results["floor"]
     m = results["machine"]
@@ -298,6 +324,8 @@ async def main_async(args) -> int:
     print(f"{'':34}{'ours':>14}{'floor':>14}{'ratio':>8}")
     print(f"{'first useful paint (ms)':34}{ours['first_useful_paint_ms']:>14}{floor['first_useful_paint_ms']:>14}"
           f"{results['ratio_first_useful_paint']:>8}")
+    for r in ours["snapshot_requests"]:
+        print(f"  {r['url']}: sent at {r['start']} ms, first byte {r['first_byte']}, last {r['end']} ms, {r['kb']} KB")
     lo, lf = ours["load_longtasks"], floor["load_longtasks"]
     print(f"{'load: longest task (ms)':34}{lo['max_ms']:>14}{lf['max_ms']:>14}")
     print(f"{'load: tasks over 100 ms':34}{lo['over_100ms']:>14}{lf['over_100ms']:>14}")
@@ -313,6 +341,8 @@ async def main_async(args) -> int:
         lt = r["longtasks"]
         print(f"alarms POSTed at {args.rate}/s: {r['acked_per_s']}/s acked, {r['arrived_in_page']} of {r['sent']} in the"
               f" page; longest task {lt['max_ms']} ms, {lt['over_100ms']} over 100 ms, blocked {lt['blocked_ms']} ms")
+    if "trace" in results:
+        print(f"{args.trace}: " + chrometrace.report(results["trace"]))
     print(f"results: {path}")
     return 0
 
@@ -325,6 +355,7 @@ def parse_args(argv=None):
     p.add_argument("--seconds", type=float, default=10, help="how long each feed lasts")
     p.add_argument("--timeout", type=float, default=600, help="seconds to wait for the first useful paint")
     p.add_argument("--seed", type=int, default=110)
+    p.add_argument("--trace", choices=("load", "feed"), help="record a Chrome trace of our page in this phase")
     p.add_argument("--out", help="directory for the results JSON (default var/bench/)")
     a = p.parse_args(argv)
     if a.incidents < 1 or a.seconds <= 0:

@@ -246,3 +246,26 @@ async def test_the_timeline_survives_steps_taken_by_the_system_rather_than_a_per
     assert detail.status_code == 200
     step = detail.json()["timeline"][-1]
     assert step["name"] == "recording" and step["actor"] == "recorder" and step["actor_name"] is None
+
+
+async def test_the_snapshot_head_is_the_queue_s_first_incidents_with_the_counts_of_all(client, staff):
+    """Issue 10: the console paints the head of the queue while the whole snapshot (seconds at
+    10,000 incidents) loads; the head must be what the whole one puts first, and the counts all."""
+    for i in range(4):
+        await raise_alarm(client, phone=f"1380013800{i}", idempotency_key=f"snapshot-head-{i}")
+    console = await staff()
+    whole = (await console.get("/api/console/snapshot")).json()
+    opened = [i for i in whole["incidents"] if i["status"] in ("new", "claimed")]
+    await console.post(f"/api/incidents/{opened[-1]['id']}/claim")
+    whole = (await console.get("/api/console/snapshot")).json()
+    station = (await console.get("/api/auth/me")).json()["user"].get("station_id")
+    opened = sorted((i for i in whole["incidents"] if i["status"] in ("new", "claimed")),
+                    key=lambda i: (i["priority"], 0 if station is not None and i["station_id"] == station else 1,
+                                   i["received_at"], i["id"]))
+    head = (await console.get("/api/console/snapshot", params={"first": 2})).json()
+    assert [i["id"] for i in head["incidents"]] == [i["id"] for i in opened[:2]]
+    assert head["seq"] == whole["seq"]
+    assert head["open"] == whole["open"] == {"new": sum(i["status"] == "new" for i in opened),
+                                             "claimed": sum(i["status"] == "claimed" for i in opened)}
+    assert whole["open"]["claimed"] == 1
+    assert (await console.get("/api/console/snapshot", params={"first": 0})).status_code == 422

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import roles
@@ -16,8 +16,11 @@ console = require(roles.CONSOLE)
 
 @router.get("/console/snapshot", response_model=Snapshot,
             summary="Open incidents and those closed in the last 2 h, with the event seq to resume from")
-async def snapshot(session: AsyncSession = DbSession, who: Principal = Depends(console)):
-    return await service.snapshot(session, who)
+async def snapshot(first: int | None = Query(None, ge=1, le=1000, description=(
+                       "Only the first N open incidents in queue order (priority, the caller's station first, "
+                       "oldest), for a first paint while the whole snapshot loads (10,000 take seconds)")),
+                   session: AsyncSession = DbSession, who: Principal = Depends(console)):
+    return await service.snapshot(session, who, first)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail, summary="One incident with trails, notes, timeline")

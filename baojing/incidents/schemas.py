@@ -164,6 +164,13 @@ class IncidentDetail(IncidentOut):
     timeline: list[TimelineEntry]
 
 
+class OpenCounts(BaseModel):
+    new: int
+    claimed: int
+
+
 class Snapshot(BaseModel):
     seq: int
     incidents: list[IncidentOut]
+    open: OpenCounts = Field(description="How many open incidents wait (new) and are claimed: all of them, also when "
+                                         "`first` sent only the head of the queue")

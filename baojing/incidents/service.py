@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import events
@@ -243,10 +243,12 @@ async def close(session: AsyncSession, incident_id: int, disposition: str, note:
     return await announce(session, incident, "closed", who)
 
 
-async def snapshot(session: AsyncSession, who: Principal) -> dict:
+async def snapshot(session: AsyncSession, who: Principal, first: int | None = None) -> dict:
     # Read the sequence first: anything committed after it reaches the client as an event, and
     # applying an event to state that already has it is harmless (events carry whole views).
     seq = await events.last_seq(session)
+    if first is not None:
+        return await _snapshot_head(session, who, seq, first)
     rows = await session.scalars(
         select(Incident).where(or_(Incident.status.in_(OPEN_STATUSES),
                                    (Incident.status == CLOSED) & (Incident.closed_at > utcnow() - RECENTLY_CLOSED),
@@ -259,7 +261,25 @@ async def snapshot(session: AsyncSession, who: Principal) -> dict:
     alarm_ids = [a["id"] for v in out for a in v["alarms"]]
     if alarm_ids:
         await audit(session, who, "view.snapshot", "alarm", None, {"alarm_ids": alarm_ids})
-    return {"seq": seq, "incidents": out}
+    waiting = sum(1 for i in incidents if i.status == NEW)
+    return {"seq": seq, "incidents": out,
+            "open": {"new": waiting, "claimed": sum(1 for i in incidents if i.status == CLAIMED)}}
+
+
+async def _snapshot_head(session: AsyncSession, who: Principal, seq: int, first: int) -> dict:
+    """The first open incidents in the console's queue order, and how many are open in all."""
+    mine = case((Incident.station_id == who.station_id, 0), else_=1) if who.station_id is not None else literal(1)
+    incidents = list(await session.scalars(
+        select(Incident).where(Incident.status.in_(OPEN_STATUSES))
+        .order_by(Incident.priority, mine, Incident.received_at, Incident.id).limit(first)))
+    counts = dict((await session.execute(
+        select(Incident.status, func.count()).where(Incident.status.in_(OPEN_STATUSES))
+        .group_by(Incident.status))).all())
+    out = await views(session, incidents)
+    alarm_ids = [a["id"] for v in out for a in v["alarms"]]
+    if alarm_ids:
+        await audit(session, who, "view.snapshot", "alarm", None, {"alarm_ids": alarm_ids})
+    return {"seq": seq, "incidents": out, "open": {"new": counts.get(NEW, 0), "claimed": counts.get(CLAIMED, 0)}}
 
 
 async def _actor_names(session: AsyncSession, labels: list[str | None]) -> dict[str, str]:

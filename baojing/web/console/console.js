@@ -132,6 +132,7 @@ const STALE_AFTER_MS = 3000;
 const RECS_EVERY_MS = 10000;     // recommendations of the open incident refresh this often (units move)
 const CTI_KEEP_MS = 120000;      // how long a "call from" banner stays
 const ACTIVE_UNIT = new Set(["dispatched", "en_route", "on_scene"]);
+const HEAD_ROWS = 50;            // the queue's first incidents, painted while the whole snapshot loads
 
 const hooks = {
   markers: new Map(), map: null, alertsPlayed: 0, alertsMissed: 0, lastAlertAt: null, lastAlertIncidentId: null,
@@ -166,6 +167,9 @@ const S = {
   picking: null,            // {alarmId, incidentId}
   live: null,
   buffer: null,             // events held while a snapshot loads
+  early: null,              // {head, whole}: the snapshot asked for while the page boots
+  head: null,               // only the queue's head is loaded: the server's open counts {new, claimed, ...}
+  waiting: 0,               // unclaimed open incidents, as the header last said
   conn: "idle",
   downSince: null,          // when the live feed was last lost (null while live)
   lastLiveAt: null,
@@ -204,7 +208,12 @@ function boot() {
   sound.initSound();
   setUnauthorizedHandler(() => sessionEnded());
   setInterval(tick, 1000);
-  loadConfig().catch(() => {}).then(checkSession);  // public: the login screen lists where each role works
+  // Still logged in, most likely: the queue is asked for now, not after the config and the
+  // session check (two round trips and the map's set-up). showLogin() drops it if not.
+  S.early = askSnapshot();
+  const me = get("/api/auth/me");
+  me.catch(() => {});  // read by checkSession
+  loadConfig().catch(() => {}).then(() => checkSession(me));  // public: the login screen lists where each role works
 }
 
 // GET /api/config once: words for codes, stations, where each role works.
@@ -229,9 +238,10 @@ function renderRoleGuide() {
 // Does this account work here? Unknown until the config is loaded: the server answers 403 then.
 const worksHere = (user) => !S.config || ((S.config.role_pages || {})[user.role] || []).includes("/console/");
 
-async function checkSession() {
+// asked: GET /api/auth/me, sent in parallel with the config.
+async function checkSession(asked) {
   try {
-    const me = await get("/api/auth/me");
+    const me = await asked;
     if (!worksHere(me.user)) return wrongRole(me.user);
     await startConsole(me.user);
   } catch (err) {
@@ -273,6 +283,7 @@ function wireStatic() {
 
 // message: text, or the element wrongPage() builds.
 function showLogin(message) {
+  S.early = null;
   $("boot").hidden = true;
   $("app").hidden = true;
   $("login-view").hidden = false;
@@ -420,6 +431,7 @@ function teardown() {
   S.flashUntil.clear();
   S.claiming.clear();
   S.buffer = null;
+  S.head = null;
   S.units.clear();
   S.unitBuffer = null;
   S.unitsLoading = null;
@@ -460,21 +472,51 @@ function sessionEnded() {
 }
 
 // ---- snapshot and live events -------------------------------------------------------------------
+// The whole snapshot of 10,000 open incidents takes the server seconds: the head of the queue
+// (and how many are open) comes first, so the operator reads and claims the oldest meanwhile.
+// index.html preloads the head (HEAD_ROWS there too) with the config and the session.
+function askSnapshot() {
+  const head = get(`/api/console/snapshot?first=${HEAD_ROWS}`);
+  const whole = head.then(() => get("/api/console/snapshot"));
+  whole.catch(() => {});  // when unused (logged out): not an unhandled rejection
+  return { head, whole };
+}
+
+// The head alone: the queue's first rows, and the server's counts of all open incidents until the
+// whole snapshot replaces them (draw() adds what changed here since, e.g. a claim).
+function applyHead(head) {
+  let localNew = 0, localClaimed = 0;
+  for (const inc of head.incidents) {
+    S.known.add(inc.id);
+    putIncident(inc);
+    if (inc.status === "new") localNew += 1;
+    else if (inc.status === "claimed") localClaimed += 1;
+  }
+  S.head = { ...head.open, localNew, localClaimed };
+}
+
 async function loadSnapshot(initial) {
   const gen = S.generation;
   S.buffer = S.buffer || [];
   if (!initial) setConn("syncing");
   let snap;
   try {
-    snap = await get("/api/console/snapshot");
+    if (initial) {
+      const early = S.early || askSnapshot();
+      S.early = null;
+      const head = await early.head;
+      if (gen !== S.generation) return head.seq;
+      applyHead(head);
+      snap = await early.whole;
+    } else {
+      snap = await get("/api/console/snapshot");
+    }
   } catch (err) {
     S.buffer = null;
     throw err;
   }
-  // Units after the snapshot: their seq is then at least the snapshot's, and the live feed (which
-  // resumes from the snapshot's seq) brings any unit change in between again (harmless).
-  await loadUnits();
   if (gen !== S.generation) return snap.seq;
+  S.head = null;
   const fresh = new Map();
   for (const inc of snap.incidents) {
     fresh.set(inc.id, inc);
@@ -487,6 +529,11 @@ async function loadSnapshot(initial) {
   }
   for (const id of [...S.incidents.keys()]) if (!fresh.has(id)) S.incidents.delete(id);
   for (const inc of fresh.values()) putIncident(inc);
+  // Units after the snapshot: their seq is then at least the snapshot's, and the live feed (which
+  // resumes from the snapshot's seq) brings any unit change in between again (harmless). The
+  // queue is drawn meanwhile; live events wait in the buffer.
+  await loadUnits();
+  if (gen !== S.generation) return snap.seq;
   const held = S.buffer || [];
   S.buffer = null;
   // Unit events held here arrived in order after /api/units answered: applying them all ends on
@@ -917,7 +964,9 @@ function draw() {
   const c = ctx();
   queueView.render(S.open, c);
   if (parts.has("closed") || parts.has("lang")) queueView.renderClosed(closedList(), c);
-  if (ids.size || S.selectedId !== mapView.selectedId || mapView.pending.size) {
+  // The head's markers wait for the whole snapshot (which touches every incident again): the
+  // first frame is the header and the queue's rows only.
+  if (!S.head && (ids.size || S.selectedId !== mapView.selectedId || mapView.pending.size)) {
     mapView.sync(ids, S.incidents.map, S.trails, S.selectedId, isOpen);
   }
   let nNew = 0, overdue = false;
@@ -925,10 +974,16 @@ function draw() {
     if (it.inc.status === "new") nNew += 1;
     if (!overdue && (it.inc.assignments || []).some(isOverdue)) overdue = true;
   }
+  let nClaimed = S.open.length - nNew;
+  if (S.head) {
+    nNew += S.head.new - S.head.localNew;
+    nClaimed += S.head.claimed - S.head.localClaimed;
+  }
+  S.waiting = nNew;
   $("count-new").textContent = String(nNew);
   $("count-new").parentElement.classList.toggle("hot", nNew > 0);
-  $("count-claimed").textContent = String(S.open.length - nNew);
-  $("tab-queue-n").textContent = String(S.open.length);
+  $("count-claimed").textContent = String(nClaimed);
+  $("tab-queue-n").textContent = String(nNew + nClaimed);
   // Looking at the units while new alarms wait: the queue tab says so loudly.
   $("tab-queue").classList.toggle("hot", nNew > 0 || overdue);
   if (detailView && detailView.isOpen && (ids.has(S.selectedId) || parts.has("detail") || parts.has("panel") ||
@@ -1090,8 +1145,7 @@ function tick() {
   if (S.user && $("alert-stack").firstElementChild) renderAlertStack();  // the overdue clocks
   if (S.user) renderStale();
   // Flash the title while unclaimed incidents wait; end row flashes whose time is up.
-  let nNew = 0;
-  if (S.user) for (const it of S.open.items) if (it.inc.status === "new") nNew += 1;
+  const nNew = S.user ? S.waiting : 0;
   titleOn = nNew > 0 ? !titleOn : false;
   document.title = nNew > 0 && titleOn ? `【${nNew}】${t("doc_title_new")} · ${t("doc_title")}` : t("doc_title");
   const nowMs = Date.now();
