@@ -83,6 +83,36 @@ def test_the_console_opens_on_2000_open_incidents_within_10_seconds(crowded, bro
         ctx.close()
 
 
+def test_the_queue_s_head_and_the_counts_of_all_show_before_the_whole_snapshot_arrives(crowded, browser):
+    """Issue 10: 10,000 open incidents take the server seconds to send; the operator reads how many
+    wait and claims the oldest from the head of the queue meanwhile (GET ...snapshot?first=N)."""
+    ctx = desk_context(browser)
+    r = ctx.request.post(crowded + "/api/auth/login", data={"username": "dispatcher", "password": "baojing110"})
+    assert r.ok
+    page = ctx.new_page()
+    held = []
+    page.route(lambda url: url.endswith("/api/console/snapshot"), lambda route: held.append(route))
+    page.goto(crowded + "/console/")
+    page.wait_for_function("(n) => document.querySelector('[data-testid=count-new]').textContent === String(n)",
+                           arg=N, timeout=10_000)
+    assert held, "the whole snapshot was not asked for yet"
+    rows = page.locator("[data-testid=queue-row]")
+    assert 0 < rows.count() <= 50
+    expect(rows.first).to_have_attribute("data-priority", "1")
+    assert page.evaluate("() => window.baojing.markers.size") == 0  # the map waits for the whole snapshot
+    oldest = rows.first.get_attribute("data-incident-id")
+    rows.first.get_by_test_id("queue-claim").click()
+    expect(page.locator(f"[data-testid=queue-row][data-incident-id='{oldest}']")).to_have_attribute(
+        "data-status", "claimed")
+    expect(page.get_by_test_id("count-new")).to_have_text(str(N - 1))
+    expect(page.get_by_test_id("count-claimed")).to_have_text("1")
+    for route in held:
+        route.continue_()
+    page.wait_for_function("(n) => window.baojing.ready && window.baojing.markers.size === n", arg=N, timeout=20_000)
+    expect(page.get_by_test_id("count-new")).to_have_text(str(N - 1))
+    ctx.close()
+
+
 def test_the_console_bench_runs_at_a_tiny_size():
     out = Path(tempfile.mkdtemp())
     run = subprocess.run([sys.executable, "-m", "bench.console", "--incidents", "30", "--rate", "5",
