@@ -113,6 +113,20 @@ def test_the_queue_s_head_and_the_counts_of_all_show_before_the_whole_snapshot_a
     ctx.close()
 
 
+def test_no_console_style_rule_makes_every_change_restyle_the_whole_page():
+    """A :has() on the body or the root is re-checked on every DOM change anywhere: with 10,000
+    incidents the map's cluster badges change several times a second, and one such rule made the
+    browser lay out 1,850 of the page's 3,190 boxes every frame (issue 10). A class on the body
+    says the same thing for free."""
+    web = ROOT / "baojing" / "web"
+    sheets = [*(web / "console").glob("*.css"), *(web / "shared").glob("*.css")]
+    assert sheets
+    for css in sheets:
+        text = css.read_text()
+        for root in ("body:has(", "html:has(", ":root:has("):
+            assert root not in text, f"{css.name}: {root}"
+
+
 def test_the_console_bench_runs_at_a_tiny_size():
     out = Path(tempfile.mkdtemp())
     run = subprocess.run([sys.executable, "-m", "bench.console", "--incidents", "30", "--rate", "5",
