@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -122,7 +123,7 @@ def test_no_console_style_rule_makes_every_change_restyle_the_whole_page():
     sheets = [*(web / "console").glob("*.css"), *(web / "shared").glob("*.css")]
     assert sheets
     for css in sheets:
-        text = css.read_text()
+        text = re.sub(r"/\*.*?\*/", "", css.read_text(), flags=re.S)  # the rules, not what comments say
         for root in ("body:has(", "html:has(", ":root:has("):
             assert root not in text, f"{css.name}: {root}"
 
