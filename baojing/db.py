@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, make_url
 from sqlalchemy import util as sa_util
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from . import sqlite_inline
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -84,8 +86,10 @@ def make_engine(url: str, timeout_s: float = 10.0, connect_timeout_s: float = 1.
     # One connection: SQLite has one writer anyway, and waiting in the pool's queue is first come,
     # first served, where SQLite's busy handler sleeps and retries with no order (seconds-long
     # tails under load, measured in bench/README.md).
-    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_s}, pool_size=1, max_overflow=0,
-                                 pool_timeout=60)
+    # Its statements run on the loop's thread, with no hop to a worker (sqlite_inline.py).
+    path = make_url(url).database
+    engine = create_async_engine(url, async_creator=lambda: sqlite_inline.connect(path, busy_timeout_s),
+                                 pool_size=1, max_overflow=0, pool_timeout=60)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -95,10 +99,10 @@ def make_engine(url: str, timeout_s: float = 10.0, connect_timeout_s: float = 1.
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        # Another process's write (a backup, a batch command) rarely holds the lock for seconds;
-        # past that a 503 the caller's outbox retries beats a request hanging behind it (it was
-        # 30 s, longer than anyone waits on a phone). Batch commands wait longer (cli.py).
-        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        # Another process's write (a backup, a batch command) rarely holds the lock for seconds:
+        # the connection waits for it without blocking the loop, up to busy_timeout_s; past that a
+        # 503 the caller's outbox retries beats a request hanging behind it (it was 30 s, longer
+        # than anyone waits on a phone). Batch commands wait longer (cli.py).
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -572,8 +572,9 @@ async def main_async(args) -> int:
         "params": {k: v for k, v in vars(args).items() if k != "password"},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "loop": type(asyncio.get_running_loop()).__module__},
-        "source": describe_source(ROOT),
     }
+    source = Path(args.source).resolve() if args.source else ROOT
+    results["source"] = describe_source(source)
     rng = random.Random(args.seed)
     try:
         db_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
@@ -581,8 +582,10 @@ async def main_async(args) -> int:
         env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true", "PYTHONUNBUFFERED": "1"}
         for k in ("BAOJING_HOST", "BAOJING_PORT"):
             env.pop(k, None)
+        if source != ROOT:
+            env["PYTHONPATH"] = str(source)
         t = perf()
-        await asyncio.to_thread(prepare_database, env, ROOT)
+        await asyncio.to_thread(prepare_database, env, source)
         units = await seed_units(db_url, args.units, rng)
         results["setup_s"] = round(perf() - t, 1)
         print(f"migrate + demo + {len(units)} officers/units/sessions in {results['setup_s']}s", flush=True)
@@ -592,7 +595,7 @@ async def main_async(args) -> int:
         print(f"Board.recommend in-process over {len(units)} units, {args.queries} queries: "
               f"p50 {b['p50']:.2f} ms, p99 {b['p99']:.2f} ms, max {b['max']:.2f} ms", flush=True)
 
-        ours_server = Server("baojing", [*baojing_cmd(ROOT), "serve"], env, work)
+        ours_server = Server("baojing", [*baojing_cmd(source), "serve"], env, work, cwd=source)
         results["baojing"] = await run_target("baojing", ours_server, args, units)
         if not args.skip_floor:
             floor_server = Server("floor", [sys.executable, "-m", "bench.floor"], env, work)
@@ -655,6 +658,8 @@ def parse_args(argv=None):
     p.add_argument("--skip-floor", action="store_true")
     p.add_argument("--keep-logs", action="store_true")
     p.add_argument("--py-spy", metavar="FILE", help="profile the real server (raw format) during the load")
+    p.add_argument("--source", help="run the server from this copy of the source tree (e.g. a `git archive` "
+                                    "snapshot) instead of the work tree, for before/after pairs")
     a = p.parse_args(argv)
     if not (1 <= a.units <= 15_000):
         p.error("--units: 1..15000")

@@ -209,8 +209,21 @@ async def test_a_locked_sqlite_file_answers_503(sqlite_url):
         try:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
                 # A guard against the busy timeout being ignored (it was a fixed 30 s).
+                ticks = 0
+
+                async def tick():
+                    nonlocal ticks
+                    while True:
+                        await asyncio.sleep(0.01)
+                        ticks += 1
+
+                ticker = asyncio.create_task(tick())
                 r = await asyncio.wait_for(c.post("/api/alarms", json=alarm_body()), 4)
+                ticker.cancel()
                 assert_unavailable(r, "locked")
+                # The connection's statements run on the event loop's thread (sqlite_inline.py): it
+                # waits for the lock without holding the loop, which kept serving everything else.
+                assert ticks >= 10, ticks
                 other.execute("ROLLBACK")
                 r = await c.post("/api/alarms", json=alarm_body())
                 assert r.status_code == 201, r.text

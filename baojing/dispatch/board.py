@@ -68,7 +68,10 @@ class Board:
         self._pending: list[dict] = []
         self._thinned: dict[int, dict] = {}  # unit id -> its newest trail row, while thinning
         self.thinned = 0  # trail rows replaced by a newer one of the same unit, since start
-        self.lag = 0.0  # how late the event loop woke the last flush timer, in seconds
+        # How late the event loop woke the flush timer, the lesser of the last two times, in seconds:
+        # one pause (a collection, a burst of logins) is not load worth slowing every unit down for.
+        self.lag = 0.0
+        self._last_lag = 0.0
         self._moved: set[int] = set()
         self._listeners = []
         self._task: asyncio.Task | None = None
@@ -144,12 +147,15 @@ class Board:
             return SLOW_REPORT_S
         return None
 
+    def note_lag(self, late: float) -> None:
+        self.lag, self._last_lag = min(late, self._last_lag), late
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             t = loop.time()
             await asyncio.sleep(self.interval)
-            self.lag = loop.time() - t - self.interval
+            self.note_lag(loop.time() - t - self.interval)
             try:
                 await self.flush()
             except Exception:
