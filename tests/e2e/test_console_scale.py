@@ -98,7 +98,7 @@ def test_the_queue_s_head_and_the_counts_of_all_show_before_the_whole_snapshot_a
                            arg=N, timeout=10_000)
     assert held, "the whole snapshot was not asked for yet"
     rows = page.locator("[data-testid=queue-row]")
-    assert 0 < rows.count() <= 50
+    assert 0 < rows.count() <= 20
     expect(rows.first).to_have_attribute("data-priority", "1")
     assert page.evaluate("() => window.baojing.markers.size") == 0  # the map waits for the whole snapshot
     oldest = rows.first.get_attribute("data-incident-id")

@@ -132,7 +132,7 @@ const STALE_AFTER_MS = 3000;
 const RECS_EVERY_MS = 10000;     // recommendations of the open incident refresh this often (units move)
 const CTI_KEEP_MS = 120000;      // how long a "call from" banner stays
 const ACTIVE_UNIT = new Set(["dispatched", "en_route", "on_scene"]);
-const HEAD_ROWS = 50;            // the queue's first incidents, painted while the whole snapshot loads
+const HEAD_ROWS = 20;            // the queue's first incidents, painted while the whole snapshot loads
 
 const hooks = {
   markers: new Map(), map: null, alertsPlayed: 0, alertsMissed: 0, lastAlertAt: null, lastAlertIncidentId: null,
@@ -205,7 +205,6 @@ function boot() {
   onLang(relabel);
   wireStatic();
   sound.onSoundState(renderSound);
-  sound.initSound();
   setUnauthorizedHandler(() => sessionEnded());
   setInterval(tick, 1000);
   // Still logged in, most likely: the queue is asked for now, not after the config and the
@@ -507,6 +506,9 @@ async function loadSnapshot(initial) {
       const head = await early.head;
       if (gen !== S.generation) return head.seq;
       applyHead(head);
+      // Creating the audio context takes ~100 ms: after the frame that shows the queue. (No
+      // incident of the first snapshot sounds; the live ones come after the whole of it.)
+      requestAnimationFrame(() => setTimeout(() => sound.initSound(), 0));
       snap = await early.whole;
     } else {
       snap = await get("/api/console/snapshot");
