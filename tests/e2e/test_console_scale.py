@@ -114,6 +114,49 @@ def test_the_queue_s_head_and_the_counts_of_all_show_before_the_whole_snapshot_a
     ctx.close()
 
 
+# New incidents shaped like the server's, through the live-event path (as bench/console.py feeds).
+FEED = """async ([n, perSecond]) => {
+  const base = [...window.baojing.incidents.values()].find((i) => i.status === 'new');
+  const one = (k) => {
+    const id = 2e9 + k, now = new Date().toISOString();
+    window.baojing.feed('incident.upserted', {...base, id, received_at: now, updated_at: now,
+      alarms: base.alarms.map((a) => ({...a, id, phone: '137' + String(k).padStart(8, '0')}))}, 0);
+  };
+  const f0 = window.baojing.frames;
+  if (!perSecond) {
+    for (let k = 0; k < n; k++) one(k);
+  } else {
+    const t0 = performance.now();
+    for (let k = 0; k < n;) {
+      const due = Math.min(n, Math.floor((performance.now() - t0) / 1000 * perSecond));
+      for (; k < due; k++) one(k);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  await new Promise((r) => setTimeout(r, 400));
+  return window.baojing.frames - f0;
+}"""
+
+
+def test_live_bursts_are_drawn_in_few_frames(crowded, browser):
+    """Issue 10: 300 events at once are one draw; 200 a second for 2 s are about ten draws a second,
+    not one per animation frame (each draw is a style, layout and paint pass of the page)."""
+    ctx = desk_context(browser)
+    assert ctx.request.post(crowded + "/api/auth/login", data={"username": "dispatcher", "password": "baojing110"}).ok
+    page = ctx.new_page()
+    page.goto(crowded + "/console/")
+    page.wait_for_function("() => window.baojing.ready", timeout=20_000)
+    waiting = int(page.get_by_test_id("count-new").text_content())
+    assert page.evaluate(FEED, [300, 0]) <= 2
+    expect(page.get_by_test_id("count-new")).to_have_text(str(waiting + 300))
+    page.wait_for_timeout(300)
+    frames = page.evaluate(FEED.replace("2e9 + k", "3e9 + k"), [400, 200])
+    print(f"\n400 events at 200/s drawn in {frames} frames")
+    assert frames <= 40, frames  # one draw per animation frame: ~105 here
+    expect(page.get_by_test_id("count-new")).to_have_text(str(waiting + 700))
+    ctx.close()
+
+
 def test_no_console_style_rule_makes_every_change_restyle_the_whole_page():
     """A :has() on the body or the root is re-checked on every DOM change anywhere: with 10,000
     incidents the map's cluster badges change several times a second, and one such rule made the
