@@ -37,7 +37,7 @@ import websockets
 from websockets.asyncio.client import connect as ws_connect
 
 from bench.intake import (ROOT, Run, Server, baojing_cmd, cpu_seconds, describe_source,
-                          machine_busy_seconds, pct, prepare_database, stats, compare_table)
+                          machine_busy_seconds, pct, prepare_database, server_env, stats, compare_table)
 
 perf = time.perf_counter
 LAT = (41.45, 41.72)
@@ -579,9 +579,7 @@ async def main_async(args) -> int:
     try:
         db_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
         results["database"] = "sqlite (fresh temp file)"
-        env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true", "PYTHONUNBUFFERED": "1"}
-        for k in ("BAOJING_HOST", "BAOJING_PORT"):
-            env.pop(k, None)
+        env = server_env(db_url)
         if source != ROOT:
             env["PYTHONPATH"] = str(source)
         t = perf()

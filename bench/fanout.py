@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import intake
-from bench.intake import ROOT, Server, baojing_cmd, describe_source, prepare_database
+from bench.intake import ROOT, Server, baojing_cmd, describe_source, prepare_database, server_env
 
 
 async def main_async(args) -> int:
@@ -34,10 +34,7 @@ async def main_async(args) -> int:
         for consoles in (args.few, args.many):
             work = Path(tempfile.mkdtemp(prefix="baojing-bench-"))
             try:
-                env = {**os.environ, "BAOJING_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'bench.db'}",
-                       "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true", "PYTHONUNBUFFERED": "1"}
-                for k in ("BAOJING_HOST", "BAOJING_PORT"):
-                    env.pop(k, None)
+                env = server_env(f"sqlite+aiosqlite:///{work / 'bench.db'}")
                 cmd = [*baojing_cmd(ROOT), "serve"] if target == "baojing" else [sys.executable, "-m", "bench.floor"]
                 if target == "baojing":
                     await asyncio.to_thread(prepare_database, env, ROOT)

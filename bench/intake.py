@@ -121,6 +121,17 @@ def baojing_cmd(source: Path) -> list[str]:
     return [sys.executable, "-c", "import sys; from baojing.cli import main; main(sys.argv[1:])"]
 
 
+def server_env(db_url: str, **extra: str) -> dict:
+    """The environment every bench's server runs with: its database, no map tiles (no internet),
+    demo accounts, and no per-address login limit (every console logs in from 127.0.0.1, and
+    bench.fanout opens 101)."""
+    env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true",
+           "PYTHONUNBUFFERED": "1", "BAOJING_LOGIN_RATE_PER_MINUTE": "100000", **extra}
+    for k in ("BAOJING_HOST", "BAOJING_PORT"):
+        env.pop(k, None)
+    return env
+
+
 def prepare_database(env: dict, source: Path) -> None:
     for step in ("migrate", "demo"):
         r = subprocess.run([*baojing_cmd(source), step], env=env, cwd=source, capture_output=True, text=True,
@@ -530,9 +541,7 @@ async def main_async(args) -> int:
     try:
         db_url = args.database_url or f"sqlite+aiosqlite:///{work / 'bench.db'}"
         results["database"] = db_url.split("@")[-1] if "@" in db_url else db_url.split(":")[0] + " (fresh temp file)"
-        env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true", "PYTHONUNBUFFERED": "1"}
-        for k in ("BAOJING_HOST", "BAOJING_PORT"):
-            env.pop(k, None)
+        env = server_env(db_url)
         if source != ROOT:
             env["PYTHONPATH"] = str(source)
         print(f"server source: {results['source']}\npreparing database: {results['database']}", flush=True)
