@@ -36,7 +36,7 @@ import httpx
 import websockets
 from websockets.asyncio.client import connect as ws_connect
 
-from bench.intake import (ROOT, Run, Server, baojing_cmd, cpu_seconds, describe_source,
+from bench.intake import (CLIENT_KEEPALIVE_S, ROOT, Run, Server, baojing_cmd, cpu_seconds, describe_source,
                           machine_busy_seconds, pct, prepare_database, server_env, stats, compare_table)
 
 perf = time.perf_counter
@@ -332,7 +332,7 @@ class AvlRun:
         gen = Run(self.name, self.base, argparse.Namespace(seed=a.seed), self.server.proc.pid)
         gen.gate = asyncio.Semaphore(64)
         shots, tasks = [], []
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=CLIENT_KEEPALIVE_S)
         async with httpx.AsyncClient(base_url=self.base, timeout=30, limits=limits) as client:
             i = 0
             while True:

@@ -42,7 +42,7 @@ from pathlib import Path
 import httpx
 
 from bench import chrometrace
-from bench.intake import ROOT, Server, baojing_cmd, describe_source, machine_busy_seconds, prepare_database
+from bench.intake import ROOT, Server, baojing_cmd, describe_source, machine_busy_seconds, prepare_database, server_env
 
 perf = time.perf_counter
 LAT = (41.48, 41.66)
@@ -286,10 +286,7 @@ async def main_async(args) -> int:
         db_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
         # Demo logins (password only) for the dispatcher; a real deployment asks staff for a second
         # factor (docs/security.md).
-        env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "PYTHONUNBUFFERED": "1",
-               "BAOJING_DEMO": "true"}
-        for k in ("BAOJING_HOST", "BAOJING_PORT"):
-            env.pop(k, None)
+        env = server_env(db_url)
         t = perf()
         await asyncio.to_thread(prepare_database, env, ROOT)
         await seed_incidents(db_url, args.incidents, random.Random(args.seed))

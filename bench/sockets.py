@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect as ws_connect
 
-from bench.intake import ROOT, Server, baojing_cmd, describe_source, machine_busy_seconds, prepare_database
+from bench.intake import ROOT, Server, baojing_cmd, describe_source, machine_busy_seconds, prepare_database, server_env
 
 perf = time.perf_counter
 
@@ -125,10 +125,7 @@ async def main_async(args) -> int:
                      "command": " ".join([".venv/bin/python -m bench.sockets", *sys.argv[1:]]),
                      "source": describe_source(ROOT), "load_average": os.getloadavg()}
     try:
-        env = {**os.environ, "BAOJING_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'bench.db'}",
-               "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true", "PYTHONUNBUFFERED": "1"}
-        for k in ("BAOJING_HOST", "BAOJING_PORT"):
-            env.pop(k, None)
+        env = server_env(f"sqlite+aiosqlite:///{work / 'bench.db'}")
         await asyncio.to_thread(prepare_database, env, ROOT)
         results["baojing"] = await measure("baojing", Server("baojing", [*baojing_cmd(ROOT), "serve"], env, work), args)
         if not args.skip_floor:

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.intake import (ROOT, Run, Server, baojing_cmd, compare_table, cpu_seconds, describe_source,
-                          machine_busy_seconds, prepare_database, stats)
+from bench.intake import (CLIENT_KEEPALIVE_S, ROOT, Run, Server, baojing_cmd, compare_table, cpu_seconds, describe_source,
+                          machine_busy_seconds, prepare_database, server_env, stats)
 
 perf = time.perf_counter
 MIB = 1024 * 1024
@@ -199,7 +199,7 @@ async def measure(name: str, server: Server, args, clip: tuple[str, bytes, str],
         await server.wait_healthy()
         run = Run(name, server.base, args, server.proc.pid)
         run.gate = asyncio.Semaphore(args.connections)
-        limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
+        limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections, keepalive_expiry=CLIENT_KEEPALIVE_S)
         async with httpx.AsyncClient(base_url=server.base, timeout=args.post_timeout, limits=limits) as client:
             await run.warmup(client, args.warmup)
             print(f"[{name}] phase A: {args.rate}/s for {args.seconds}s, no uploads", flush=True)
@@ -294,10 +294,7 @@ async def main_async(args) -> int:
     try:
         db_url = args.database_url or f"sqlite+aiosqlite:///{work / 'bench.db'}"
         results["database"] = db_url.split("@")[-1] if "@" in db_url else "sqlite (fresh temp file)"
-        env = {**os.environ, "BAOJING_DATABASE_URL": db_url, "BAOJING_MAP_TILES": "none", "BAOJING_DEMO": "true",
-               "BAOJING_MEDIA_DIR": str(work / "media"), "PYTHONUNBUFFERED": "1"}
-        for k in ("BAOJING_HOST", "BAOJING_PORT"):
-            env.pop(k, None)
+        env = server_env(db_url, BAOJING_MEDIA_DIR=str(work / "media"))
         if source != ROOT:
             env["PYTHONPATH"] = str(source)
         print(f"clip {len(data) / 1e6:.1f} MB ({args.clip_format}), photo {len(photo) / 1e6:.1f} MB; "
