@@ -257,13 +257,9 @@ async def snapshot(session: AsyncSession, who: Principal, first: int | None = No
                                                    .where(Alarm.rated_at > utcnow() - RECENTLY_CLOSED))))
         .order_by(Incident.priority, Incident.received_at))
     incidents = list(rows)
-    out = await views(session, incidents)
-    alarm_ids = [a["id"] for v in out for a in v["alarms"]]
-    if alarm_ids:
-        await audit(session, who, "view.snapshot", "alarm", None, {"alarm_ids": alarm_ids})
-    waiting = sum(1 for i in incidents if i.status == NEW)
-    return {"seq": seq, "incidents": out,
-            "open": {"new": waiting, "claimed": sum(1 for i in incidents if i.status == CLAIMED)}}
+    return {"seq": seq, "incidents": await _views_shown(session, who, incidents),
+            "open": {"new": sum(1 for i in incidents if i.status == NEW),
+                     "claimed": sum(1 for i in incidents if i.status == CLAIMED)}}
 
 
 async def _snapshot_head(session: AsyncSession, who: Principal, seq: int, first: int) -> dict:
@@ -275,11 +271,17 @@ async def _snapshot_head(session: AsyncSession, who: Principal, seq: int, first:
     counts = dict((await session.execute(
         select(Incident.status, func.count()).where(Incident.status.in_(OPEN_STATUSES))
         .group_by(Incident.status))).all())
+    return {"seq": seq, "incidents": await _views_shown(session, who, incidents),
+            "open": {"new": counts.get(NEW, 0), "claimed": counts.get(CLAIMED, 0)}}
+
+
+async def _views_shown(session: AsyncSession, who: Principal, incidents: list[Incident]) -> list[dict]:
+    """The views a snapshot sends, and the audit row saying whose alarms this person was shown."""
     out = await views(session, incidents)
     alarm_ids = [a["id"] for v in out for a in v["alarms"]]
     if alarm_ids:
         await audit(session, who, "view.snapshot", "alarm", None, {"alarm_ids": alarm_ids})
-    return {"seq": seq, "incidents": out, "open": {"new": counts.get(NEW, 0), "claimed": counts.get(CLAIMED, 0)}}
+    return out
 
 
 async def _actor_names(session: AsyncSession, labels: list[str | None]) -> dict[str, str]:
