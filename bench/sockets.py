@@ -28,7 +28,8 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import connect as ws_connect
 
-from bench.intake import ROOT, Server, baojing_cmd, describe_source, machine_busy_seconds, prepare_database, server_env
+from bench.intake import (ROOT, Server, baojing_cmd, describe_source, machine_busy_seconds, pct, prepare_database,
+                          server_env)
 
 perf = time.perf_counter
 
@@ -111,8 +112,9 @@ async def measure(name: str, server: Server, args) -> dict:
         return {"target": name, "sockets": args.sockets, "rss_before_kib": before, "rss_after_kib": after,
                 "per_socket_kib": round((after - before) / args.sockets, 2), "ramp_s": round(ramp, 2),
                 "consoles_checked": len(consoles), "consoles_heard_alarm": got,
-                "alarm_to_console_ms": {"p50": round(delivery[len(delivery) // 2], 1) if delivery else None,
-                                        "last": round(delivery[-1], 1) if delivery else None}, "machine_busy_pct": round(noise, 1)}
+                "alarm_to_console_ms": {"p50": pct(delivery, 50),
+                                        "last": round(delivery[-1], 1) if delivery else None},
+                "machine_busy_pct": round(noise, 1)}
     finally:
         await asyncio.gather(*(s.close() for s in socks + consoles), return_exceptions=True)
         server.stop()
