@@ -65,8 +65,9 @@ class UploadBodyLimit:
 
             async def after_requests():
                 try:
-                    await asyncio.wait_for(priority.turn(), UPLOAD_YIELD_S)
-                except asyncio.TimeoutError:
+                    async with asyncio.timeout(UPLOAD_YIELD_S):  # no task per piece, as wait_for would make
+                        await priority.turn()
+                except TimeoutError:
                     pass
                 return await receive()
 
