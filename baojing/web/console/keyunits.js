@@ -160,10 +160,33 @@ function bulletinDetail(b) {
   </div>`;
 }
 
+// A bulletin's receipts only move forward (delivered, read, acked): a view fetched or answered
+// before a receipt event arrived must not take that receipt back (the POST that sent a bulletin
+// can answer after its first members' pages have already confirmed delivery).
+function keepBulletin(fresh) {
+  const old = S.bulletins.get(fresh.id);
+  const b = { ...old, ...fresh };
+  if (old?.counts && fresh.counts) {
+    b.counts = { ...fresh.counts };
+    for (const k of Object.keys(old.counts)) b.counts[k] = Math.max(old.counts[k] ?? 0, fresh.counts[k] ?? 0);
+  }
+  if (old?.receipts && fresh.receipts) {
+    const before = new Map(old.receipts.map((r) => [r.id, r]));
+    b.receipts = fresh.receipts.map((r) => {
+      const o = before.get(r.id);
+      if (!o) return r;
+      const m = { ...r };
+      for (const k of ["delivered_at", "read_at", "acked_at", "found_alarm_id"]) m[k] = r[k] ?? o[k];
+      return m;
+    });
+  }
+  S.bulletins.set(fresh.id, b);
+}
+
 async function act(b, what) {
   try {
     const v = await post(`/api/bulletins/${b.id}/${what}`);
-    S.bulletins.set(b.id, { ...S.bulletins.get(b.id), ...v });
+    keepBulletin(v);
     if (what === "close") await openBulletin(b.id);
   } catch (e) { S.error = errorText(e); }
   render();
@@ -172,7 +195,7 @@ async function act(b, what) {
 async function openBulletin(id) {
   S.open = S.open === id ? null : id;
   if (S.open) {
-    try { S.bulletins.set(id, await get(`/api/bulletins/${id}`)); } catch (e) { S.error = errorText(e); }
+    try { keepBulletin(await get(`/api/bulletins/${id}`)); } catch (e) { S.error = errorText(e); }
   }
   render();
   // Its area in view, clear of the drawer on the right.
@@ -277,7 +300,7 @@ async function sendBulletin(ev) {
   try {
     const b = await post("/api/bulletins", body);
     S.error = "";
-    S.bulletins.set(b.id, b);
+    keepBulletin(b);
     S.open = b.id;
     ev.target.reset();
     clearDrawing();
@@ -331,7 +354,7 @@ async function load() {
   const [alarms, bulletins, units, config] = await Promise.all([
     get("/api/keyunits/alarms"), get("/api/bulletins"), get("/api/keyunits"), get("/api/config")]);
   for (const a of alarms.alarms) upsertAlarm(a);
-  for (const b of bulletins.bulletins) S.bulletins.set(b.id, { ...S.bulletins.get(b.id), ...b });
+  for (const b of bulletins.bulletins) keepBulletin(b);
   S.units = units.units;
   S.config = config;
   drawLayer();
@@ -341,15 +364,16 @@ async function load() {
 
 function onEvent(name, data) {
   if (name === "keyunit.alarm") upsertAlarm(data);
-  else if (name === "bulletin.updated") S.bulletins.set(data.id, { ...S.bulletins.get(data.id), ...data });
+  else if (name === "bulletin.updated") keepBulletin(data);
   else if (name === "bulletin.receipt") {
     const b = S.bulletins.get(data.bulletin_id);
     if (b) {
       b.counts = data.counts;
-      if (b.receipts) {
-        const i = b.receipts.findIndex((r) => r.id === data.receipt.id);
-        if (i >= 0) b.receipts[i] = { ...b.receipts[i], ...data.receipt };
-      }
+      // Kept even before the full list is here, so that list cannot take this receipt back.
+      b.receipts = b.receipts || [];
+      const i = b.receipts.findIndex((r) => r.id === data.receipt.id);
+      if (i >= 0) b.receipts[i] = { ...b.receipts[i], ...data.receipt };
+      else b.receipts.push(data.receipt);
     }
   } else return;
   render();

@@ -115,20 +115,38 @@ async function loadMe() {
     remember(true);
     for (const b of S.bulletins.values()) receipt(b, "delivered");
   } else if (r.status === 401 || r.status === 403) {
+    const changed = S.mode !== "login" || r.status === 403;
     S.mode = "login";
     S.me = null;
     if (r.status === 403) S.error = message(r);
     remember(false);
+    if (!changed) return;  // still the login form the member may be typing into
   }
   render();
 }
 
-function receipt(b, stage) {
-  const rc = b.receipt || {};
+// The desk watches these receipts: one lost to a dropped connection or a busy server is tried again
+// (2 s, 4 s, ... up to 30 s apart) for as long as the bulletin is open and the receipt not yet stored.
+const receiptsSending = new Set();
+
+function receipt(b, stage, retry = 0) {
+  const now = S.bulletins.get(b.id) || b;
   const field = { delivered: "delivered_at", read: "read_at", ack: "acked_at" }[stage];
-  if (rc[field] || b.status !== "open") return;
+  const key = `${b.id}:${stage}`;
+  if (!retry && receiptsSending.has(key)) return;  // already on its way (or waiting to try again)
+  if ((now.receipt || {})[field] || now.status !== "open" || S.mode !== "member") {
+    receiptsSending.delete(key);
+    return;
+  }
+  receiptsSending.add(key);
   call("POST", `/api/member/bulletins/${b.id}/${stage}`).then((r) => {
-    if (r.ok) { S.bulletins.set(b.id, r.data); render(); }
+    if (r.ok) {
+      receiptsSending.delete(key);
+      S.bulletins.set(b.id, r.data);
+      render();
+    } else if (r.status === 0 || r.status === 429 || r.status >= 500) {
+      setTimeout(() => receipt(b, stage, retry + 1), Math.min(2000 * 2 ** retry, 30000));
+    } else receiptsSending.delete(key);  // refused (logged out, not a recipient): trying again changes nothing
   });
 }
 
@@ -417,11 +435,19 @@ export function render() {
   const kids = S.mode === "member" && S.me ? memberView() : loginView();
   if (S.error) kids.push(h("p", { class: "error", role: "alert", "data-testid": "member-error" }, S.error));
   if (S.mode !== "member") kids.push(h("button", { class: "linkish", type: "button", onclick: () => { root.hidden = true; } }, t("mClose")));
-  // Keep what the member is typing across re-renders.
+  // Keep what the member is typing across re-renders (the resend countdown draws every second
+  // while they type the code): the text, and the focus and caret, or a phone's keyboard closes.
   const typing = {};
   for (const el of root.querySelectorAll("input[data-testid], textarea[data-testid]")) if (el.type !== "file") typing[el.dataset.testid] = el.value;
+  const was = root.contains(document.activeElement) ? document.activeElement : null;
+  const caret = was && was.dataset.testid && "selectionStart" in was ? [was.selectionStart, was.selectionEnd] : null;
   put(root, ...kids.filter(Boolean));
   for (const [id, v] of Object.entries(typing)) { const el = root.querySelector(`[data-testid=${id}]`); if (el) el.value = v; }
+  const now = was && was.dataset.testid && root.querySelector(`[data-testid=${was.dataset.testid}]`);
+  if (now) {
+    now.focus({ preventScroll: true });
+    if (caret && caret[0] !== null) try { now.setSelectionRange(caret[0], caret[1]); } catch { /* not a text field */ }
+  }
   if (S.mode === "member" && document.visibilityState === "visible") {
     for (const b of S.bulletins.values()) if (b.receipt && b.receipt.delivered_at && !b.receipt.read_at) receipt(b, "read");
   }
