@@ -376,6 +376,9 @@ function initViews() {
       onMore: () => schedule(),
     }, hooks.markers, hooks.unitMarkers);
     hooks.map = mapView.map;
+    // On a phone-width window the alerts above the map take their height from it (console.css):
+    // Leaflet learns of its box changing only on a window resize.
+    if (typeof ResizeObserver === "function") new ResizeObserver(() => mapView.invalidate()).observe($("map"));
   }
   if (!unitsView) {
     unitsView = new UnitsView($("units-pane"), {
