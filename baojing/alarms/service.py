@@ -71,24 +71,23 @@ async def raise_alarm_row(session: AsyncSession, data: AlarmIn, device: Device |
     # (no other alarm, assignment or note), and its rows go out in as few round trips as their ids
     # allow, while the write lock is held (bench/README.md, intake).
     new_device = device is None
-    if new_device:
-        device = auth.new_device(session)
     if station_id is None and data.location is not None:
         station_id = await dispatch.station_for(session, *geo.to_wgs84(data.location.lat, data.location.lon,
                                                                       data.location.crs))
-    # A phone new to us (not stored yet, no id) has no earlier alarms and no marks to count.
-    by_device, by_address = await abuse.counts(session, device.id, source_address)
-    mark = await abuse.mark_for(session, data.phone, device.id)
-    priority = abuse.lowered(priority) if mark else priority
+    # A phone new to us has no earlier alarms and no marks to count.
+    sender = await abuse.recent(session, None if new_device else device.id, source_address, data.phone)
+    priority = abuse.lowered(priority) if sender.mark_id else priority
+    if new_device:  # added after the reads, which would otherwise flush it on its own
+        device = auth.new_device(session)
     incident = incidents.new_incident(session, priority, station_id)
     await session.flush()  # the device and the incident, for their ids
     token = await auth.issue_token(session, device.id) if new_device else None
     now = utcnow()
     alarm = Alarm(idempotency_key=data.idempotency_key, device_id=device.id, incident_id=incident.id,
                   channel=channel or data.channel, phone=data.phone, name=data.name, place_text=data.place_text,
-                  received_at=now, updated_at=now, source_address=source_address, recent_from_device=by_device,
-                  recent_from_address=by_address, abuse_mark_id=mark.id if mark else None,
-                  abuse_reason=mark.reason if mark else None)
+                  received_at=now, updated_at=now, source_address=source_address, recent_from_device=sender.by_device,
+                  recent_from_address=sender.by_address, abuse_mark_id=sender.mark_id,
+                  abuse_reason=sender.mark_reason)
     point = None
     if data.location is not None:
         point = _fix(alarm, data.location, _source(data.location), _fix_time(data.location.recorded_at, now))

@@ -1,7 +1,9 @@
 """Reads of stations, units and assignments, and their views."""
 from __future__ import annotations
 
-from sqlalchemy import select
+import json
+
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..geo import distance_m, point_in_polygon
@@ -69,11 +71,21 @@ async def responds_to(session: AsyncSession, user_id: int, incident_id: int) -> 
     return unit_id is not None and unit_id in await units_on(session, incident_id)
 
 
+_JURISDICTIONS = text("SELECT id, CAST(jurisdiction AS TEXT) FROM stations WHERE jurisdiction IS NOT NULL ORDER BY id")
+# Each jurisdiction's stored JSON text -> its ring, parsed once: it is read for every alarm, and
+# changes only when an administrator edits a station (a new text, parsed again).
+_rings: dict[str, list] = {}
+
+
 async def station_for(session: AsyncSession, lat: float, lon: float) -> int | None:
-    # Columns, not Station objects: one row per station for every alarm, nothing to track.
-    for st_id, jurisdiction in await session.execute(
-            select(Station.id, Station.jurisdiction).where(Station.jurisdiction.is_not(None)).order_by(Station.id)):
-        if point_in_polygon(lat, lon, jurisdiction):
+    # The stored text, not Station objects or decoded JSON: asked for every alarm, inside the write lock.
+    for st_id, stored in await session.execute(_JURISDICTIONS):
+        ring = _rings.get(stored)
+        if ring is None:
+            if len(_rings) > 10_000:
+                _rings.clear()
+            ring = _rings[stored] = json.loads(stored)
+        if point_in_polygon(lat, lon, ring):
             return st_id
     return None
 
