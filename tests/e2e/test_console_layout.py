@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from browsing import desk_context, phone_context, shot
+from browsing import SHOTS, desk_context, phone_context, shot
 
 PASSWORD = "baojing110"
 START = (41.566, 120.454)
@@ -117,6 +117,61 @@ def test_a_phone_width_console_covers_nothing_it_needs(server, browser, lang):
         assert page.evaluate(COVERED, opener.element_handle()) == []
         opener.click()
         expect(page.get_by_test_id("ku-bulletin-form")).to_be_visible()
+        assert errors == []
+    finally:
+        ctx.close()
+
+
+# The words of a queue row that say what, who and where (not the caller's own name and place,
+# which give way with their full text in their title): each whole, inside its row, at 12 px or more.
+ROW_WORDS = """() => [...document.querySelectorAll('[data-testid=queue-row]')].flatMap((row) => {
+  const box = row.getBoundingClientRect();
+  return [...row.querySelectorAll('.q1 > *, .qholder, .q3 > .tag, .qtype, .qloc, .qtimer, .achip')]
+    .filter((el) => el.offsetParent !== null)
+    .filter((el) => { const r = el.getBoundingClientRect();
+      return el.scrollWidth > el.clientWidth + 1 || r.right > box.right + 1 || r.bottom > box.bottom + 1
+        || parseFloat(getComputedStyle(el).fontSize) < 12; })
+    .map((el) => `#${row.dataset.incidentId} ${el.className}: ${el.textContent.trim()}`);
+})"""
+
+# Fed through the console's test hook: the longest words a row shows (priority 1, my station, a
+# call-taker's name, an unanswered offer with its clock).
+LONG_ROW = """([at, station]) => window.baojing.feed("incident.upserted", {id: 990102, status: "claimed", priority: 1,
+  type: "disturbance", station_id: station, received_at: at, updated_at: at,
+  claimed_by: {id: 990102, display_name: "接警员 王芳"},
+  alarms: [{id: 990102, phone: "13800990102", name: null, received_at: at, place_text: "新华路 88 号火车站对面",
+    location: {lat: 41.566, lon: 120.454, accuracy_m: 1500, source: "network", recorded_at: at}}],
+  assignments: [{id: 990102, incident_id: 990102, unit_id: 1, call_sign: "双塔22", unit_kind: "car", status: "on_scene",
+    dispatched_at: at, on_scene_at: at}, {id: 990103, incident_id: 990102, unit_id: 2, call_sign: "测试01", unit_kind: "car",
+    status: "dispatched", dispatched_at: at, overdue_at: at}]}, 0)"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_each_queue_row_reads_whole_at_1366(server, browser, lang):
+    # A real one: from the network's position, classified, claimed by another call-taker.
+    alarm_id = httpx.post(server + "/api/alarms", json={
+        "idempotency_key": uuid.uuid4().hex, "phone": "13700001367", "channel": "phone",
+        "place_text": "Chaoyang Department Store, north entrance",
+        "location": {"lat": START[0], "lon": START[1], "accuracy_m": 1500, "crs": "wgs84"}}).json()["id"]
+    other = httpx.Client(base_url=server, timeout=10)
+    assert other.post("/api/auth/login", json={"username": "calltaker2", "password": PASSWORD}).status_code == 200
+    incident = next(i for i in other.get("/api/console/snapshot").json()["incidents"]
+                    if any(a["id"] == alarm_id for a in i["alarms"]))
+    assert other.post(f"/api/incidents/{incident['id']}/claim").status_code == 200
+    assert other.post(f"/api/incidents/{incident['id']}/classify",
+                      json={"type": "disturbance", "priority": 2}).status_code == 200
+
+    ctx, page, errors = open_console(browser, server, lang, size="1366", user="calltaker")
+    try:
+        station = page.evaluate("() => window.baojing.myStationId ?? null")
+        page.evaluate(f"({LONG_ROW})([new Date().toISOString(), {station if station is not None else 'null'}])")
+        for inc_id in (incident["id"], 990102):
+            expect(page.locator(f"[data-testid=queue-row][data-incident-id='{inc_id}']")).to_be_visible()
+        expect(page.locator(f"[data-testid=queue-row][data-incident-id='{incident['id']}'] [data-testid=queue-status]"))\
+            .to_contain_text("接警员")
+        page.wait_for_timeout(300)
+        page.locator(".queue-col").screenshot(path=str(SHOTS / f"layout-console-queue-{lang}-1366.png"))
+        assert page.evaluate(ROW_WORDS) == []
         assert errors == []
     finally:
         ctx.close()

@@ -13,14 +13,15 @@ import { statusLabel, sourceLabel, assignStatusLabel } from "./i18n.js";
 import { now } from "./clock.js";
 import { parseTime, elapsedText, clockText } from "/shared/time.js";
 import { shapeSvg } from "./mapview.js";
+import { ACTIVE_ASSIGNMENT, unitLines } from "./store.js";
 
 export const ROW_H = 92;       // .qrow height in console.css
 export const ROW_H_UNITS = 118; // .qrow.has-q4
+export const ROW_H_UNITS2 = 140; // .qrow.has-q4.q4-2
 const ALL_ROWS = 150;
 const OVERSCAN = 12;
 
-const ACTIVE = new Set(["dispatched", "accepted", "en_route", "on_scene"]);
-export const isActiveAssignment = (a) => ACTIVE.has(a.status);
+export const isActiveAssignment = (a) => ACTIVE_ASSIGNMENT.has(a.status);
 // An offer nobody accepted in time (the server set overdue_at) that is still waiting.
 export const isOverdue = (a) => a.status === "dispatched" && Boolean(a.overdue_at);
 
@@ -61,7 +62,7 @@ export function timerTpl(kind, since, end, testid) {
     data-testid=${testid ?? nothing} data-timer=${kind}>${text}</span>`;
 }
 
-const rowHeight = (inc) => ((inc.assignments || []).length ? ROW_H_UNITS : ROW_H);
+const rowHeight = (inc) => [ROW_H, ROW_H_UNITS, ROW_H_UNITS2][unitLines(inc)];
 
 export class QueueView {
   constructor(listEl, closedEl, closedCountEl, handlers) {
@@ -168,7 +169,7 @@ export class QueueView {
     const ageCls = waiting && age >= 180000 ? " late" : waiting && age >= 60000 ? " warn" : "";
     const cls = `qrow p${inc.priority} st-${inc.status}${sel ? " sel" : ""}${ctx.flashing.has(inc.id) ? " flash" : ""}` +
       `${overdue ? " overdue" : ""}${mine ? " mine" : ""}${ctx.ctiFlash.has(inc.id) ? " cti" : ""}` +
-      `${assignments.length ? " has-q4" : ""}`;
+      `${assignments.length ? " has-q4" : ""}${unitLines(inc) === 2 ? " q4-2" : ""}`;
     const select = () => this.handlers.onSelect(inc.id);
     return html`<div class=${cls} data-testid="queue-row" role="button" tabindex="0" aria-selected=${sel ? "true" : "false"}
       data-incident-id=${inc.id} data-status=${inc.status} data-priority=${inc.priority} data-mine=${String(mine)}
@@ -179,20 +180,22 @@ export class QueueView {
         ${mine ? html`<span class="tag mine" data-testid="queue-mine" title=${t("mine_title")}>${t("mine_badge")}</span>` : nothing}
         <span class="age${ageCls}" data-testid="queue-age" data-status=${inc.status} data-timer="received"
           title="${t("received_at")} ${clockText(inc.received_at)}">${elapsedText(age)}</span>
-        <span class="status st-${inc.status}" data-testid="queue-status" data-status=${inc.status}>${statusLabel(inc.status)}${holder ? ` · ${holder}` : ""}</span>
+        <span class="status st-${inc.status}${holder ? " has-holder" : ""}" data-testid="queue-status" data-status=${inc.status}>${statusLabel(inc.status)}${
+          holder ? html` · <span class="qholder" title=${holder}>${holder}</span>` : nothing}</span>
         ${waiting ? html`<button type="button" class="btn btn-claim" data-testid="queue-claim" data-incident-id=${inc.id}
           ?disabled=${claiming} @click=${(e) => { e.stopPropagation(); this.handlers.onClaim(inc.id); }}>${claiming ? t("claiming") : t("claim")}</button>` : nothing}
       </div>
       <div class="q2">
         <span class="qid">#${inc.id}</span>
         ${phoneTpl(first.phone, "queue-phone")}
-        <span class=${first.name ? "qname" : "qname muted"}>${first.name || t("no_name")}</span>
+        <span class=${first.name ? "qname" : "qname muted"} title=${first.name || nothing}>${first.name || t("q_no_name")}</span>
         ${alarms.length > 1 ? html`<span class="qmulti" title=${t("callers")}>×${alarms.length}</span>` : nothing}
       </div>
       <div class="q3">
         ${abuseTag(alarms)}
         <span class=${inc.type ? "qtype" : "qtype muted"}>${inc.type ? pick(ctx.types.get(inc.type)) || inc.type : t("unclassified")}</span>
-        ${loc ? html`<span class="qloc" title=${sourceLabel(loc.source)}><span class="qsrc">${unsafeHTML(shapeSvg(loc.source, 14, loc.locked))}</span>${sourceLabel(loc.source)}${Number.isFinite(loc.accuracy_m) ? ` ±${Math.round(loc.accuracy_m)}m` : ""}</span>`
+        ${loc ? html`<span class="qloc" title=${sourceLabel(loc.source)}><span class="qsrc">${unsafeHTML(shapeSvg(loc.source, 14, loc.locked))}</span>${
+          loc.source === "network" ? t("q_src_network") : sourceLabel(loc.source)}${Number.isFinite(loc.accuracy_m) ? ` ±${Math.round(loc.accuracy_m)}m` : ""}</span>`
           : html`<span class="qloc noloc">${t("no_position")}</span>`}
         ${first.place_text ? html`<span class="qplace" title=${first.place_text}>${first.place_text}</span>` : nothing}
       </div>
@@ -205,7 +208,7 @@ export class QueueView {
     const tm = incidentTimes(inc);
     const active = assignments.filter(isActiveAssignment);
     return html`<div class="q4">
-      ${tm.dispatched !== null ? html`<span class="qtimer"><small>${t("t_dispatched")}</small>${timerTpl("dispatched", tm.dispatched, tm.end, "queue-timer-dispatched")}</span>` : nothing}
+      ${tm.dispatched !== null ? html`<span class="qtimer"><small>${t("q_t_dispatched")}</small>${timerTpl("dispatched", tm.dispatched, tm.end, "queue-timer-dispatched")}</span>` : nothing}
       ${tm.onScene !== null ? html`<span class="qtimer"><small>${t("t_on_scene")}</small>${timerTpl("on_scene", tm.onScene, tm.end, "queue-timer-on-scene")}</span>` : nothing}
       ${active.map((a) => html`<span class="achip as-${a.status}${isOverdue(a) ? " overdue" : ""}" data-testid="queue-assignment"
         data-unit-id=${a.unit_id} data-status=${a.status}>${a.call_sign} ${isOverdue(a) ? t("overdue_short") : assignStatusLabel(a.status)}</span>`)}
@@ -261,5 +264,5 @@ function abuseTag(alarms) {
   if (!a) return nothing;
   let title = t("abuse_title", { m: a.window_minutes, d: a.device_alarms, a: a.address_alarms });
   if (a.marked) title += ` · ${t("abuse_marked", { r: a.marked.reason })}`;
-  return html`<span class="tag abuse" data-testid="queue-abuse" title=${title}>${t("abuse_badge")}</span>`;
+  return html`<span class="tag abuse" data-testid="queue-abuse" title=${`${t("abuse_badge")} · ${title}`}>${t("q_abuse_badge")}</span>`;
 }

@@ -122,8 +122,8 @@ export class OpenList {
       if (was) {
         const key = open ? this.keyOf(inc) : null;
         if (open && key.every((v, i) => v === was.key[i])) {
-          // Same place in the queue; a first unit sent makes its row taller.
-          if (hasUnits(was.inc) !== hasUnits(inc)) this.version += 1;
+          // Same place in the queue; a first (or second) unit sent makes its row taller.
+          if (unitLines(was.inc) !== unitLines(inc)) this.version += 1;
           was.inc = inc;
           continue;
         }
@@ -167,4 +167,13 @@ export class OpenList {
   incidents() { return this.items.map((it) => it.inc); }
 }
 
-const hasUnits = (inc) => Boolean((inc.assignments || []).length);
+// Assignments still going (queue.js, detail.js: isActiveAssignment).
+export const ACTIVE_ASSIGNMENT = new Set(["dispatched", "accepted", "en_route", "on_scene"]);
+
+// How many lines of units a queue row shows, which sets its height (queue.js): none; one; two
+// once two or more units are going (their chips and the two clocks do not fit one line).
+export function unitLines(inc) {
+  const a = inc.assignments || [];
+  if (!a.length) return 0;
+  return a.filter((x) => ACTIVE_ASSIGNMENT.has(x.status)).length >= 2 ? 2 : 1;
+}
