@@ -50,6 +50,24 @@ async def test_a_retry_whose_first_answer_was_lost_gets_its_own_alarm_back(clien
     assert [a["id"] for a in mine.json()["alarms"]] == [first.json()["id"]]
 
 
+async def test_retries_racing_each_other_store_one_alarm_while_other_alarms_go_through(client, app):
+    """On PostgreSQL alarms are not serialised until their events (events.lock_key): retries of one
+    alarm still are, and the event log keeps its commit order."""
+    import asyncio
+
+    same = [client.post("/api/alarms", json=alarm_body(idempotency_key="key-race-0001")) for _ in range(6)]
+    others = [client.post("/api/alarms", json=alarm_body(idempotency_key=f"key-race-other-{i}")) for i in range(6)]
+    answers = await asyncio.gather(*same, *others)
+    assert all(r.status_code in (200, 201) for r in answers), [r.text for r in answers]
+    assert sorted(r.status_code for r in answers[:6]) == [200] * 5 + [201]
+    assert len({r.json()["id"] for r in answers[:6]}) == 1
+    assert len({r.json()["id"] for r in answers}) == 7
+    assert await count(app, Alarm) == 7
+    async with app.state.sessions() as s:
+        seqs = list(await s.scalars(select(Event.seq).order_by(Event.seq)))
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # none lost, none reused
+
+
 @pytest.mark.parametrize("crs", ["gcj02", "bd09"])
 async def test_it_stores_positions_from_chinese_map_datums_as_wgs84(client, crs):
     row = PAIRS[0]

@@ -129,9 +129,20 @@ async def test_a_new_one_tap_reads_nothing_its_own_transaction_already_knows(app
     bank = await unit_id(member, "银行")
     selects = []
 
+    def outer_from(statement: str) -> str | None:
+        """The table a SELECT reads rows from: its own FROM, not one inside a scalar subquery
+        (the sender's recent-alarm counts, alarms/abuse.py, read no alarm back)."""
+        depth = 0
+        for i, ch in enumerate(statement):
+            depth += ch == "("
+            depth -= ch == ")"
+            if depth == 0 and statement.startswith("FROM ", i):
+                return statement[i + 5:].split()[0].lower()
+        return None
+
     def seen(conn, cursor, statement, params, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and "FROM" in statement:
-            selects.append(statement.split("FROM", 1)[1].split()[0].lower())
+        if statement.lstrip().upper().startswith("SELECT") and outer_from(statement):
+            selects.append(outer_from(statement))
 
     engine = app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", seen)

@@ -56,7 +56,7 @@ async def raise_alarm_row(session: AsyncSession, data: AlarmIn, device: Device |
     """raise_alarm, and the alarm's row too: key units (keyunits/onetap.py) raise theirs here, on
     their own channel, at top priority and for their owning station, and link their own row to it
     without reading it back (the session keeps only weak references to unchanged rows)."""
-    await events.lock_sequence(session)
+    await events.lock_key(session, data.idempotency_key)
     existing = await repository.by_key(session, data.idempotency_key)
     if existing is not None:
         token = None
