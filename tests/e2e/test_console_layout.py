@@ -144,6 +144,10 @@ LONG_ROW = """([at, station]) => window.baojing.feed("incident.upserted", {id: 9
   assignments: [{id: 990102, incident_id: 990102, unit_id: 1, call_sign: "双塔22", unit_kind: "car", status: "on_scene",
     dispatched_at: at, on_scene_at: at}, {id: 990103, incident_id: 990102, unit_id: 2, call_sign: "测试01", unit_kind: "car",
     status: "dispatched", dispatched_at: at, overdue_at: at}]}, 0)"""
+# A 1-Critical alarm of my station waiting ten minutes: its claim button must be whole.
+WAITING_ROW = """([at, station]) => window.baojing.feed("incident.upserted", {id: 990104, status: "new", priority: 1,
+  type: null, station_id: station, received_at: at, updated_at: at, claimed_by: null, assignments: [],
+  alarms: [{id: 990104, phone: "13800990104", name: null, received_at: at, location: null}]}, 0)"""
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -164,7 +168,10 @@ def test_each_queue_row_reads_whole_at_1366(server, browser, lang):
     ctx, page, errors = open_console(browser, server, lang, size="1366", user="calltaker")
     try:
         station = page.evaluate("() => window.baojing.myStationId ?? null")
-        page.evaluate(f"({LONG_ROW})([new Date().toISOString(), {station if station is not None else 'null'}])")
+        st = station if station is not None else "null"
+        page.evaluate(f"({LONG_ROW})([new Date().toISOString(), {st}])")
+        page.evaluate(f"({WAITING_ROW})([new Date(Date.now() - 642e3).toISOString(), {st}])")
+        expect(page.locator("[data-testid=queue-row][data-incident-id='990104'] [data-testid=queue-claim]")).to_be_visible()
         for inc_id in (incident["id"], 990102):
             expect(page.locator(f"[data-testid=queue-row][data-incident-id='{inc_id}']")).to_be_visible()
         expect(page.locator(f"[data-testid=queue-row][data-incident-id='{incident['id']}'] [data-testid=queue-status]"))\
