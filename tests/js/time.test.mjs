@@ -1,7 +1,7 @@
 // Time as the API sends it (baojing/web/shared/time.js).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { clockText, dateTimeText, elapsedText, parseTime, whenText } from "../../baojing/web/shared/time.js";
+import { clockText, dateTimeText, elapsedText, parseDateTimeText, parseTime, whenText } from "../../baojing/web/shared/time.js";
 
 process.env.TZ = "Asia/Shanghai";
 
@@ -29,4 +29,14 @@ test("a running timer reads mm:ss, with hours when it gets there", () => {
   assert.equal(elapsedText(157_000), "02:37");
   assert.equal(elapsedText(3_757_000), "1:02:37");
   assert.equal(elapsedText(-5), "00:00");
+});
+
+test("a date and time typed the way dateTimeText writes it reads back, anything else does not", () => {
+  assert.equal(parseDateTimeText("2026-12-01 10:03"), Date.UTC(2026, 11, 1, 2, 3));
+  assert.equal(parseDateTimeText(" 2026-12-01 10:03:04 "), Date.UTC(2026, 11, 1, 2, 3, 4));
+  assert.equal(parseDateTimeText(dateTimeText("2026-12-01T02:03:04Z")), Date.UTC(2026, 11, 1, 2, 3, 4));
+  assert.equal(parseDateTimeText("2026-2-3 8:05"), Date.UTC(2026, 1, 3, 0, 5));
+  for (const bad of ["", null, "12/01/2026, 06:00 PM", "2026-02-30 10:00", "2026-12-01 24:00", "2026-12-01"]) {
+    assert.equal(parseDateTimeText(bad), null, String(bad));
+  }
 });

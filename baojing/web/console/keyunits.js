@@ -23,6 +23,7 @@ import { repeat } from "/vendor/lit-html/directives/repeat.js";
 import { words, t, pick, errorText, getLang, onLang } from "/shared/i18n.js";
 import { playSiren, soundState } from "./sound.js";
 import { drawArea, showAreas } from "./areadraw.js";
+import { dateTimeText, parseDateTimeText } from "/shared/time.js";
 
 words({
   zh: {
@@ -39,6 +40,9 @@ words({
     kuAreaPoints: "已画 {n} 个点", kuAreaUndo: "撤销上一点", kuAreaClear: "清除", kuAreaDone: "画好了", kuAreaMore: "继续画",
     kuAreaShort: "区域至少需要 3 个点（现在 {n} 个）：请继续在地图上点击，或点“清除”不用区域",
     kuAreaOf: "通报区域：{t}", kuFoundOf: "回复通报：{t}",
+    kuMissing: "还没有填写：{f}。通报未发送。", kuExpiresForm: "年-月-日 时:分",
+    kuExpiresBad: "“有效期至”请按 年-月-日 时:分 填写，例如 {e}。通报未发送。",
+    kuExpiresPast: "“有效期至”已经过去，请填写将来的时间。通报未发送。",
   },
   en: {
     kuOneTap: "One-tap alarm", kuFound: "Target found (bulletin reply)", kuAck: "Acknowledge · stop the alert",
@@ -57,6 +61,9 @@ words({
     kuAreaUndo: "Undo last point", kuAreaClear: "Clear", kuAreaDone: "Done", kuAreaMore: "Add more points",
     kuAreaShort: "An area needs at least 3 points ({n} now): click more on the map, or Clear to send without an area",
     kuAreaOf: "Bulletin area: {t}", kuFoundOf: "In reply to the bulletin: {t}",
+    kuMissing: "Not filled in yet: {f}. The bulletin was not sent.", kuExpiresForm: "YYYY-MM-DD hh:mm",
+    kuExpiresBad: "Write “Valid until” as YYYY-MM-DD hh:mm, e.g. {e}. The bulletin was not sent.",
+    kuExpiresPast: "“Valid until” has already passed: give a time still to come. The bulletin was not sent.",
   },
 });
 
@@ -64,7 +71,10 @@ const KINDS = { school: ["学校", "School"], kindergarten: ["幼儿园", "Kinde
                 bank: ["银行网点", "Bank branch"], hospital: ["医院", "Hospital"], market: ["市场", "Market"] };
 const SIREN_EVERY_MS = 2600;
 const S = { alarms: new Map(), bulletins: new Map(), open: null, drawer: false, config: null, units: [], sirenRounds: 0,
-            myStation: null, layer: null, error: "", draw: null, area: [], areas: null, areasKey: "" };
+            myStation: null, layer: null, error: "", draw: null, area: [], areas: null, areasKey: "",
+            // What the form lacks (checked here, not by the browser's own bubbles, which speak the
+            // browser's language): field names, and "bad" or "past" for the expiry.
+            missing: [], expires: null };
 let root;
 
 const kindName = (k) => (KINDS[k] ? KINDS[k][getLang() === "en" ? 1 : 0] : k);
@@ -219,26 +229,46 @@ function drawAreas() {
 
 const field = (label, input) => html`<label class="ku-field"><span>${label}</span>${input}</label>`;
 
+// The form's fields that must be filled, with the words that name them.
+const REQUIRED = [["title", "kuTitle"], ["subject", "kuSubject"], ["text", "kuText"], ["expires", "kuExpires"]];
+// "2026-12-01 18:00": the console's own way of writing a date (shared/time.js), in either language;
+// a datetime-local field would show the browser's (12/01/2026, 06:00 PM on an English browser).
+const minutesText = (ms) => dateTimeText(ms).slice(0, 16);
+
+function formProblem() {
+  if (S.missing.length) {
+    const sep = getLang() === "en" ? ", " : "、";
+    return t("kuMissing", { f: S.missing.map((k) => t(REQUIRED.find(([n]) => n === k)[1])).join(sep) });
+  }
+  if (S.expires === "bad") return t("kuExpiresBad", { e: minutesText(Date.now() + 6 * 3600e3) });
+  if (S.expires === "past") return t("kuExpiresPast");
+  return S.error;
+}
+
 // An uncontrolled form (read with FormData when sent): lit-html keeps its inputs, and what is typed
 // in them, from one draw to the next.
 function bulletinForm() {
   const districts = (S.config?.districts?.features || []).map((f) => f.properties);
   const stations = S.config?.stations || [];
-  const in6h = new Date(Date.now() + 6 * 3600e3);
-  const local = new Date(in6h.getTime() - in6h.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  const in6h = minutesText(Date.now() + 6 * 3600e3);
+  const bad = (name) => (S.missing.includes(name) || (name === "expires" && S.expires) ? "true" : "false");
+  const problem = formProblem();
   const checks = (name, testid, items) => items.map(([value, label, attr]) => html`<label class="ku-check"><input type="checkbox"
     name=${name} value=${value} data-testid=${testid} data-kind=${attr === "kind" ? value : nothing}
     data-id=${attr === "id" ? value : nothing}>${label}</label>`);
   // Folded away while a bulletin's receipts are open: the receipts are what the desk watches then.
-  return html`<details class="ku-new" ?open=${S.open === null || Boolean(S.error)}><summary>${t("kuNew")}</summary>
-    <form class="ku-form" data-testid="ku-bulletin-form" @submit=${sendBulletin}>
-      ${field(t("kuTitle"), html`<input name="title" required maxlength="100" data-testid="ku-b-title">`)}
-      ${field(t("kuSubject"), html`<textarea name="subject" required rows="2" maxlength="2000" data-testid="ku-b-subject"></textarea>`)}
-      ${field(t("kuText"), html`<textarea name="text" required rows="3" maxlength="4000" data-testid="ku-b-text"></textarea>`)}
+  return html`<details class="ku-new" ?open=${S.open === null || Boolean(problem)}><summary>${t("kuNew")}</summary>
+    <form class="ku-form" data-testid="ku-bulletin-form" novalidate @submit=${sendBulletin}>
+      ${field(t("kuTitle"), html`<input name="title" required maxlength="100" data-testid="ku-b-title" aria-invalid=${bad("title")}>`)}
+      ${field(t("kuSubject"), html`<textarea name="subject" required rows="2" maxlength="2000" data-testid="ku-b-subject"
+        aria-invalid=${bad("subject")}></textarea>`)}
+      ${field(t("kuText"), html`<textarea name="text" required rows="3" maxlength="4000" data-testid="ku-b-text"
+        aria-invalid=${bad("text")}></textarea>`)}
       <div class="ku-row">
         ${field(t("kuUrgency"), html`<select name="urgency" data-testid="ku-b-urgency">${
           ["immediate", "urgent", "normal"].map((u) => html`<option value=${u}>${t(u)}</option>`)}</select>`)}
-        ${field(t("kuExpires"), html`<input type="datetime-local" name="expires" value=${local} required data-testid="ku-b-expires">`)}
+        ${field(html`${t("kuExpires")} <small class="ku-hint">${t("kuExpiresForm")}</small>`, html`<input name="expires" value=${in6h}
+          required inputmode="numeric" autocomplete="off" placeholder=${in6h} data-testid="ku-b-expires" aria-invalid=${bad("expires")}>`)}
       </div>
       <fieldset><legend>${t("kuKinds")}</legend>${checks("kind", "ku-b-kind", Object.keys(KINDS).map((k) => [k, kindName(k), "kind"]))}</fieldset>
       <fieldset><legend>${t("kuDistricts")}</legend>${checks("district", "ku-b-district",
@@ -246,7 +276,7 @@ function bulletinForm() {
       <fieldset><legend>${t("kuStations")}</legend>${checks("station", "ku-b-station",
         stations.map((st) => [st.id, pick({ zh: st.name_zh, en: st.name_en }), "id"]))}</fieldset>
       ${areaField()}
-      ${S.error ? html`<p class="ku-error" role="alert" data-testid="ku-b-error">${S.error}</p>` : nothing}
+      ${problem ? html`<p class="ku-error" role="alert" data-testid="ku-b-error">${problem}</p>` : nothing}
       <button class="btn btn-primary" type="submit" data-testid="ku-b-send">${t("kuSend")}</button>
     </form></details>`;
 }
@@ -285,14 +315,23 @@ function clearDrawing() {
 
 async function sendBulletin(ev) {
   ev.preventDefault();
+  const f = new FormData(ev.target);
+  S.missing = REQUIRED.map(([name]) => name).filter((name) => !String(f.get(name) || "").trim());
+  const expires = parseDateTimeText(f.get("expires"));
+  S.expires = S.missing.includes("expires") ? null : expires === null ? "bad" : expires <= Date.now() ? "past" : null;
+  if (S.missing.length || S.expires) {
+    S.error = "";
+    render();
+    ev.target.querySelector("[aria-invalid=true]")?.focus();
+    return;
+  }
   if (S.area.length && S.area.length < 3) {
     S.error = t("kuAreaShort", { n: S.area.length });
     return render();
   }
-  const f = new FormData(ev.target);
   const body = {
     title: f.get("title"), text: f.get("text"), subject: f.get("subject"), urgency: f.get("urgency"),
-    expires_at: new Date(f.get("expires")).toISOString(),
+    expires_at: new Date(expires).toISOString(),
     target_kinds: f.getAll("kind"), target_district_ids: f.getAll("district").map(Number),
     target_station_ids: f.getAll("station").map(Number),
     target_area: S.area.length ? S.area : null,
