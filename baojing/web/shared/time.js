@@ -52,3 +52,14 @@ export function elapsedText(ms) {
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
   return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
 }
+
+// A duration as a label says it, not as a clock ("10:42" read like a time of day): the numbers
+// go into the page's own words, say(form, {h, m, s}) with form "s" (42 s), "ms" (10 min 42 s) or
+// "hm" (1 h 02 min), so each page keeps its language.
+export function durationText(ms, say) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  if (h) return say("hm", { h, m: pad(m) });
+  if (m) return say("ms", { m, s: pad(s % 60) });
+  return say("s", { s });
+}
