@@ -40,6 +40,19 @@ def tones(page) -> int:
     return page.evaluate("() => window.__tones.filter(t => t.state === 'running').length")
 
 
+def send_bank_bulletin(console, title: str, subject: str, text: str, districts: tuple[int, ...]) -> None:
+    """From the console's bulletins drawer, to the banks of these districts (by their place in the form)."""
+    console.get_by_test_id("ku-bulletins-open").click()
+    form = console.get_by_test_id("ku-bulletin-form")
+    form.get_by_test_id("ku-b-title").fill(title)
+    form.get_by_test_id("ku-b-subject").fill(subject)
+    form.get_by_test_id("ku-b-text").fill(text)
+    form.locator("[data-testid=ku-b-kind][data-kind=bank]").check()
+    for i in districts:
+        form.locator("[data-testid=ku-b-district]").nth(i).check()
+    form.get_by_test_id("ku-b-send").click()
+
+
 def member_login(page, base: str, admin: httpx.Client, phone: str) -> None:
     page.goto(base + "/m/")
     page.get_by_test_id("terms-accept").click()
@@ -142,15 +155,9 @@ def test_a_bulletin_reaches_a_bank_member_with_a_sound_receipts_update_live_and_
     console = desk.new_page()
     login_console(console, server, "dispatcher")
     console.wait_for_function("() => window.baojingKeyUnits !== undefined")
-    console.get_by_test_id("ku-bulletins-open").click()
-    form = console.get_by_test_id("ku-bulletin-form")
-    form.get_by_test_id("ku-b-title").fill("紧急止付：诈骗受害人")
-    form.get_by_test_id("ku-b-subject").fill("女，约 60 岁，灰色外套；劝阻并止付向尾号 8842 账户的转账")
-    form.get_by_test_id("ku-b-text").fill("受害人正被电信诈骗，可能前往银行网点转账。")
-    form.locator("[data-testid=ku-b-kind][data-kind=bank]").check()
-    form.locator("[data-testid=ku-b-district]").first.check()  # 龙城区: no bank there
-    form.locator("[data-testid=ku-b-district]").nth(1).check()  # 双塔区
-    form.get_by_test_id("ku-b-send").click()
+    # 龙城区 has no bank; 双塔区 has the demo bank.
+    send_bank_bulletin(console, "紧急止付：诈骗受害人", "女，约 60 岁，灰色外套；劝阻并止付向尾号 8842 账户的转账",
+                       "受害人正被电信诈骗，可能前往银行网点转账。", districts=(0, 1))
     receipts = console.get_by_test_id("ku-receipts")
     expect(receipts).to_be_visible(timeout=5_000)
     # The demo bank's two roster phones (and any bank another test module registered in 双塔区).
@@ -241,14 +248,7 @@ def test_receipts_survive_a_late_answer_to_the_desk_and_a_busy_server_on_the_pho
         held.append((route, route.fetch()))
 
     console.route("**/api/bulletins", hold)
-    console.get_by_test_id("ku-bulletins-open").click()
-    form = console.get_by_test_id("ku-bulletin-form")
-    form.get_by_test_id("ku-b-title").fill("迟到的回执")
-    form.get_by_test_id("ku-b-subject").fill("测试回执")
-    form.get_by_test_id("ku-b-text").fill("送达回执先于发送结果到达。")
-    form.locator("[data-testid=ku-b-kind][data-kind=bank]").check()
-    form.locator("[data-testid=ku-b-district]").nth(1).check()
-    form.get_by_test_id("ku-b-send").click()
+    send_bank_bulletin(console, "迟到的回执", "测试回执", "送达回执先于发送结果到达。", districts=(1,))
     # The member's page gets the page, meets the 503, tries again 2 s later and is stored, all
     # before the desk reads its own answer.
     deadline = time.monotonic() + 20
