@@ -1034,6 +1034,12 @@ function wire() {
     if (S.avl) renderAvl(S.avl.state());
   }, 1000);
   window.addEventListener("resize", () => S.map && S.map.resize());
+  // The card's end scrolls clear of the status bar whatever its height (two rows on a phone, one on
+  // a wide screen, a toast line more or less): officer.css pads the card by --actions-h.
+  if (typeof ResizeObserver === "function") {
+    new ResizeObserver(() => document.documentElement.style.setProperty("--actions-h", `${$("actions").offsetHeight}px`))
+      .observe($("actions"));
+  }
 }
 
 async function boot() {
