@@ -73,6 +73,7 @@ def require(allowed: frozenset[str]):
             raise Forbidden("您的角色无权进行此操作", "Your role may not do this")
         return who
 
+    _check.allowed = allowed  # read by uploadgate.py, which refuses before the body is read
     return _check
 
 

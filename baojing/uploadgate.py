@@ -3,19 +3,22 @@
 FastAPI reads a multipart body (spooling it to disk past 1 MB) before it runs any of the route's
 dependencies, and the media routes then copy and hash it into tmp/: without this gate an anonymous
 21 MB upload cost the server all of that before its 401. Here, before the body is touched, the
-request must carry a live staff session or a known device token (whichever the route takes);
-the route's own dependencies then check the role and the thing, as before (after staging, which
+request must carry a live staff session or a known device token (whichever the route takes),
+and a session's role must be one the route's `require(...)` allows (read from the route's own
+dependencies, so the rule is written once): a call-taker's 20 MB sent to an officer's route was
+copied before its 403. The route's own dependencies then check the thing, as before (after staging, which
 runs before the request's transaction on purpose: media/service.py staged_upload). The gate's
 own look-up is a short transaction of its own, done before the body is read. The body limit
 (media/api.py, UPLOAD_PATHS) has already refused a declared length over the most any upload takes."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from .auth import service as auth
 from .deps import SESSION_COOKIE, unit_of_work
-from .errors import Unauthorized
+from .errors import Forbidden, Unauthorized
 
 
 class _Gated(APIRoute):
@@ -23,23 +26,39 @@ class _Gated(APIRoute):
 
     def get_route_handler(self):
         handler = super().get_route_handler()
-        staff, device = self.staff, self.device
+        staff, device, allowed = self.staff, self.device, _allowed_roles(self.dependant)
 
         async def gated(request: Request) -> Response:
-            await known_sender(request, staff=staff, device=device)
+            await known_sender(request, staff=staff, device=device, allowed=allowed)
             return await handler(request)
 
         return gated
 
 
-async def known_sender(request: Request, *, staff: bool, device: bool) -> None:
+def _allowed_roles(dependant: Dependant) -> frozenset[str] | None:
+    """The roles every `require(...)` among the route's dependencies allows (None: no such rule)."""
+    allowed = getattr(dependant.call, "allowed", None)
+    for sub in dependant.dependencies:
+        inner = _allowed_roles(sub)
+        if inner is not None:
+            allowed = inner if allowed is None else allowed & inner
+    return allowed
+
+
+async def known_sender(request: Request, *, staff: bool, device: bool, allowed: frozenset[str] | None = None) -> None:
     state = request.app.state
     state.db_watch.check()
+    wrong_role = False
     async with unit_of_work(state) as session:
-        if staff and await auth.principal_for_session(session, request.cookies.get(SESSION_COOKIE), state.settings):
-            return
+        if staff and (who := await auth.principal_for_session(session, request.cookies.get(SESSION_COOKIE),
+                                                              state.settings)):
+            if allowed is None or who.role in allowed:
+                return
+            wrong_role = True
         if device and await auth.device_by_token(session, request.headers.get("x-device-token")):
             return
+    if wrong_role:
+        raise Forbidden("您的角色无权进行此操作", "Your role may not do this")
     if staff and device:
         raise Unauthorized("请先登录或提供设备标识，再上传文件", "Log in, or send the X-Device-Token header, before uploading")
     if device:

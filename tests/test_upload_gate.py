@@ -73,3 +73,24 @@ async def test_a_made_up_session_or_device_token_is_no_way_in_either(client):
                           headers={"X-Device-Token": "made-up", "Content-Length": str(body.length()),
                                    "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
     assert r.status_code == 401 and body.sent < MB
+
+
+@pytest.mark.parametrize("username,path", [
+    ("calltaker", "/api/assignments/1/photos"),   # officers' scene photos
+    ("calltaker", "/api/keyunits/1/files"),       # administrators' floor plans
+    ("dispatcher", "/api/keyunits/roster/import"),
+    ("officer", "/api/calls/1/snapshots"),        # the desk's frames of a caller's video
+])
+async def test_a_logged_in_role_the_route_does_not_allow_is_refused_before_its_body_is_read(
+        staff, app, monkeypatch, username, path):
+    staged = []
+    real_new_tmp = media.new_tmp
+    monkeypatch.setattr(media, "new_tmp", lambda *a, **k: staged.append(a) or real_new_tmp(*a, **k))
+    client = await staff(username)
+    body = Counted("multipart")
+    r = await client.post(path, content=body, headers={"Content-Length": str(body.length()),
+                                                       "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
+    assert r.status_code == 403, r.text
+    assert r.json()["message_zh"] and r.json()["message_en"]
+    assert body.sent < MB, f"{body.sent} bytes read before the 403"
+    assert staged == []
