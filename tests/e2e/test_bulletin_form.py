@@ -73,6 +73,13 @@ def test_an_empty_bulletin_is_refused_in_the_page_and_its_date_reads_like_the_co
                 expect(form.get_by_test_id(testid)).to_have_attribute("aria-invalid", "true")
             expect(form.get_by_test_id("ku-b-title")).to_be_focused()
             shot(page, f"bulletin-form-empty-{lang}-{size}")
+            if size == "1366":
+                # The refusal follows the page's language switch, and back.
+                other = "en" if lang == "zh" else "zh"
+                page.get_by_test_id("lang-toggle").click()
+                expect(error).to_have_text(MISSING[other])
+                page.get_by_test_id("lang-toggle").click()
+                expect(error).to_have_text(MISSING[lang])
 
             # A date written the US way, then one already past: each said, neither sent.
             form.get_by_test_id("ku-b-title").fill("协查：白色面包车")

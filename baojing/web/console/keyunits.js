@@ -74,7 +74,7 @@ const S = { alarms: new Map(), bulletins: new Map(), open: null, drawer: false, 
             myStation: null, layer: null, error: "", draw: null, area: [], areas: null, areasKey: "",
             // What the form lacks (checked here, not by the browser's own bubbles, which speak the
             // browser's language): field names, and "bad" or "past" for the expiry.
-            missing: [], expires: null };
+            missing: [], expires: null, areaShort: false };
 let root;
 
 const kindName = (k) => (KINDS[k] ? KINDS[k][getLang() === "en" ? 1 : 0] : k);
@@ -242,6 +242,7 @@ function formProblem() {
   }
   if (S.expires === "bad") return t("kuExpiresBad", { e: minutesText(Date.now() + 6 * 3600e3) });
   if (S.expires === "past") return t("kuExpiresPast");
+  if (S.areaShort && S.area.length && S.area.length < 3) return t("kuAreaShort", { n: S.area.length });
   return S.error;
 }
 
@@ -325,8 +326,9 @@ async function sendBulletin(ev) {
     ev.target.querySelector("[aria-invalid=true]")?.focus();
     return;
   }
-  if (S.area.length && S.area.length < 3) {
-    S.error = t("kuAreaShort", { n: S.area.length });
+  S.areaShort = Boolean(S.area.length && S.area.length < 3);
+  if (S.areaShort) {
+    S.error = "";
     return render();
   }
   const body = {
