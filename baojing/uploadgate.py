@@ -6,7 +6,8 @@ dependencies, and the media routes then copy and hash it into tmp/: without this
 request must carry a live staff session or a known device token (whichever the route takes),
 and a session's role must be one the route's `require(...)` allows (read from the route's own
 dependencies, so the rule is written once): a call-taker's 20 MB sent to an officer's route was
-copied before its 403. The route's own dependencies then check the thing, as before (after staging, which
+copied before its 403. Then a body declared larger than the route's file limit is refused 422,
+not after 20 MB were copied. The route's own dependencies check the thing, as before (after staging, which
 runs before the request's transaction on purpose: media/service.py staged_upload). The gate's
 own look-up is a short transaction of its own, done before the body is read. The body limit
 (media/api.py, UPLOAD_PATHS) has already refused a declared length over the most any upload takes."""
@@ -21,18 +22,33 @@ from .deps import SESSION_COOKIE, unit_of_work
 from .errors import Forbidden, Unauthorized
 
 
+# A multipart body's headers and text fields (a caption, a message) around its one file.
+ENVELOPE_BYTES = 64 * 1024
+
+
 class _Gated(APIRoute):
     staff = device = False
 
     def get_route_handler(self):
         handler = super().get_route_handler()
         staff, device, allowed = self.staff, self.device, _allowed_roles(self.dependant)
+        limit = _file_limit(self.dependant)
 
         async def gated(request: Request) -> Response:
             await known_sender(request, staff=staff, device=device, allowed=allowed)
+            declared = request.headers.get("content-length", "")
+            if limit is not None and declared.isdigit() and int(declared) > limit.max_bytes + ENVELOPE_BYTES:
+                raise limit.too_large()
             return await handler(request)
 
         return gated
+
+
+def _file_limit(dependant: Dependant):
+    """The route's staged_upload dependency (media/service.py), which knows its file's limit."""
+    if hasattr(dependant.call, "max_bytes"):
+        return dependant.call
+    return next((found for sub in dependant.dependencies if (found := _file_limit(sub)) is not None), None)
 
 
 def _allowed_roles(dependant: Dependant) -> frozenset[str] | None:

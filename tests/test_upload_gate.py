@@ -94,3 +94,17 @@ async def test_a_logged_in_role_the_route_does_not_allow_is_refused_before_its_b
     assert r.json()["message_zh"] and r.json()["message_en"]
     assert body.sent < MB, f"{body.sent} bytes read before the 403"
     assert staged == []
+
+
+async def test_a_body_declared_larger_than_the_routes_file_limit_is_refused_before_it_is_read(staff, monkeypatch):
+    """A desk's snapshot takes 2 MB: a 20 MB one is refused from its Content-Length alone."""
+    staged = []
+    real_new_tmp = media.new_tmp
+    monkeypatch.setattr(media, "new_tmp", lambda *a, **k: staged.append(a) or real_new_tmp(*a, **k))
+    client = await staff("calltaker")
+    body = Counted("multipart")
+    r = await client.post("/api/calls/1/snapshots", content=body, headers={
+        "Content-Length": str(body.length()), "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
+    assert r.status_code == 422 and r.json()["code"] == "file_too_large", r.text
+    assert "2 MB" in r.json()["message_en"] and "2 MB" in r.json()["message_zh"]
+    assert body.sent < MB and staged == []

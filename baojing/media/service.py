@@ -96,6 +96,11 @@ async def stage_upload(settings: Settings, upload, max_bytes: int, what_zh: str,
     return staged
 
 
+def too_large(max_bytes: int, what_zh: str, what_en: str) -> Invalid:
+    return Invalid(f"{what_zh}过大（上限 {max_bytes // (1024 * 1024)} MB）",
+                   f"The {what_en} is too large (limit {max_bytes // (1024 * 1024)} MB)", code="file_too_large")
+
+
 def _stage(settings: Settings, src, max_bytes: int, what_zh: str, what_en: str) -> Staged:
     path, name = new_tmp(settings, "")
     digest, size, head = hashlib.sha256(), 0, b""
@@ -105,9 +110,7 @@ def _stage(settings: Settings, src, max_bytes: int, what_zh: str, what_en: str) 
             while chunk := src.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise Invalid(f"{what_zh}过大（上限 {max_bytes // (1024 * 1024)} MB）",
-                                  f"The {what_en} is too large (limit {max_bytes // (1024 * 1024)} MB)",
-                                  code="file_too_large")
+                    raise too_large(max_bytes, what_zh, what_en)
                 if len(head) < 16:
                     head += chunk[:16 - len(head)]
                 digest.update(chunk)
@@ -136,6 +139,10 @@ def staged_upload(max_bytes: int, what_zh: str, what_en: str):
         finally:
             staged.discard()
 
+    # Read by uploadgate.py: a body declared larger than this file's limit plus its envelope is
+    # refused before a byte of it is read.
+    dependency.max_bytes = max_bytes
+    dependency.too_large = lambda: too_large(max_bytes, what_zh, what_en)
     return dependency
 
 
