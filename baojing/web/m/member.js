@@ -15,7 +15,7 @@
 import { words, t, getLang } from "/shared/lang.js";
 import { h, put } from "/shared/dom.js";
 import { initSound, unlock, soundState, audioNow, sines, tone } from "/shared/audio.js";
-import { uuid } from "./net.js";
+import { api, uuid } from "./net.js";
 import { fixBody } from "./locate.js";
 
 words({
@@ -52,32 +52,12 @@ words({
 
 const COUNTDOWN_S = 3;
 const FIX_WAIT_MS = 1500;
+// A shrunk photo is a few hundred KB: two minutes covers a weak signal (other calls give up after 12 s).
+const PHOTO_TIMEOUT_MS = 120_000;
 let app = null;           // hooks from app.js: firstFix, render, outbox, saveMine, mine, reconnect
 let root = null;
 const S = { mode: "login", me: null, unitId: null, bulletins: new Map(), alarms: [], error: "", codeSentTo: "",
             resendAt: 0, countdown: null, sent: null, tones: 0, noteState: "", foundPhotos: new Map() };
-
-async function call(method, path, body, isForm = false) {
-  try {
-    const res = await fetch(path, {
-      method, credentials: "same-origin", cache: "no-store",
-      headers: isForm ? { Accept: "application/json", ...deviceHeader() } : { Accept: "application/json", "Content-Type": "application/json", ...deviceHeader() },
-      body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
-    });
-    let data = null;
-    try { data = await res.json(); } catch { /* 204 */ }
-    return { ok: res.ok, status: res.status, data };
-  } catch {
-    return { ok: false, status: 0, data: null };
-  }
-}
-
-function deviceHeader() {
-  try {
-    const token = JSON.parse(localStorage.getItem("bj.device") || "null");
-    return token ? { "X-Device-Token": token } : {};
-  } catch { return {}; }
-}
 
 function message(r) {
   if (!r.status) return t("mErrNetwork");
@@ -105,7 +85,7 @@ function chime() {
 }
 
 async function loadMe() {
-  const r = await call("GET", "/api/member/me");
+  const r = await api("GET", "/api/member/me");
   if (r.ok) {
     S.mode = "member";
     S.me = r.data.member;
@@ -139,7 +119,7 @@ function receipt(b, stage, retry = 0) {
     return;
   }
   receiptsSending.add(key);
-  call("POST", `/api/member/bulletins/${b.id}/${stage}`).then((r) => {
+  api("POST", `/api/member/bulletins/${b.id}/${stage}`).then((r) => {
     if (r.ok) {
       receiptsSending.delete(key);
       S.bulletins.set(b.id, r.data);
@@ -155,7 +135,7 @@ function receipt(b, stage, retry = 0) {
 async function sendCode() {
   const phone = root.querySelector("[data-testid=member-phone]").value.trim();
   S.error = "";
-  const r = await call("POST", "/api/member/code", { phone });
+  const r = await api("POST", "/api/member/code", { phone });
   if (r.ok) {
     S.codeSentTo = r.data.sent_to;
     S.resendAt = Date.now() + r.data.resend_after_s * 1000;
@@ -169,7 +149,7 @@ async function login() {
   unlock(); // a gesture: bulletins that come later can sound
   const phone = root.querySelector("[data-testid=member-phone]").value.trim();
   const code = root.querySelector("[data-testid=member-code]").value.trim();
-  const r = await call("POST", "/api/member/login", { phone, code });
+  const r = await api("POST", "/api/member/login", { phone, code });
   if (!r.ok) {
     S.error = message(r);
     render();
@@ -181,7 +161,7 @@ async function login() {
 }
 
 async function logout() {
-  await call("POST", "/api/member/logout");
+  await api("POST", "/api/member/logout");
   remember(false);
   S.mode = "login";
   S.me = null;
@@ -246,7 +226,7 @@ async function addNote() {
   const box = root.querySelector("[data-testid=onetap-note]");
   const text = box.value.trim();
   if (!text || !S.sent?.alarm) return;
-  const r = await call("POST", `/api/member/alarms/${S.sent.alarm.id}/notes`, { text });
+  const r = await api("POST", `/api/member/alarms/${S.sent.alarm.id}/notes`, { text });
   if (r.ok) { S.sent.alarm = r.data; box.value = ""; S.noteState = t("mNoteSent"); } else S.noteState = message(r);
   render();
 }
@@ -259,7 +239,7 @@ async function sendPhoto(alarmId, file) {
   const { blob, shrunk } = await shrink(file);
   const form = new FormData();
   form.append("file", blob, shrunk ? "photo.jpg" : file.name);
-  return call("POST", `/api/member/alarms/${alarmId}/photos`, form, true);
+  return api("POST", `/api/member/alarms/${alarmId}/photos`, form, PHOTO_TIMEOUT_MS);
 }
 
 async function addPhoto(ev) {
@@ -273,7 +253,7 @@ async function addPhoto(ev) {
 async function cancelAlarm() {
   const reason = root.querySelector("[data-testid=onetap-false-reason]").value.trim();
   if (!reason || !S.sent?.alarm) { S.noteState = t("mFalseReason"); return render(); }
-  const r = await call("POST", `/api/member/alarms/${S.sent.alarm.id}/cancel`, { reason });
+  const r = await api("POST", `/api/member/alarms/${S.sent.alarm.id}/cancel`, { reason });
   if (r.ok) S.sent.alarm = r.data; else S.noteState = message(r);
   render();
 }
@@ -284,7 +264,7 @@ async function found(b) {
   if (!window.confirm(t("mFoundConfirm"))) return;
   const fix = await Promise.race([app.firstFix(), new Promise((r) => setTimeout(() => r(null), FIX_WAIT_MS))]);
   const location = fixBody(fix);
-  const r = await call("POST", `/api/member/bulletins/${b.id}/found`, { idempotency_key: uuid(), location });
+  const r = await api("POST", `/api/member/bulletins/${b.id}/found`, { idempotency_key: uuid(), location });
   if (r.ok) {
     b.receipt = { ...(b.receipt || {}), found_alarm_id: r.data.keyunit_alarm.id, acked_at: b.receipt?.acked_at || new Date().toISOString() };
     S.bulletins.set(b.id, { ...b });

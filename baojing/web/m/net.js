@@ -42,11 +42,13 @@ export function uuid() {
 export const clock = { offset: 0, known: false };
 
 // api() never throws: {ok, status, data}; status 0 is "no answer" (offline, timeout, DNS...).
+// A FormData body (a photo) goes as multipart, with the browser's own Content-Type.
 export function api(method, path, body, timeoutMs = 12000) {
   const headers = { Accept: "application/json" };
   const token = store.get("device", null);
   if (token) headers["X-Device-Token"] = token;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const form = typeof FormData === "function" && body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   const ctrl = typeof AbortController === "function" ? new AbortController() : null;
   const sent = Date.now();
   let timer;
@@ -54,7 +56,7 @@ export function api(method, path, body, timeoutMs = 12000) {
     const res = await fetch(path, {
       // A member's one-tap needs their login cookie.
       method, headers, cache: "no-store", credentials: path.startsWith("/api/member/") ? "same-origin" : "omit",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || form ? body : JSON.stringify(body),
       signal: ctrl ? ctrl.signal : undefined,
     });
     const date = Date.parse(res.headers.get("date") || "");
