@@ -58,8 +58,9 @@ def incident_of(console: httpx.Client, alarm_id: int) -> dict:
     return next(i for i in snap["incidents"] if any(a["id"] == alarm_id for a in i["alarms"]))
 
 
-def open_console(browser, server: str, username: str):
-    ctx = desk_context(browser)
+def open_console(browser, server: str, username: str, ctx=None):
+    """Logged in on the desk (or in the context given), with its units drawn; the page's errors collected."""
+    ctx = ctx or desk_context(browser)
     page = ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

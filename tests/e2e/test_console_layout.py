@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from browsing import SHOTS, desk_context, phone_context, shot
 from call_helpers import call_body
+from test_console_dispatch import open_console as logged_in_console
 
 PASSWORD = "baojing110"
 START = (41.566, 120.454)
@@ -55,14 +56,7 @@ OVERDUE = """(at) => {
 def open_console(browser, server, lang, size="390", user="dispatcher"):
     ctx = phone_context(browser, *START) if size == "390" else desk_context(browser)
     ctx.add_init_script(f"try {{ localStorage.setItem('baojing.lang', '{lang}') }} catch (e) {{}}")
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(server + "/console/")
-    page.get_by_test_id("login-username").fill(user)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_function("() => window.baojing && window.baojing.ready === true")
+    ctx, page, errors = logged_in_console(browser, server, user, ctx)
     expect(page.get_by_test_id("ku-bulletins-open")).to_be_visible()
     return ctx, page, errors
 
