@@ -132,12 +132,14 @@ ROW_WORDS = """() => [...document.querySelectorAll('[data-testid=queue-row]')].f
 })"""
 
 # Fed through the console's test hook: the longest words a row shows (priority 1, my station, a
-# call-taker's name, an unanswered offer with its clock).
+# call-taker's name, an abuse flag beside a long type and a network position, an unanswered offer
+# with its clock).
 LONG_ROW = """([at, station]) => window.baojing.feed("incident.upserted", {id: 990102, status: "claimed", priority: 1,
   type: "disturbance", station_id: station, received_at: at, updated_at: at,
   claimed_by: {id: 990102, display_name: "接警员 王芳"},
   alarms: [{id: 990102, phone: "13800990102", name: null, received_at: at, place_text: "新华路 88 号火车站对面",
-    location: {lat: 41.566, lon: 120.454, accuracy_m: 1500, source: "network", recorded_at: at}}],
+    location: {lat: 41.566, lon: 120.454, accuracy_m: 1500, source: "network", recorded_at: at},
+    abuse: {device_alarms: 6, address_alarms: 12, window_minutes: 60, possible: true, marked: null}}],
   assignments: [{id: 990102, incident_id: 990102, unit_id: 1, call_sign: "双塔22", unit_kind: "car", status: "on_scene",
     dispatched_at: at, on_scene_at: at}, {id: 990103, incident_id: 990102, unit_id: 2, call_sign: "测试01", unit_kind: "car",
     status: "dispatched", dispatched_at: at, overdue_at: at}]}, 0)"""

@@ -195,7 +195,8 @@ export class QueueView {
         ${abuseTag(alarms)}
         <span class=${inc.type ? "qtype" : "qtype muted"}>${inc.type ? pick(ctx.types.get(inc.type)) || inc.type : t("unclassified")}</span>
         ${loc ? html`<span class="qloc" title=${sourceLabel(loc.source)}><span class="qsrc">${unsafeHTML(shapeSvg(loc.source, 14, loc.locked))}</span>${
-          loc.source === "network" ? t("q_src_network") : sourceLabel(loc.source)}${Number.isFinite(loc.accuracy_m) ? ` ±${Math.round(loc.accuracy_m)}m` : ""}</span>`
+          Number.isFinite(loc.accuracy_m) ? `±${Math.round(loc.accuracy_m)}m` : ""}</span><span class="qsrcword" title=${sourceLabel(loc.source)}>${
+          loc.source === "network" ? t("q_src_network") : sourceLabel(loc.source)}</span>`
           : html`<span class="qloc noloc">${t("no_position")}</span>`}
         ${first.place_text ? html`<span class="qplace" title=${first.place_text}>${first.place_text}</span>` : nothing}
       </div>
