@@ -1,7 +1,7 @@
 // The shared language runtime (baojing/web/shared/i18n.js), run with node's own test runner.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { agoText, distanceText, errorText, missingKeys, onLang, pick, setLang, t, words } from "../../baojing/web/shared/i18n.js";
+import { agoText, distanceText, durationText, errorText, missingKeys, onLang, pick, setLang, t, words } from "../../baojing/web/shared/i18n.js";
 
 words({ zh: { hello: "你好，{who}" }, en: { hello: "Hello, {who}" } });
 
@@ -50,4 +50,16 @@ test("distances and ages read as people say them", () => {
 test("a key registered in one language only is reported", () => {
   words({ zh: { only_zh: "只有中文" } });
   assert.deepEqual(missingKeys().en, ["only_zh"]);
+});
+
+test("an exact duration reads in words, never like a clock", () => {
+  setLang("en", { remember: false });
+  assert.equal(durationText(42_000, { exact: true }), "42 s");
+  assert.equal(durationText(642_400, { exact: true }), "10 min 42 s");
+  assert.equal(durationText(65_000, { exact: true }), "1 min 05 s");
+  assert.equal(durationText(3_757_000, { exact: true }), "1 h 02 min");
+  assert.equal(durationText(-5, { exact: true }), "0 s");
+  setLang("zh", { remember: false });
+  assert.equal(durationText(642_400, { exact: true }), "10 分 42 秒");
+  assert.equal(durationText(642_400), "10 分钟");
 });

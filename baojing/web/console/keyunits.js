@@ -23,7 +23,8 @@ import { repeat } from "/vendor/lit-html/directives/repeat.js";
 import { words, t, pick, errorText, getLang, onLang } from "/shared/i18n.js";
 import { playSiren, soundState } from "./sound.js";
 import { drawArea, showAreas } from "./areadraw.js";
-import { dateTimeText, parseDateTimeText } from "/shared/time.js";
+import { dateTimeText } from "/shared/time.js";
+import { parseDateTimeText } from "/shared/timeinput.js";
 
 words({
   zh: {

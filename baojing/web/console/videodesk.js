@@ -25,12 +25,12 @@
 //   (data-media-id, data-kind), chat-list, chat-message (data-role, data-message-id), chat-input,
 //   chat-send
 import { get, post } from "/shared/api.js";
-import { words, t, getLang, errorText } from "/shared/i18n.js";
+import { words, t, getLang, errorText, durationText } from "/shared/i18n.js";
 import { html, render, nothing } from "/vendor/lit-html/lit-html.js";
 import { repeat } from "/vendor/lit-html/directives/repeat.js";
 import { ref } from "/vendor/lit-html/directives/ref.js";
 import { now } from "./clock.js";
-import { parseTime, elapsedText, clockText, durationText } from "/shared/time.js";
+import { parseTime, elapsedText, clockText } from "/shared/time.js";
 import { Mesh, quality, localMedia } from "/shared/rtc.js";
 import { evidenceTpl, mediaTpl } from "./evidence.js";
 import { phoneTpl } from "./queue.js";
@@ -52,7 +52,7 @@ words({
     vd_snap_done: "截图已保存为证据", vd_answered_by: "已由 {name} 接听", vd_invite_sent: "已邀请 {name}",
     vd_kind_recording: "录像", vd_kind_snapshot: "截图", vd_kind_photo: "照片", vd_kind_clip: "视频", vd_kind_audio: "录音",
     vd_ringing: "邀请中", vd_no_camera: "未检测到摄像头/麦克风：仅接收", vd_call_no: "通话",
-    vd_wait_for: "等待 {d}", vd_talk_for: "通话 {d}", vd_dur_s: "{s} 秒", vd_dur_ms: "{m} 分 {s} 秒", vd_dur_hm: "{h} 小时 {m} 分",
+    vd_wait_for: "等待 {d}", vd_talk_for: "通话 {d}",
     vd_place: "排队第 {n} 位",
   },
   en: {
@@ -70,7 +70,7 @@ words({
     vd_snap_done: "Snapshot saved as evidence", vd_answered_by: "Already answered by {name}", vd_invite_sent: "Invited {name}",
     vd_kind_recording: "Recording", vd_kind_snapshot: "Snapshot", vd_kind_photo: "Photo", vd_kind_clip: "Clip", vd_kind_audio: "Audio",
     vd_ringing: "Invited", vd_no_camera: "No camera/microphone: receiving only", vd_call_no: "Call",
-    vd_wait_for: "waiting {d}", vd_talk_for: "on call {d}", vd_dur_s: "{s} s", vd_dur_ms: "{m} min {s} s", vd_dur_hm: "{h} h {m} min",
+    vd_wait_for: "waiting {d}", vd_talk_for: "on call {d}",
     vd_place: "place {n} in line",
   },
 });
@@ -211,7 +211,7 @@ export class VideoDesk {
         ${call.silent ? html`<span class="cbadge">${T("silent")}</span>` : nothing}
         <b>#${call.incident_id}</b><span class="spacer"></span>
         <span class="cwait" data-testid="call-wait">${T(call.status === "waiting" ? "wait_for" : "talk_for",
-          { d: durationText(now() - since, (form, v) => T(`dur_${form}`, v)) })}</span>
+          { d: durationText(now() - since, { exact: true }) })}</span>
       </div>
       <div class="q2">
         ${alarm ? phoneTpl(alarm.phone, "call-phone") : html`<span class="muted">…</span>`}

@@ -26,13 +26,23 @@ export function label(group, code) {
 export const labelCodes = (group) => Object.keys(LABELS[group] || {});
 
 words({
-  zh: { ago_s: "{n} 秒", ago_m: "{n} 分钟", ago_h: "{n} 小时", just_now: "刚刚", ago: "{t}前" },
-  en: { ago_s: "{n} s", ago_m: "{n} min", ago_h: "{n} h", just_now: "just now", ago: "{t} ago" },
+  zh: { ago_s: "{n} 秒", ago_m: "{n} 分钟", ago_h: "{n} 小时", just_now: "刚刚", ago: "{t}前",
+        dur_ms: "{m} 分 {s} 秒", dur_hm: "{h} 小时 {m} 分" },
+  en: { ago_s: "{n} s", ago_m: "{n} min", ago_h: "{n} h", just_now: "just now", ago: "{t} ago",
+        dur_ms: "{m} min {s} s", dur_hm: "{h} h {m} min" },
 });
 
-// 42_000 ms -> "42 秒"; "3 分钟"; "2 小时"
-export function durationText(ms) {
+const pad2 = (n) => String(n).padStart(2, "0");
+
+// 42_000 ms -> "42 秒"; "3 分钟"; "2 小时". exact: to the second, in words, never like a clock
+// ("10:42" reads as a time of day): "42 秒", "10 分 42 秒", "1 小时 02 分" (a call's wait).
+export function durationText(ms, { exact = false } = {}) {
   const s = Math.max(0, Math.floor(ms / 1000));
+  if (exact) {
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    if (h) return t("dur_hm", { h, m: pad2(m) });
+    return m ? t("dur_ms", { m, s: pad2(s % 60) }) : t("ago_s", { n: s });
+  }
   if (s < 120) return t("ago_s", { n: s });
   if (s < 7200) return t("ago_m", { n: Math.floor(s / 60) });
   return t("ago_h", { n: Math.floor(s / 3600) });

@@ -28,17 +28,6 @@ export function dateTimeText(v) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clockText(v)}`;
 }
 
-// What a person typed back in dateTimeText's form (local time, seconds optional): "2026-12-01 18:00"
-// -> epoch ms; anything else, or a day that is not in the calendar (02-30), -> null.
-export function parseDateTimeText(text) {
-  const m = /^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$/.exec(String(text ?? ""));
-  if (!m) return null;
-  const [y, mo, d, h, mi, s] = m.slice(1).map((x) => Number(x || 0));
-  const v = new Date(y, mo - 1, d, h, mi, s);
-  if (v.getFullYear() !== y || v.getMonth() !== mo - 1 || v.getDate() !== d || h > 23 || mi > 59 || s > 59) return null;
-  return v.getTime();
-}
-
 // The clock alone today, with the month and day before it on any other day: "12-1 14:03:27".
 export function whenText(v, today = Date.now()) {
   if (parseTime(v) === null) return "";
@@ -53,13 +42,3 @@ export function elapsedText(ms) {
   return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
 }
 
-// A duration as a label says it, not as a clock ("10:42" read like a time of day): the numbers
-// go into the page's own words, say(form, {h, m, s}) with form "s" (42 s), "ms" (10 min 42 s) or
-// "hm" (1 h 02 min), so each page keeps its language.
-export function durationText(ms, say) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
-  if (h) return say("hm", { h, m: pad(m) });
-  if (m) return say("ms", { m, s: pad(s % 60) });
-  return say("s", { s });
-}
