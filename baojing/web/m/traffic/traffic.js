@@ -144,9 +144,22 @@ function openCase(c) {
   if (c.status === "draft" && !c.location && own("A")) locate().then((fix) => fix && patchCase({ location: fix }));
 }
 
+// Six uploads answer in any order, and the live socket too: a view from before another photo
+// landed must not take that photo back (the submit button waited for it forever). The newer view
+// wins, and each slot keeps its newest photo from either.
+function newest(a, b) {
+  const base = Date.parse(b.updated_at || 0) >= Date.parse(a.updated_at || 0) ? b : a;
+  const other = base === b ? a : b;
+  const photos = { ...(base.photos || {}) };
+  for (const [slot, p] of Object.entries(other.photos || {})) {
+    if (!photos[slot] || Date.parse(p.created_at) > Date.parse(photos[slot].created_at)) photos[slot] = p;
+  }
+  return { ...base, photos };
+}
+
 function update(c) {
   if (!S.case || c.id !== S.case.id) return;
-  S.case = c;
+  S.case = newest(S.case, c);
   syncDrafts(c);
   loadThumbs();
   show();
