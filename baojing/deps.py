@@ -66,11 +66,15 @@ async def current_staff(who: auth.Principal | None = Depends(optional_staff)) ->
     return who
 
 
+def wrong_role() -> Forbidden:
+    return Forbidden("您的角色无权进行此操作", "Your role may not do this")
+
+
 def require(allowed: frozenset[str]):
     @answers(403)
     async def _check(who: auth.Principal = Depends(current_staff)) -> auth.Principal:
         if who.role not in allowed:
-            raise Forbidden("您的角色无权进行此操作", "Your role may not do this")
+            raise wrong_role()
         return who
 
     _check.allowed = allowed  # read by uploadgate.py, which refuses before the body is read

@@ -18,8 +18,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from .auth import service as auth
-from .deps import SESSION_COOKIE, unit_of_work
-from .errors import Forbidden, Unauthorized
+from .deps import SESSION_COOKIE, unit_of_work, wrong_role
+from .errors import Unauthorized
 
 
 # A multipart body's headers and text fields (a caption, a message) around its one file.
@@ -31,8 +31,13 @@ class _Gated(APIRoute):
 
     def get_route_handler(self):
         handler = super().get_route_handler()
-        staff, device, allowed = self.staff, self.device, _allowed_roles(self.dependant)
-        limit = _file_limit(self.dependant)
+        staff, device = self.staff, self.device
+        calls = list(_calls(self.dependant))
+        # The roles every `require(...)` among the route's dependencies allows (None: no such rule),
+        # and its staged_upload (media/service.py), which knows its file's limit.
+        rules = [c.allowed for c in calls if hasattr(c, "allowed")]
+        allowed = frozenset.intersection(*rules) if rules else None
+        limit = next((c for c in calls if hasattr(c, "max_bytes")), None)
 
         async def gated(request: Request) -> Response:
             await known_sender(request, staff=staff, device=device, allowed=allowed)
@@ -44,37 +49,27 @@ class _Gated(APIRoute):
         return gated
 
 
-def _file_limit(dependant: Dependant):
-    """The route's staged_upload dependency (media/service.py), which knows its file's limit."""
-    if hasattr(dependant.call, "max_bytes"):
-        return dependant.call
-    return next((found for sub in dependant.dependencies if (found := _file_limit(sub)) is not None), None)
-
-
-def _allowed_roles(dependant: Dependant) -> frozenset[str] | None:
-    """The roles every `require(...)` among the route's dependencies allows (None: no such rule)."""
-    allowed = getattr(dependant.call, "allowed", None)
+def _calls(dependant: Dependant):
+    """Every dependency of a route, however deep."""
+    yield dependant.call
     for sub in dependant.dependencies:
-        inner = _allowed_roles(sub)
-        if inner is not None:
-            allowed = inner if allowed is None else allowed & inner
-    return allowed
+        yield from _calls(sub)
 
 
 async def known_sender(request: Request, *, staff: bool, device: bool, allowed: frozenset[str] | None = None) -> None:
     state = request.app.state
     state.db_watch.check()
-    wrong_role = False
+    refused_role = False
     async with unit_of_work(state) as session:
         if staff and (who := await auth.principal_for_session(session, request.cookies.get(SESSION_COOKIE),
                                                               state.settings)):
             if allowed is None or who.role in allowed:
                 return
-            wrong_role = True
+            refused_role = True
         if device and await auth.device_by_token(session, request.headers.get("x-device-token")):
             return
-    if wrong_role:
-        raise Forbidden("您的角色无权进行此操作", "Your role may not do this")
+    if refused_role:
+        raise wrong_role()
     if staff and device:
         raise Unauthorized("请先登录或提供设备标识，再上传文件", "Log in, or send the X-Device-Token header, before uploading")
     if device:
