@@ -160,7 +160,7 @@ function newest(a, b) {
 function update(c) {
   if (!S.case || c.id !== S.case.id) return;
   S.case = newest(S.case, c);
-  syncDrafts(c);
+  syncDrafts(S.case);
   loadThumbs();
   show();
 }
