@@ -206,9 +206,15 @@ def test_the_video_desk_says_how_long_a_call_has_waited_not_a_clock_time(server,
         expect(wait).to_have_text(re.compile(later))
         # Its place in the queue is said as one, not as another "waiting" number.
         place = page.locator(f"[data-testid=call-row][data-call-id='{call_id}'] [data-testid=call-place]")
-        expect(place).to_have_text(re.compile({"zh": r"^排队第 \d+ 位$", "en": r"^place \d+ in line$"}[lang]))
+        expect(place).to_have_text(re.compile({"zh": r"^排队第 \d+ 位$", "en": r"^in line: \d+$"}[lang]))
         page.get_by_test_id("calls-pane").screenshot(path=str(SHOTS / f"layout-video-desk-{lang}-1366.png"))
         assert wait.evaluate("(el) => el.scrollWidth <= el.clientWidth + 1")
+        # The answer button whole inside its row, however long the words beside it.
+        row = page.locator(f"[data-testid=call-row][data-call-id='{call_id}']")
+        answer = row.get_by_test_id("call-answer")
+        assert answer.bounding_box()["x"] + answer.bounding_box()["width"] <= \
+            row.bounding_box()["x"] + row.bounding_box()["width"] + 1, (answer.bounding_box(), row.bounding_box())
+        assert answer.evaluate("(el) => el.scrollWidth <= el.clientWidth + 1")
         assert errors == []
     finally:
         ctx.close()

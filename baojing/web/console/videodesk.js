@@ -71,7 +71,7 @@ words({
     vd_kind_recording: "Recording", vd_kind_snapshot: "Snapshot", vd_kind_photo: "Photo", vd_kind_clip: "Clip", vd_kind_audio: "Audio",
     vd_ringing: "Invited", vd_no_camera: "No camera/microphone: receiving only", vd_call_no: "Call",
     vd_wait_for: "waiting {d}", vd_talk_for: "on call {d}",
-    vd_place: "place {n} in line",
+    vd_place: "in line: {n}",
   },
 });
 const T = (key, vars) => t(`vd_${key}`, vars);
