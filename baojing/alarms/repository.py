@@ -1,7 +1,7 @@
 """Reads of alarms and their positions, and the two views of an alarm: the caller's and staff's."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..dispatch.models import ACTIVE, EN_ROUTE, ON_SCENE
@@ -57,8 +57,14 @@ def staff_view(a: Alarm, incident: Incident, assignments: list[dict] = ()) -> di
             "abuse": abuse_view(a)}
 
 
+# Asked for every alarm, nearly always about a key never seen: built once (building an ORM select
+# costs more than SQLite takes to answer it), and the row loaded only when there is one.
+_ID_BY_KEY = select(Alarm.id).where(Alarm.idempotency_key == bindparam("key"))
+
+
 async def by_key(session: AsyncSession, key: str) -> Alarm | None:
-    return await session.scalar(select(Alarm).where(Alarm.idempotency_key == key))
+    alarm_id = await session.scalar(_ID_BY_KEY, {"key": key})
+    return None if alarm_id is None else await session.get(Alarm, alarm_id)
 
 
 async def recent_open_by_phone(session: AsyncSession, phone: str, since) -> Alarm | None:
