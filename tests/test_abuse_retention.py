@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -167,9 +168,14 @@ async def test_alarms_linked_to_a_case_keep_their_personal_data_and_merged_dupli
         assert r.status_code == 201, r.text
         (entry,) = (await console.get("/api/keyunits/alarms")).json()["alarms"]
         await _close(console, app, entry["incident_id"])
-        # 4. A duplicate merged into an incident closed long ago: closed too, and no case.
+        # 4. A duplicate merged into an incident closed long ago: closed too, and no case; and a
+        # duplicate of that duplicate, merged into it first (two levels).
         dup = (await client.post("/api/alarms", json=alarm_body(phone="13800009999"))).json()["id"]
+        dup_of_dup = (await client.post("/api/alarms", json=alarm_body(phone="13800007777"))).json()["id"]
         survivor = (await client.post("/api/alarms", json=alarm_body(phone="13800008888"))).json()["id"]
+        r = await console.post(f"/api/incidents/{await incident_of(dup)}/merge",
+                               json={"incident_ids": [await incident_of(dup_of_dup)]})
+        assert r.status_code == 200, r.text
         target = await incident_of(survivor)
         await console.post(f"/api/incidents/{target}/claim")
         r = await console.post(f"/api/incidents/{target}/merge", json={"incident_ids": [await incident_of(dup)]})
@@ -179,11 +185,14 @@ async def test_alarms_linked_to_a_case_keep_their_personal_data_and_merged_dupli
         device = await s.scalar(select(Alarm.device_id).where(Alarm.id == traffic))
         s.add(TrafficCase(code="RTN0001", device_id=device, checklist=[], alarm_id=traffic))
     async with app.state.sessions() as s, s.begin():
-        assert (await anonymise(s, 180))["alarms"] == 2  # the duplicate and its survivor
+        assert (await anonymise(s, 180))["alarms"] == 3  # the duplicates and their survivor
     async with app.state.sessions() as s:
         phones = dict((await s.execute(select(Alarm.id, Alarm.phone))).all())
         sighting = await s.scalar(select(Alarm.id).where(Alarm.incident_id == entry["incident_id"]))
         assert phones[recorded] and phones[traffic] and phones[sighting] == BANK_PHONE
-        assert phones[dup] == "" and phones[survivor] == ""
+        assert phones[dup] == "" and phones[dup_of_dup] == "" and phones[survivor] == ""
+        # The merged-away incidents' own history carried the duplicates' numbers too.
+        history = str([e.data for e in await s.scalars(select(Event))])
+        assert not {"13800009999", "13800007777", "13800008888"} & set(re.findall(r"1380000\d{4}", history))
         run = await s.scalar(select(AuditEntry).where(AuditEntry.action == "incident.case"))
         assert run.detail == {"case_ref": "朝公(刑)立字[2026]7号", "previous": None}

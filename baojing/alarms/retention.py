@@ -45,6 +45,19 @@ def _due(cutoff: datetime):
             .order_by(Alarm.id))
 
 
+async def _with_merged(session: AsyncSession, incident_ids: set[int], chunk: int = 500) -> set[int]:
+    """These incidents and those merged into them, at any depth: a duplicate's alarms moved to the
+    one it was merged into, but its own history (its events) still shows their callers."""
+    found, frontier = set(incident_ids), sorted(incident_ids)
+    while frontier:
+        merged: set[int] = set()
+        for i in range(0, len(frontier), chunk):
+            merged.update(await session.scalars(select(Incident.id).where(Incident.merged_into.in_(frontier[i:i + chunk]))))
+        frontier = sorted(merged - found)
+        found.update(frontier)
+    return found
+
+
 async def anonymise(session: AsyncSession, days: int, now: datetime | None = None, batch: int = 500) -> dict:
     now = now or utcnow()
     cutoff = now - timedelta(days=days)
@@ -62,7 +75,7 @@ async def anonymise(session: AsyncSession, days: int, now: datetime | None = Non
         counts["alarms"] += (await session.execute(update(Alarm).where(Alarm.id.in_(ids)).values(
             phone="", name=None, place_text=None, lat=None, lon=None, accuracy_m=None, source_address=None,
             rating_comment=None, anonymised_at=now))).rowcount
-    counts["events"] = await events.redact_incidents(session, sorted(incident_ids))
+    counts["events"] = await events.redact_incidents(session, sorted(await _with_merged(session, incident_ids)))
     counts["login_failures"] = await purge_old_login_failures(session)
     await append(session, [{"user_id": None, "actor": "retention", "action": "retention.anonymise",
                             "subject_type": "alarm", "subject_id": None,
