@@ -181,6 +181,16 @@ async def test_alarms_linked_to_a_case_keep_their_personal_data_and_merged_dupli
         r = await console.post(f"/api/incidents/{target}/merge", json={"incident_ids": [await incident_of(dup)]})
         assert r.status_code == 200, r.text
         await _close(console, app, target)
+        # 5. A case recorded on a duplicate before it was merged: the survivor holds its alarm now.
+        with_case = (await client.post("/api/alarms", json=alarm_body(phone="13800006666"))).json()["id"]
+        keeper = (await client.post("/api/alarms", json=alarm_body(phone="13800005555"))).json()["id"]
+        assert (await console.put(f"/api/incidents/{await incident_of(with_case)}/case",
+                                  json={"case_ref": "朝公(刑)立字[2026]9号"})).status_code == 200
+        kept_target = await incident_of(keeper)
+        await console.post(f"/api/incidents/{kept_target}/claim")
+        r = await console.post(f"/api/incidents/{kept_target}/merge", json={"incident_ids": [await incident_of(with_case)]})
+        assert r.status_code == 200, r.text
+        await _close(console, app, kept_target)
     async with app.state.sessions() as s, s.begin():
         device = await s.scalar(select(Alarm.device_id).where(Alarm.id == traffic))
         s.add(TrafficCase(code="RTN0001", device_id=device, checklist=[], alarm_id=traffic))
@@ -191,6 +201,7 @@ async def test_alarms_linked_to_a_case_keep_their_personal_data_and_merged_dupli
         sighting = await s.scalar(select(Alarm.id).where(Alarm.incident_id == entry["incident_id"]))
         assert phones[recorded] and phones[traffic] and phones[sighting] == BANK_PHONE
         assert phones[dup] == "" and phones[dup_of_dup] == "" and phones[survivor] == ""
+        assert phones[with_case] == "13800006666" and phones[keeper] == "13800005555"
         # The merged-away incidents' own history carried the duplicates' numbers too.
         history = str([e.data for e in await s.scalars(select(Event))])
         assert not {"13800009999", "13800007777", "13800008888"} & set(re.findall(r"1380000\d{4}", history))

@@ -142,6 +142,21 @@ async def test_merging_duplicates_moves_every_caller_into_the_survivor(client, s
     assert again.status_code == 409
 
 
+async def test_a_duplicate_merged_twice_shows_its_history_on_the_last_survivor(client, staff):
+    console = await staff()
+    a1, a2, a3 = [await raise_alarm(client, phone=p) for p in ("13900139001", "13900139002", "13900139003")]
+    i1, i2, i3 = [(await incident_of(console, a["id"]))["id"] for a in (a1, a2, a3)]
+    assert (await console.post(f"/api/incidents/{i2}/merge", json={"incident_ids": [i3]})).status_code == 200
+    assert (await console.post(f"/api/incidents/{i1}/merge", json={"incident_ids": [i2]})).status_code == 200
+    first = (await console.get(f"/api/incidents/{i3}")).json()
+    assert first["status"] == "merged" and first["merged_into"] == i1
+    survivor = (await console.get(f"/api/incidents/{i1}")).json()
+    assert sorted(a["id"] for a in survivor["alarms"]) == sorted(a["id"] for a in (a1, a2, a3))
+    # Each duplicate's own steps, the first one's too: when it came in, and when it was merged away.
+    steps = {(e["incident_id"], e["name"]) for e in survivor["timeline"]}
+    assert {(i3, "received"), (i3, "merged_away"), (i2, "received"), (i2, "merged_away")} <= steps
+
+
 async def test_an_operator_position_is_never_overwritten_by_a_later_automatic_fix(client, staff):
     a = await raise_alarm(client)
     console = await staff()

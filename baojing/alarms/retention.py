@@ -26,12 +26,13 @@ from .models import Alarm, AlarmPosition
 
 def _due(cutoff: datetime):
     """Alarms closed before the cutoff and linked to no case. Closed: their incident was closed,
-    or merged into one that was (a duplicate's alarms stay on it). A case: the incident (or the
-    one it was merged into) has a case_ref (立案, set by staff: PUT /api/incidents/{id}/case), a
+    or merged into one that was. A case: the incident (the one it was merged into, or one merged
+    into it, whose alarms it holds now) has a case_ref (立案, set by staff: PUT /api/incidents/{id}/case), a
     minor-accident case of the traffic desk was opened from it, or it is a key-unit member's
     sighting of a police bulletin (寻人/通缉) — each keeps its personal data with the case."""
     own = Incident
     survivor = aliased(Incident)
+    merged_in = aliased(Incident)
     closed = own.status == CLOSED
     merged_then_closed = and_(own.status == MERGED, survivor.status == CLOSED)
     return (select(Alarm.id).join(own, own.id == Alarm.incident_id)
@@ -39,6 +40,7 @@ def _due(cutoff: datetime):
             .where(Alarm.anonymised_at.is_(None), or_(closed, merged_then_closed),
                    func.coalesce(survivor.closed_at, own.closed_at) < cutoff,
                    own.case_ref.is_(None), survivor.case_ref.is_(None),
+                   ~exists().where(merged_in.merged_into == own.id, merged_in.case_ref.is_not(None)),
                    ~exists().where(or_(TrafficCase.alarm_id == Alarm.id, TrafficCase.incident_id == own.id,
                                        TrafficCase.incident_id == survivor.id)),
                    ~exists().where(KeyUnitAlarm.alarm_id == Alarm.id, KeyUnitAlarm.bulletin_id.is_not(None)))
@@ -46,15 +48,12 @@ def _due(cutoff: datetime):
 
 
 async def _with_merged(session: AsyncSession, incident_ids: set[int], chunk: int = 500) -> set[int]:
-    """These incidents and those merged into them, at any depth: a duplicate's alarms moved to the
-    one it was merged into, but its own history (its events) still shows their callers."""
-    found, frontier = set(incident_ids), sorted(incident_ids)
-    while frontier:
-        merged: set[int] = set()
-        for i in range(0, len(frontier), chunk):
-            merged.update(await session.scalars(select(Incident.id).where(Incident.merged_into.in_(frontier[i:i + chunk]))))
-        frontier = sorted(merged - found)
-        found.update(frontier)
+    """These incidents and those merged into them: a duplicate's alarms moved to the one it was
+    merged into, but its own history (its events) still shows their callers. Merges are one
+    level deep (incidents.merge)."""
+    found, ids = set(incident_ids), sorted(incident_ids)
+    for i in range(0, len(ids), chunk):
+        found.update(await session.scalars(select(Incident.id).where(Incident.merged_into.in_(ids[i:i + chunk]))))
     return found
 
 

@@ -219,6 +219,10 @@ async def merge(session: AsyncSession, target_id: int, source_ids: list[int], wh
     for s in sources:
         require_open(s)
     await alarms.move_to_incident(session, source_ids, target.id)
+    # What was merged into a source belongs to the target now, one level down like the sources:
+    # the target's timeline, its evidence (media/service.py) and retention (alarms/retention.py)
+    # look one level down only.
+    await session.execute(update(Incident).where(Incident.merged_into.in_(source_ids)).values(merged_into=target.id))
     await reactions.incidents_merged(session, source_ids, target.id, who)
     now = utcnow()
     for s in sources:
