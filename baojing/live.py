@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
-from pydantic_core import to_jsonable_python
 from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -23,6 +22,7 @@ from .auth import service as auth
 from .auth.service import AuditBuffer, Principal
 from .calls.signalling import MAX_MESSAGE_BYTES, error
 from .config import Settings
+from .db import json_text
 from .deps import SESSION_COOKIE
 from .dispatch import avl
 from .dispatch import repository as dispatch_repo
@@ -78,7 +78,7 @@ def audience(who: Principal):
 
 
 def frame(ev: Published) -> str:
-    return json.dumps({"type": "event", "seq": ev.seq, "name": ev.name, "data": ev.data}, ensure_ascii=False)
+    return json_text({"type": "event", "seq": ev.seq, "name": ev.name, "data": ev.data})
 
 
 def alarm_ids(ev: Published) -> list[int]:
@@ -205,7 +205,7 @@ class Hub:
         reloads the snapshot."""
         conns = self.reach(key)
         if conns:
-            text = json.dumps({"type": "live", "name": name, "data": to_jsonable_python(data)}, ensure_ascii=False)
+            text = json_text({"type": "live", "name": name, "data": data})
             for conn in conns:
                 conn.offer(None, text)
 
