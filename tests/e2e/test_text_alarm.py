@@ -3,6 +3,7 @@
 the caller live; a photo goes up with its progress bar and the desk sees it in the chat. Also the
 video alarm's screens up to "waiting" with Chromium's fake camera, and the refusal outside the
 service area."""
+import re
 import time
 from fractions import Fraction
 
@@ -171,6 +172,7 @@ def test_the_video_screens_up_to_waiting_with_a_fake_camera(server, browser):
         expect(status).to_have_attribute("data-state", "waiting", timeout=15_000)
         expect(page.get_by_test_id("video-queue")).to_be_visible()
         waited = page.get_by_test_id("video-queue").inner_text()
+        assert re.search(r"已等待 (\d+ 分 \d\d )?\d+ 秒$", waited), waited  # in words, not a clock face
         expect(page.get_by_test_id("video-queue")).not_to_have_text(waited, timeout=10_000)  # the wait ticks (10 s: a loaded machine draws late)
         expect(page.get_by_test_id("call-110-fallback")).to_be_visible()
         expect(page.get_by_test_id("video-quality")).to_have_attribute("data-level", "unknown")

@@ -37,7 +37,8 @@
 import { api, clock, store, uuid } from "./net.js";
 import { applyStatic, errorText, getLang, onLang, t } from "../shared/lang.js";
 import { h, setText } from "../shared/dom.js";
-import { elapsedText, parseTime } from "../shared/time.js";
+import { parseTime } from "../shared/time.js";
+import { durationText } from "../shared/i18n.js";
 import { backoff } from "./outbox.js";
 import { fixBody } from "./locate.js";
 import { coded } from "./callwords.js";
@@ -669,7 +670,8 @@ function drawVideo() {
   const waiting = st === "waiting" && c;
   V.queue.hidden = !waiting;
   if (waiting) {
-    const waited = elapsedText(Date.now() + (clock.known ? clock.offset : 0) - parseTime(c.queued_at));
+    // In words ("已等待 1 分 05 秒"), not a clock face a frightened caller has to read.
+    const waited = durationText(Date.now() + (clock.known ? clock.offset : 0) - parseTime(c.queued_at), { exact: true });
     const ahead = c.queue ? c.queue.ahead : 0;
     setText(V.queue, ahead > 0 ? t("vQueue", { n: ahead, t: waited }) : t("vQueueNext", { t: waited }));
   }
