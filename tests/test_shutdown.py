@@ -11,7 +11,7 @@ from baojing.app import create_app
 async def test_the_lifespan_waits_for_a_task_cancelled_inside_a_database_call(settings, monkeypatch):
     inside = asyncio.Event()
 
-    async def a_call_that_finishes_its_close(self):
+    async def a_call_that_finishes_its_close(self, conns=None):
         inside.set()
         try:
             await asyncio.sleep(3600)
