@@ -107,7 +107,8 @@
 // -----------------------------------------------------------------------------------------------
 import { connectLive } from "/shared/live.js";
 import { loginSteps } from "/shared/login.js";
-import { get, post, setDateListener, setUnauthorizedHandler } from "/shared/api.js";
+import { get, getLarge, post, setDateListener, setUnauthorizedHandler } from "/shared/api.js";
+import { eachInSlices } from "/shared/slices.js";
 import { t, setLang, getLang, onLang, applyStatic, errorText, distanceText, setLabels, label } from "/shared/i18n.js";
 import { roleGuide, wrongPage } from "/shared/rolepages.js";
 import { etaText } from "./i18n.js";
@@ -479,7 +480,7 @@ function sessionEnded() {
 // index.html preloads the head (HEAD_ROWS there too) with the config and the session.
 function askSnapshot() {
   const head = get(`/api/console/snapshot?first=${HEAD_ROWS}`);
-  const whole = head.then(() => get("/api/console/snapshot"));
+  const whole = head.then(() => getLarge("/api/console/snapshot"));
   whole.catch(() => {});  // when unused (logged out): not an unhandled rejection
   return { head, whole };
 }
@@ -514,20 +515,23 @@ async function loadSnapshot(initial) {
       requestAnimationFrame(() => setTimeout(() => sound.initSound(), 0));
       snap = await early.whole;
     } else {
-      snap = await get("/api/console/snapshot");
+      snap = await getLarge("/api/console/snapshot");
     }
   } catch (err) {
     S.buffer = null;
     throw err;
   }
   if (gen !== S.generation) return snap.seq;
-  S.head = null;
+  // 10,000 incidents are sorted out in slices, the page answering in between (the head, or what
+  // the page showed before a resync, stays on screen meanwhile); then the stores change at once.
   const fresh = new Map();
-  for (const inc of snap.incidents) {
+  await eachInSlices(snap.incidents, (inc) => {
     fresh.set(inc.id, inc);
     if (!initial && !S.known.has(inc.id) && inc.status === "new") alertNew(inc);
     S.known.add(inc.id);
-  }
+  });
+  if (gen !== S.generation) return snap.seq;
+  S.head = null;
   // The selected incident stays known even if it left the snapshot (merged, closed long ago).
   if (S.selectedId && !fresh.has(S.selectedId) && S.incidents.has(S.selectedId)) {
     fresh.set(S.selectedId, S.incidents.get(S.selectedId));
@@ -959,6 +963,7 @@ const isOpen = (inc) => OPEN.has(inc.status);
 
 // One frame's drawing: the changed incidents and units, and the parts asked for with want().
 function draw() {
+  const started = performance.now();  // the map places markers in what is left of the frame's time
   hooks.frames += 1;
   const ids = S.incidents.take();
   const unitIds = S.units.take();
@@ -972,7 +977,7 @@ function draw() {
   // The head's markers wait for the whole snapshot (which touches every incident again): the
   // first frame is the header and the queue's rows only.
   if (!S.head && (ids.size || S.selectedId !== mapView.selectedId || mapView.pending.size)) {
-    mapView.sync(ids, S.incidents.map, S.trails, S.selectedId, isOpen);
+    mapView.sync(ids, S.incidents.map, S.trails, S.selectedId, isOpen, started);
   }
   let nNew = 0, overdue = false;
   for (const it of S.open.items) {

@@ -21,7 +21,8 @@ const AUTOMATIC = new Set(["gps", "network"]);
 const FULL_LABEL_ZOOM = 15;
 const CIRCLES_UP_TO = 300;
 const FEW_FOR_LABELS = 100;
-const SLICE_MS = 30;
+const SLICE_MS = 25;
+const MIN_SLICE_MS = 4;
 const FLUSH_MS = 500;
 const JURIS_STYLE = { color: "#7dd3fc", weight: 1.2, opacity: 0.5, dashArray: "3 5", fill: false };
 const JURIS_HI = { color: "#7dd3fc", weight: 2.5, opacity: 0.95, dashArray: "6 5", fill: true, fillColor: "#7dd3fc",
@@ -145,7 +146,7 @@ export class MapView {
     this.groups = {};
     for (const kind of ["new", "claimed"]) {
       this.groups[kind] = L.markerClusterGroup({
-        chunkedLoading: true, chunkInterval: 30, chunkDelay: 16, maxClusterRadius: clusterRadius, disableClusteringAtZoom: 17,
+        chunkedLoading: true, chunkInterval: 10, chunkDelay: 16, maxClusterRadius: clusterRadius, disableClusteringAtZoom: 17,
         showCoverageOnHover: false, spiderfyOnMaxZoom: true, removeOutsideVisibleBounds: true,
         iconCreateFunction: (cluster) => this.clusterIcon(cluster, kind),
       }).addTo(this.map);
@@ -420,9 +421,11 @@ export class MapView {
   // ---- live layers -------------------------------------------------------------------------------
   // Bring the markers of the changed incidents up to date. ids: changed incident ids; incidents:
   // the store; trails: Map<alarmId, point[]>; selectedId: the open detail; open(inc): shown or not.
-  // A frame's work is bounded (SLICE_MS): 10,000 new markers are placed over several frames and
-  // handlers.onMore() asks for the next one, so the page never freezes while they go on the map.
-  sync(ids, incidents, trails, selectedId, open) {
+  // A frame's work is bounded (SLICE_MS from frameStart, when the frame began drawing: the queue
+  // and the header before the map count too, but a frame always places a few markers): 10,000
+  // new markers are placed over several frames and handlers.onMore() asks for the next one, so
+  // the page never freezes while they go on the map.
+  sync(ids, incidents, trails, selectedId, open, frameStart = performance.now()) {
     this.lastArgs = [incidents, trails, open];
     for (const id of ids) this.pending.add(id);
     // With many alarms, unclaimed ones carry just "#id" too (full labels would bury the map).
@@ -439,12 +442,12 @@ export class MapView {
       if (selectedId !== null) this.pending.add(selectedId);
       this.selectedId = selectedId;
     }
-    const t0 = performance.now();
+    const until = Math.max(frameStart + SLICE_MS, performance.now() + MIN_SLICE_MS);
     // The open incident first: it must never wait behind thousands of others.
     const order = selectedId !== null && this.pending.has(selectedId) ? [selectedId, ...this.pending] : this.pending;
     for (const id of order) {
       if (!this.pending.delete(id)) continue;
-      if (performance.now() - t0 > SLICE_MS) {
+      if (performance.now() > until) {
         this.pending.add(id);
         break;
       }
@@ -487,17 +490,22 @@ export class MapView {
     if (!this.batch[kind].add.delete(m)) this.batch[kind].remove.add(m);
   }
 
+  // With many markers, in a task of its own (a timer), never in the frame that placed them:
+  // markercluster's first chunk runs inside addLayers().
   flush() {
-    const since = performance.now() - this.flushedAt;
-    if (since < FLUSH_MS && this.markers.size > FEW_FOR_LABELS) {
-      if (!this.flushTimer) {
-        this.flushTimer = setTimeout(() => {
-          this.flushTimer = 0;
-          this.flush();
-        }, FLUSH_MS - since);
-      }
+    if (this.markers.size <= FEW_FOR_LABELS) {
+      this.flushNow();
       return;
     }
+    if (this.flushTimer || !Object.values(this.batch).some((b) => b.add.size || b.remove.size)) return;
+    const since = performance.now() - this.flushedAt;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = 0;
+      this.flushNow();
+    }, Math.max(0, FLUSH_MS - since));
+  }
+
+  flushNow() {
     this.flushedAt = performance.now();
     for (const kind of ["new", "claimed"]) {
       const b = this.batch[kind];

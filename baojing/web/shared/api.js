@@ -1,6 +1,8 @@
 // fetch() wrapper for the Baojing API, shared by the staff pages: JSON (or CSV) in, JSON out,
 // errors as ApiError carrying the contract's bilingual body {code, message_zh, message_en, errors}.
 
+import { textInSlices, yieldToBrowser } from "./slices.js";
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(body?.message_en || body?.message || `HTTP ${status}`);
@@ -25,7 +27,9 @@ export function setDateListener(fn) {
   onDate = fn;
 }
 
-export async function api(method, path, body, { contentType = "application/json", timeoutMs = 15000 } = {}) {
+// large: a body of megabytes (the console's snapshot), read and parsed without holding the page
+// for one long task.
+export async function api(method, path, body, { contentType = "application/json", timeoutMs = 15000, large = false } = {}) {
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (body !== undefined) {
     init.headers["Content-Type"] = contentType;
@@ -48,7 +52,8 @@ export async function api(method, path, body, { contentType = "application/json"
   if (onDate) onDate(res.headers.get("Date"));
   if (res.status === 204) return null;
   let data = null;
-  const text = await res.text().catch(() => "");
+  const text = await (large ? textInSlices(res) : res.text()).catch(() => "");
+  if (large) await yieldToBrowser();  // parsing it is a task of its own
   if (text) {
     try { data = JSON.parse(text); } catch { data = null; }
   }
@@ -63,6 +68,7 @@ export async function api(method, path, body, { contentType = "application/json"
 }
 
 export const get = (path) => api("GET", path);
+export const getLarge = (path) => api("GET", path, undefined, { large: true });
 export const post = (path, body) => api("POST", path, body ?? {});
 export const put = (path, body) => api("PUT", path, body);
 export const postCsv = (path, text) => api("POST", path, text, { contentType: "text/csv; charset=utf-8" });
