@@ -244,7 +244,8 @@ async def measure(args, base: str, password: str) -> dict:
                                          timeout=args.timeout * 1000, polling=100)
             await page.wait_for_timeout(1000)  # the clusters' last chunks, map tiles of nothing, first ticks
             done = await page.evaluate("() => [performance.now(), window.__bench.longtasks]")
-            ours["whole_load"] = {"ms": round(done[0] - 1000), "longtasks": summary(done[1])}
+            ours["whole_load"] = {"ms": round(done[0] - 1000), "longtasks": summary(done[1]),
+                                  "tasks": [[round(start), round(dur)] for start, dur in done[1]]}  # ms
             ours["snapshot_requests"] = await page.evaluate(SNAPSHOT_TIMES)
             if args.trace == "load":
                 out["trace"] = await browser.stop_tracing()
