@@ -77,6 +77,19 @@ async def test_implausible_and_out_of_order_fixes_are_flagged_and_not_drawn(staf
     assert u["position"]["lat"] == pytest.approx(41.5705)
 
 
+async def test_a_fix_taken_in_beijing_time_is_kept_on_the_board_in_utc(staff, app):
+    """Every time on the board has UTC's own tzinfo: a recommendation compares ten thousand units'
+    times, and against pydantic's parsed offsets each comparison was 30 times slower."""
+    officer = await on_duty_at(staff, app, "officer", 41.570, 120.450)
+    taken = datetime.now(timezone(timedelta(hours=8))) + timedelta(seconds=5)
+    r = await officer.post("/api/officer/positions", json={"points": [
+        {"lat": 41.5701, "lon": 120.4501, "accuracy_m": 10, "at": taken.isoformat()}]})
+    assert r.json()["flagged"] == [None]
+    unit_id = app.state.board.unit_of_user[(await officer.get("/api/auth/me")).json()["user"]["id"]]
+    at = app.state.board.units[unit_id].at
+    assert at == taken and at.tzinfo is timezone.utc
+
+
 async def test_the_avl_flush_writes_in_short_transactions_so_alarms_need_not_wait_for_all(staff, app, monkeypatch):
     from baojing.dispatch import board as board_module
     from baojing.dispatch.models import UnitPosition
