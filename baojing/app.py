@@ -4,14 +4,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from . import answers, errors, events, live, siteconfig
+from . import answers, errors, events, heap, live, siteconfig
 from .alarms import abuse_api
 from .alarms import api as alarms_api
 from .auth import api as auth_api
@@ -48,38 +47,6 @@ INDEX = """<!doctype html><meta charset="utf-8"><meta name="viewport" content="w
 <li><a href="/docs">/docs API</a></li></ul>"""
 
 
-_gc_started = 0.0
-
-
-def _log_slow_gc(phase: str, info: dict) -> None:
-    """A collection that stops the whole server long enough to delay alarms is worth a line in
-    the log: every socket and request waits for it."""
-    global _gc_started
-    if phase == "start":
-        _gc_started = time.perf_counter()
-    elif (ms := (time.perf_counter() - _gc_started) * 1000) > 100:
-        log.warning("garbage collection of generation %d took %.0f ms (%d collected)",
-                    info["generation"], ms, info["collected"])
-
-
-async def _settle_long_lived(every_s: float = 2, full_every: int = 300) -> None:
-    """A full garbage collection stops the server for as long as it takes to scan the heap: with
-    ten thousand officers' sockets open, 1.3 s every few seconds (bench/README.md, AVL). Objects
-    that have lived 2 s (sockets, the app itself) are set aside from those scans; every ten
-    minutes everything is scanned once, so cyclic garbage among them is still freed. Set aside
-    after 20 s, 2,000 sockets that had just connected were scanned by four collections of
-    135-159 ms in 15 s, and an alarm's p99 was 176 ms beside their fixes; after 2 s, 36-39 ms."""
-    gc.freeze()
-    rounds = 0
-    while True:
-        await asyncio.sleep(every_s)
-        rounds += 1
-        if rounds % full_every == 0:
-            gc.unfreeze()
-            gc.collect()
-        gc.freeze()
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -111,14 +78,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.simulator = Simulator(app.state) if settings.simulate else None
         if app.state.simulator:
             app.state.simulator.start()
-        gc.callbacks.append(_log_slow_gc)
-        settle = asyncio.create_task(_settle_long_lived())
+        gc.callbacks.append(heap.log_slow_gc)
+        settle = asyncio.create_task(heap.settle_long_lived())
         try:
             yield
         finally:
             if app.state.simulator:
                 await app.state.simulator.close()
-            gc.callbacks.remove(_log_slow_gc)
+            gc.callbacks.remove(heap.log_slow_gc)
             await app.state.calls.close()  # stores the recordings still running
             await app.state.sms.close()
             await stop(settle, overdue)
