@@ -132,7 +132,7 @@ async def avl_ws(ws: WebSocket) -> None:
 @asynccontextmanager
 async def lifespan(_app):
     # The same collector settings as baojing's app (baojing/heap.py): with 10,000 sockets open, the
-    # floor's own full collections took 0.6-0.75 s, and its alarm p99 was 615-864 ms (bench/README.md, AVL).
+    # floor's own full collections took 0.6-0.75 s, one during the load (bench/README.md, AVL).
     settle = asyncio.create_task(heap.settle_long_lived())
     yield
     settle.cancel()
