@@ -402,11 +402,14 @@ class AvlRun:
         if ramp["failed"]:
             print(f"  e.g. {ramp['failure_examples'][:2]}", flush=True)
         await asyncio.sleep(1.0)
-        # This process's own full collections scan its ten thousand sockets, 0.2-1.2 s each (seen
-        # around the load, 2026-12-01), and every alarm, recommendation and ack in flight would be
-        # counted that much late. What lives now (the sockets) is set aside until the run ends.
+        # No collection in this process during the load: every alarm, recommendation and ack in
+        # flight would be counted that much late. Full ones scanned its ten thousand sockets for
+        # 0.2-1.2 s, and with those set aside a generation-1 one over the growing records still took
+        # 60-117 ms about 12 s in, the worst second of every run (2026-12-01, bench/README.md, AVL).
+        # Refcounting frees the load's garbage; what cycles it leaves are collected after the run.
         gc.collect()
         gc.freeze()
+        gc.disable()
         cpu0, srv0, all0 = time.process_time(), cpu_seconds(pid), machine_busy_seconds()
         self.T0 = perf() + 0.1
         t_end = self.T0 + a.seconds
@@ -441,6 +444,7 @@ class AvlRun:
         missing = sum(len(m.sent) for m in self.mobiles)
         closed = [m.closed for m in self.mobiles if m.closed]
         await self.close()
+        gc.enable()
         gc.unfreeze()
         return self.summarise(ramp, shots, t_sent, wall, cpu, srv, others, missing, closed, cpu_line)
 
