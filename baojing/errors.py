@@ -191,6 +191,7 @@ _MESSAGES = {
     "enum": ("只能是：{expected}", "Must be one of: {expected}"),
     "datetime_parsing": ("时间格式不正确", "Not a valid date and time"),
     "datetime_from_date_parsing": ("时间格式不正确", "Not a valid date and time"),
+    "timezone_aware": ("时间需带时区（如 Z 或 +08:00）", "The time needs a time zone (Z or +08:00)"),
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, Strict
+from pydantic import AwareDatetime, BeforeValidator, Field, Strict
 from pydantic_core import PydanticCustomError
 
 # The largest value of PostgreSQL's BIGINT and SQLite's INTEGER.
@@ -29,3 +29,6 @@ Id = Annotated[int, Field(ge=1, le=ID_MAX), BeforeValidator(_no_bool)]
 Number = Annotated[float, Strict()]
 # A whole number in a body, never a boolean, a float or a string.
 Whole = Annotated[int, Strict()]
+# A time in a body: with its zone (Z or +08:00). A phone's time is compared with the server's
+# clock; a time without a zone cannot be, and used to fail there with a 500.
+ZonedTime = AwareDatetime

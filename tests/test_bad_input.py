@@ -134,3 +134,19 @@ async def test_input_a_service_validates_again_is_a_422_not_a_500(client):
                                                          "phone": "", "plates": []})
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"] == "phone"
+
+
+async def test_a_time_without_a_zone_is_a_422_in_both_languages_not_a_500(client, staff):
+    # A fix's time is compared with the server's clock (UTC): without a zone it cannot be, and it
+    # used to reach that comparison and fail there.
+    body = alarm_body()
+    body["location"]["recorded_at"] = "2026-12-01T10:00:00"
+    r = await client.post("/api/alarms", json=body)
+    assert r.status_code == 422, r.text
+    (err,) = r.json()["errors"]
+    assert err["field"] == "location.recorded_at" and err["message_zh"] and err["message_en"]
+    officer = await staff("officer")
+    r = await officer.post("/api/officer/positions", json={"points": [
+        {"lat": 41.567, "lon": 120.455, "accuracy_m": 10, "at": "2026-12-01T10:00:00"}]})
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "points.0.at"

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import bilingual
-from ..fields import Number, Whole
+from ..fields import Number, Whole, ZonedTime
 from ..phone import PHONE_PATTERN, PhoneError, normalize_phone
 
 Crs = Literal["wgs84", "gcj02", "bd09"]
@@ -40,7 +40,7 @@ class LocationIn(PointIn):
     accuracy_m: Number | None = Field(None, description="Radius of the fix in metres")
     source: Literal["device", "picked"] = Field(
         "device", description="device: the phone's own fix; picked: the caller chose it on a map")
-    recorded_at: datetime | None = Field(
+    recorded_at: ZonedTime | None = Field(
         None, description="When the phone took the fix (ISO 8601 with zone); an alarm that waited offline keeps its time")
 
     @field_validator("accuracy_m")

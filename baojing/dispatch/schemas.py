@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ..alarms.schemas import PointIn, Strict
-from ..fields import Id, Number
+from ..fields import Id, Number, ZonedTime
 from ..phone import PHONE_PATTERN
 
 
@@ -76,7 +76,7 @@ class FixIn(PointIn):
     accuracy_m: Number | None = Field(None, ge=0, le=100_000)
     speed_mps: Number | None = Field(None, ge=0, le=150)
     heading: Number | None = Field(None, ge=0, le=360)
-    at: datetime | None = Field(None, description="When the phone took the fix")
+    at: ZonedTime | None = Field(None, description="When the phone took the fix (ISO 8601 with zone)")
 
 
 class FixesIn(Strict):

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from ..alarms.schemas import LocationIn, Strict
 from ..errors import bilingual
-from ..fields import Id
+from ..fields import Id, ZonedTime
 from ..phone import PhoneError, normalize_phone
 from .models import KINDS, URGENCIES
 
@@ -176,7 +176,7 @@ class BulletinIn(Strict):
     text: str = Field(min_length=1, max_length=4000)
     subject: str = Field(min_length=1, max_length=2000, description="Whom to look for, or what to stop")
     urgency: Urgency
-    expires_at: datetime
+    expires_at: ZonedTime
     target_kinds: list[Kind] = Field(default_factory=list, max_length=6,
                                      description="Unit types; empty: every type (an area or jurisdiction is then required)")
     target_station_ids: list[Id] = Field(default_factory=list, max_length=100)
@@ -184,10 +184,3 @@ class BulletinIn(Strict):
     target_area: list[tuple[float, float]] | None = Field(None, max_length=500)
 
     _a = field_validator("target_area")(classmethod(lambda cls, v: _ring(v)))
-
-    @field_validator("expires_at")
-    @classmethod
-    def _aware(cls, v: datetime) -> datetime:
-        if v.tzinfo is None:
-            raise bilingual("时间需带时区", "The time needs a time zone")
-        return v
